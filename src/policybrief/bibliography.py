@@ -1,0 +1,128 @@
+"""Stage 2, load the bibliography: ``bibliography.bib`` read and checked by bibtexparser 2.
+
+bibtexparser collects what it cannot parse and logs it; pandoc rejects a whole file on
+one bad brace, refuses ``@article(…)`` and silently keeps the last of two duplicate
+keys. So the file is checked here, before pandoc ever sees it, and every problem is an
+error at its own line.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from .errors import BriefError, ContentError
+from .model import Entry, Finding
+
+MONTHS = {"jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"}
+KEY = re.compile(r"^[A-Za-z0-9_][\w:.#$%&\-+?<>~/]*$")
+
+
+def load_bibliography(path: Path, rel: str) -> dict[str, Entry]:
+    """All entries by key. Raises ContentError listing every problem in the file."""
+    import bibtexparser
+
+    try:
+        text = path.read_text("utf-8")
+    except FileNotFoundError:
+        raise BriefError("the bibliography file is missing", rel, 1,
+                         hint="create bibliography.bib, or add a source with "
+                              "'brief sources add'") from None
+    except UnicodeDecodeError as exc:
+        line = path.read_bytes()[: exc.start].count(b"\n") + 1
+        raise BriefError("the bibliography is not UTF-8 text", rel, line) from None
+    library = bibtexparser.parse_string(text, parse_stack=[])
+    findings: list[Finding] = []
+
+    def error(line: int, message: str, hint: str = "") -> None:
+        findings.append(Finding("error", rel, line, message, hint, "bibliography"))
+
+    for block in library.failed_blocks:
+        line = block.start_line + 1
+        name = type(block).__name__
+        if name == "DuplicateBlockKeyBlock":
+            error(line, f"duplicate key '{block.key}'", "each entry needs its own key")
+        else:
+            error(line, "this entry does not parse (an unbalanced brace or a missing comma?)",
+                  "check that every { has its } and fields are separated by commas")
+    macros = {s.key.lower() for s in library.strings}
+    entries: dict[str, Entry] = {}
+    seen: dict[str, Entry] = {}
+    for raw in library.entries:
+        line = raw.start_line + 1
+        key = raw.key.strip()
+        if not key:
+            error(line, "entry has an empty key", "write a key after the brace: @report{key,")
+            continue
+        if not KEY.match(key):
+            error(line, f"key '{key}' has characters pandoc cannot cite",
+                  "use letters, digits, '-', '_' and ':'")
+            continue
+        if re.match(r"@\w+\s*\(", raw.raw.lstrip()):
+            error(line, f"entry '{key}' uses the @type(…) form, which pandoc rejects",
+                  f"write @{raw.entry_type}{{{key}, …}} with braces")
+            continue
+        folded = key.lower()
+        if folded in seen and seen[folded].key != key:
+            error(line, f"key '{key}' differs only in case from '{seen[folded].key}' "
+                        f"(line {seen[folded].line})", "keys are case-sensitive in pandoc "
+                        "but not in BibTeX: rename one")
+            continue
+        fields: dict[str, str] = {}
+        for name, field in raw.fields_dict.items():
+            value, undefined = _value(str(field.value), macros)
+            if undefined:
+                error(line + _offset(raw.raw, name),
+                      f"field '{name}' of '{key}' uses the undefined macro '{undefined}'",
+                      "put text in braces: " + f"{name} = {{{undefined}}}")
+            fields[name.lower()] = value
+        if "title" not in fields:
+            error(line, f"entry '{key}' has no title")
+        entry = Entry(key, raw.entry_type.lower(), fields, rel, line)
+        seen[folded] = entry
+        if key not in entries:
+            entries[key] = entry
+    if findings:
+        raise ContentError(sorted(findings, key=lambda f: f.line))
+    return entries
+
+
+def _value(raw: str, macros: set[str]) -> tuple[str, str]:
+    """The field's text without its outer delimiters, and an undefined macro if any."""
+    parts = [p.strip() for p in _split_concat(raw)]
+    out = []
+    for part in parts:
+        if len(part) >= 2 and part[0] == "{" and part[-1] == "}":
+            out.append(part[1:-1])
+        elif len(part) >= 2 and part[0] == '"' and part[-1] == '"':
+            out.append(part[1:-1])
+        elif part.isdigit():
+            out.append(part)
+        elif part.lower() in MONTHS or part.lower() in macros:
+            out.append(part)
+        else:
+            return raw, part
+    return "".join(out), ""
+
+
+def _split_concat(raw: str) -> list[str]:
+    """Split ``a # {b} # "c"`` on the ``#`` outside braces and quotes."""
+    parts, depth, quoted, start = [], 0, False, 0
+    for i, ch in enumerate(raw):
+        if ch == "{":
+            depth += 1
+        elif ch == "}":
+            depth -= 1
+        elif ch == '"' and depth == 0:
+            quoted = not quoted
+        elif ch == "#" and depth == 0 and not quoted:
+            parts.append(raw[start:i])
+            start = i + 1
+    parts.append(raw[start:])
+    return parts
+
+
+def _offset(raw: str, field: str) -> int:
+    """How many lines into the entry ``field`` is given."""
+    match = re.search(rf"(?im)(^|[,{{])[ \t]*{re.escape(field)}[ \t]*=", raw)
+    return raw[: match.end()].count("\n") if match else 0

@@ -1,0 +1,134 @@
+"""Strict YAML: every scalar a string, no duplicate keys, no aliases, lines kept.
+
+PyYAML's ``safe_load`` turns ``NO`` into False, ``012345`` into 5349, ``1.10`` into 1.1
+and ``12:30`` into 750, and lets a duplicate key win silently. Here the document is
+only *composed* (parsed into nodes, no type resolution) and the nodes are turned into
+plain data by hand: mappings, lists and strings exactly as written, with a map from
+each value's JSON pointer (``items/0/title``) to its 1-based line. Types are then the
+schema's business.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import yaml
+from yaml.events import AliasEvent
+from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
+
+from .errors import BriefError
+
+FENCE = "---"
+
+
+@dataclass(frozen=True)
+class Document:
+    """A parsed YAML mapping with the line of every value."""
+
+    data: dict[str, Any]
+    lines: dict[str, int]
+
+
+class _Loader(yaml.SafeLoader):
+    """Composes nodes only; refuses anchors and aliases."""
+
+    def compose_node(self, parent: Node | None, index: Any) -> Node | None:  # type: ignore[override]
+        if self.check_event(AliasEvent):
+            event = self.peek_event()
+            raise _Refused("YAML aliases (*name) are not allowed; write the value out",
+                           event.start_mark.line)
+        event = self.peek_event()
+        if getattr(event, "anchor", None):
+            raise _Refused("YAML anchors (&name) are not allowed; write the value out",
+                           event.start_mark.line)
+        return super().compose_node(parent, index)  # type: ignore[no-any-return]
+
+
+class _Refused(Exception):
+    def __init__(self, message: str, line: int) -> None:
+        super().__init__(message)
+        self.message = message
+        self.line = line
+
+
+def parse(text: str, path: str, first_line: int = 1) -> Document:
+    """Parse ``text`` (the file ``path`` from ``first_line`` on) into a Document.
+
+    The top level must be a mapping. Raises BriefError naming the file and line.
+    """
+    offset = first_line - 1
+    try:
+        node = yaml.compose(text, Loader=_Loader)
+    except _Refused as exc:
+        raise BriefError(exc.message, path, exc.line + 1 + offset) from None
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line = (mark.line + 1 if mark else 1) + offset
+        problem = exc.problem or "not valid YAML"
+        raise BriefError(f"YAML: {problem}", path, line,
+                         hint="check indentation, and quote text that contains ': ' or '#'"
+                         ) from None
+    except yaml.YAMLError as exc:
+        raise BriefError(f"YAML: {exc}", path, first_line) from None
+    if node is None:
+        return Document({}, {})
+    if not isinstance(node, MappingNode):
+        kind = "a list" if isinstance(node, SequenceNode) else "a single value"
+        raise BriefError(f"expected a mapping of fields (name: value), found {kind}",
+                         path, node.start_mark.line + 1 + offset)
+    lines: dict[str, int] = {}
+    data = _plain(node, "", lines, path, offset)
+    assert isinstance(data, dict)
+    return Document(data, lines)
+
+
+def _plain(node: Node, pointer: str, lines: dict[str, int], path: str, offset: int) -> Any:
+    lines[pointer] = node.start_mark.line + 1 + offset
+    if isinstance(node, ScalarNode):
+        if node.style is None and node.value in ("", "~", "null", "Null", "NULL"):
+            return None
+        return node.value
+    if isinstance(node, SequenceNode):
+        return [_plain(item, _join(pointer, str(i)), lines, path, offset)
+                for i, item in enumerate(node.value)]
+    assert isinstance(node, MappingNode)
+    out: dict[str, Any] = {}
+    for key_node, value_node in node.value:
+        line = key_node.start_mark.line + 1 + offset
+        if not isinstance(key_node, ScalarNode):
+            raise BriefError("a field name must be plain text", path, line)
+        key = key_node.value
+        if key == "<<":
+            raise BriefError("YAML merge keys (<<) are not allowed; write the fields out",
+                             path, line)
+        if key in out:
+            first = lines[_join(pointer, key)]
+            raise BriefError(f"duplicate field '{key}' (first given on line {first})",
+                             path, line, hint="remove one of the two")
+        out[key] = _plain(value_node, _join(pointer, key), lines, path, offset)
+        lines[_join(pointer, key)] = line
+    return out
+
+
+def _join(pointer: str, name: str) -> str:
+    return f"{pointer}/{name}" if pointer else name
+
+
+def split(text: str, path: str) -> tuple[Document, str, int]:
+    """Split a Markdown file into its front matter and body.
+
+    Returns the parsed front matter, the body, and the 1-based line the body starts on.
+    """
+    if text.startswith("\ufeff"):
+        text = text[1:]
+    lines = text.split("\n")
+    if not lines or lines[0].rstrip() != FENCE:
+        raise BriefError("no front matter: the file must start with a line '---', the "
+                         "YAML fields, and another '---'", path, 1,
+                         hint="add '---\\nkind: background\\ntitle: \"…\"\\n---' at the top")
+    for i in range(1, len(lines)):
+        if lines[i].rstrip() in (FENCE, "..."):
+            doc = parse("\n".join(lines[1:i]), path, first_line=2)
+            return doc, "\n".join(lines[i + 1:]), i + 2
+    raise BriefError("front matter is not closed: no second '---' line", path, 1)

@@ -1,0 +1,171 @@
+"""Stage 6a, the HTML: pandoc's rendering of the brief, made safe and finished per target.
+
+pandoc renders the assembled Markdown once (citeproc notes, bibliography); nh3 strips
+anything active; then lxml finishes the body for its target: for the web page, notes
+stay at the end with pop-ups and links to the source passages; for the PDF, each note
+moves to where it is called, so that WeasyPrint floats it to the foot of the page.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import quote as urlquote
+
+from . import pandoc
+
+ALLOWED_TAGS = {
+    "a", "abbr", "b", "bdi", "bdo", "blockquote", "br", "caption", "cite", "code", "col",
+    "colgroup", "dd", "del", "div", "dl", "dt", "em", "figcaption", "figure", "h1", "h2",
+    "h3", "h4", "h5", "h6", "hr", "i", "img", "ins", "li", "mark", "ol", "p", "pre", "q",
+    "section", "small", "span", "strong", "sub", "sup", "table", "tbody", "td", "tfoot",
+    "th", "thead", "time", "tr", "u", "ul", "aside", "nav", "header", "footer",
+}
+GLOBAL_ATTRIBUTES = {"id", "class", "lang", "dir", "role", "title"}
+
+
+@dataclass(frozen=True)
+class Link:
+    """Where an evidence marker points: the source page passage and the original."""
+
+    key: str
+    number: int
+    anchor: str
+    quote: str
+    url: str
+
+
+def render_fragment(markdown: str, bib: Path, csl: Path, workdir: Path) -> str:
+    """pandoc: Markdown → an HTML5 fragment with notes and bibliography."""
+    return pandoc.convert(markdown, "html5", [
+        "--citeproc", f"--bibliography={bib}", f"--csl={csl}", "--wrap=none",
+        "--metadata=link-citations:true", "--section-divs",
+    ], workdir, "the HTML")
+
+
+def sanitize(fragment: str) -> str:
+    """Only inert markup survives: no script, no on… attributes, no javascript: URLs."""
+    import nh3
+
+    return str(nh3.clean(
+        fragment,
+        tags=ALLOWED_TAGS,
+        attributes={"*": GLOBAL_ATTRIBUTES, "a": {"href"}, "img": {"src", "alt"},
+                    "td": {"colspan", "rowspan"}, "th": {"colspan", "rowspan", "scope"},
+                    "ol": {"start", "type"}, "col": {"style"}, "time": {"datetime"}},
+        generic_attribute_prefixes={"data-", "aria-"},
+        url_schemes={"http", "https", "mailto"},
+        link_rel=None,
+        strip_comments=True,
+        filter_style_properties={"width"},
+    ))
+
+
+def text_fragment(quote: str) -> str:
+    """``#:~:text=`` directive that opens the original at the quoted words."""
+    words = quote.split()
+    if len(words) > 8:
+        start, end = " ".join(words[:4]), " ".join(words[-4:])
+        return f"#:~:text={urlquote(start, safe='')},{urlquote(end, safe='')}"
+    return f"#:~:text={urlquote(quote, safe='')}"
+
+
+def finish(fragment: str, target: str, links: Mapping[str, Link]) -> tuple[str, list[dict]]:
+    """The body for ``target`` ("html" or "pdf") and its table of contents."""
+    from lxml import html as lhtml
+
+    root = lhtml.fragment_fromstring(fragment, create_parent="div")
+    toc = []
+    for heading in root.iter("h2", "h3"):
+        ident = heading.get("id") or heading.getparent().get("id")
+        if ident:
+            toc.append({"level": int(heading.tag[1]), "id": ident,
+                        "title": " ".join(heading.text_content().split())})
+    for marker in root.xpath('//span[@class="ev"][@data-ev]'):
+        link = links.get(marker.get("data-ev"))
+        parent = marker.getparent()
+        if link is None:
+            parent.remove(marker) if marker.tail is None else _drop(marker)
+            continue
+        marker.attrib.clear()
+        marker.set("class", "ev-links")
+        if target == "html":
+            source = lhtml.Element("a", href=f"sources/{link.key}.html#{link.anchor}")
+            source.set("class", "ev-source")
+            source.text = f"passage ¶ {link.number}"
+            marker.append(source)
+        if link.url:
+            original = lhtml.Element("a", href=link.url + text_fragment(link.quote))
+            original.set("class", "ev-original")
+            original.text = "original" if target == "html" else "open at the passage"
+            if len(marker):
+                marker[-1].tail = " · "
+            marker.append(original)
+        marker.text = " (" if len(marker) else None
+        if len(marker):
+            marker[-1].tail = ")"
+    _notes(root, target)
+    body = lhtml.tostring(root, encoding="unicode", method="html")
+    return body[len("<div>"): -len("</div>")], toc
+
+
+def _drop(element: object) -> None:
+    from lxml import etree
+
+    assert isinstance(element, etree._Element)
+    parent = element.getparent()
+    previous = element.getprevious()
+    if element.tail:
+        if previous is not None:
+            previous.tail = (previous.tail or "") + element.tail
+        else:
+            parent.text = (parent.text or "") + element.tail
+    parent.remove(element)
+
+
+def _notes(root: object, target: str) -> None:
+    from lxml import html as lhtml
+
+    section = root.find('.//section[@id="footnotes"]')  # type: ignore[attr-defined]
+    if section is None:
+        return
+    for hr in section.findall("hr"):
+        section.remove(hr)
+    notes = {li.get("id"): li for li in section.iter("li")}
+    for ref in root.xpath('//a[@class="footnote-ref"]'):  # type: ignore[attr-defined]
+        li = notes.get(ref.get("href", "").lstrip("#"))
+        if li is None:
+            continue
+        content = copy.deepcopy(li)
+        for back in content.xpath('.//a[@class="footnote-back"]'):
+            _drop(back)
+        if target == "pdf":
+            note = lhtml.Element("span")
+            note.set("class", "footnote")
+            note.text = content.text
+            for para in content:
+                note.text = (note.text or "") + (para.text or "")
+                for child in para:
+                    note.append(child)
+            note.tail = ref.tail
+            ref.getparent().replace(ref, note)
+        else:
+            pop = lhtml.Element("span")
+            pop.set("class", "note-pop")
+            pop.set("role", "tooltip")
+            pop.text = " ".join(content.text_content().split())
+            ref.append(pop)
+            ref.set("aria-describedby", ref.get("id", "") + "-pop")
+            pop.set("id", ref.get("id", "") + "-pop")
+    if target == "pdf":
+        section.getparent().remove(section)
+    else:
+        heading = lhtml.Element("h2", id="notes")
+        heading.text = "Notes"
+        section.insert(0, heading)
+        bibliography = root.find('.//*[@id="bibliography"]')  # type: ignore[attr-defined]
+        if bibliography is not None:
+            holder = bibliography if bibliography.tag == "section" else bibliography
+            holder.addprevious(section)

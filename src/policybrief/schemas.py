@@ -1,0 +1,117 @@
+"""Validation of YAML documents against the packaged JSON Schemas.
+
+jsonschema finds the problems; this module says them the way an analyst needs them:
+at the field's own line, in words, with a did-you-mean for misspelt names and terms.
+"""
+
+from __future__ import annotations
+
+import difflib
+import json
+from collections.abc import Mapping
+from functools import cache
+from importlib import resources
+from typing import Any
+
+from .model import Finding
+
+KINDS = ("summary", "background", "motives", "opportunities", "challenges", "scenarios",
+         "implications", "method")
+
+
+@cache
+def load(name: str) -> dict[str, Any]:
+    """A packaged schema by name (``section``, ``brief``, ``timeline``, ``actors``)."""
+    text = resources.files("policybrief").joinpath("schemas", f"{name}.json").read_text("utf-8")
+    return dict(json.loads(text))
+
+
+@cache
+def _validator(name: str, definition: str | None) -> Any:
+    from jsonschema import Draft202012Validator
+
+    schema = load(name)
+    if definition:
+        schema = {**schema, "$ref": f"#/$defs/{definition}"}
+    return Draft202012Validator(schema)
+
+
+def suggest(word: str, choices: Any) -> str:
+    """``did you mean 'x'?`` or an empty string."""
+    close = difflib.get_close_matches(str(word), [str(c) for c in choices], n=1, cutoff=0.6)
+    if not close:
+        close = [c for c in choices if str(c).lower() == str(word).lower()]
+    return f"did you mean '{close[0]}'?" if close else ""
+
+
+def validate(data: Mapping[str, Any], lines: Mapping[str, int], path: str, name: str,
+             definition: str | None = None) -> list[Finding]:
+    """Findings (all errors) for ``data`` against schema ``name`` (a ``$defs`` entry)."""
+    findings = []
+    validator = _validator(name, definition)
+    errors = sorted(validator.iter_errors(data), key=lambda e: list(map(str, e.absolute_path)))
+    for error in errors:
+        pointer = "/".join(str(p) for p in error.absolute_path)
+        findings.append(_finding(error, pointer, lines, path))
+    return findings
+
+
+def _line(lines: Mapping[str, int], pointer: str) -> int:
+    while pointer:
+        if pointer in lines:
+            return lines[pointer]
+        pointer = pointer.rpartition("/")[0]
+    return lines.get("", 1)
+
+
+def _label(pointer: str) -> str:
+    """``items/0/citations/1/quote`` → ``items[1].citations[2].quote`` (1-based)."""
+    parts: list[str] = []
+    for part in pointer.split("/") if pointer else []:
+        if part.isdigit() and parts:
+            parts[-1] += f"[{int(part) + 1}]"
+        else:
+            parts.append(part)
+    return ".".join(parts) or "the front matter"
+
+
+def _finding(error: Any, pointer: str, lines: Mapping[str, int], path: str) -> Finding:
+    where = _label(pointer)
+    validator = error.validator
+    hint = ""
+    rule = f"schema.{validator}"
+    if validator == "additionalProperties":
+        allowed = sorted(error.schema.get("properties", {}))
+        extra = sorted(set(error.instance) - set(allowed))
+        name = extra[0] if extra else "?"
+        field_pointer = f"{pointer}/{name}" if pointer else name
+        hint = suggest(name, allowed) or "allowed here: " + ", ".join(allowed)
+        return Finding("error", path, _line(lines, field_pointer),
+                       f"unknown field '{name}' in {where}", hint, rule)
+    if validator == "required":
+        missing = error.message.split("'")[1] if "'" in error.message else error.message
+        message = f"{where} is missing the field '{missing}'"
+    elif validator == "enum":
+        choices = error.validator_value
+        message = f"{where}: '{error.instance}' is not one of: " + ", ".join(map(str, choices))
+        hint = suggest(error.instance, choices)
+    elif validator == "type":
+        wanted = {"string": "text", "array": "a list", "object": "a mapping of fields"}
+        want = wanted.get(str(error.validator_value), str(error.validator_value))
+        got = "nothing" if error.instance is None else type(error.instance).__name__
+        got = {"list": "a list", "dict": "a mapping", "str": "text"}.get(got, got)
+        message = f"{where} must be {want}, found {got}"
+        if error.validator_value == "string":
+            hint = "write text in quotes, e.g. field: \"…\""
+    elif validator == "minItems":
+        message = f"{where} must list at least {error.validator_value} entry"
+    elif validator == "minLength":
+        message = f"{where} is empty"
+    elif validator == "pattern":
+        message = f"{where}: '{error.instance}' has the wrong form"
+        hint = {"date": "write dates as \"YYYY-MM-DD\"", "cutoff": "write dates as \"YYYY-MM-DD\"",
+                "language": "a language tag such as \"en-GB\"",
+                "id": "lower-case letters, digits and hyphens"}.get(pointer.rpartition("/")[2], "")
+    else:
+        message = f"{where}: {error.message}"
+    return Finding("error", path, _line(lines, pointer), message, hint, rule)

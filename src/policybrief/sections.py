@@ -1,0 +1,184 @@
+"""Stage 3, load the brief: ``report/brief.yaml`` and the section files it lists.
+
+Each section is Markdown with YAML front matter; the front matter is checked against
+the schema of its kind, and every citation in it (in the body, in Markdown fields such
+as an item's ``text``, and in structured ``citations`` lists) is read with its line.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+from typing import Any
+
+from . import citations as cit
+from . import frontmatter, schemas
+from .errors import BriefError
+from .model import Citation, Finding, Meta, Project, Section
+
+MARKDOWN_FIELDS = ("text", "narrative", "if_wrong")
+
+
+def slugify(text: str) -> str:
+    text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
+    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-") or "section"
+
+
+def load_meta(project: Project) -> tuple[Meta, list[Finding]]:
+    path = project.report / "brief.yaml"
+    rel = project.rel(path)
+    try:
+        text = path.read_text("utf-8")
+    except FileNotFoundError:
+        raise BriefError("report/brief.yaml is missing", rel, 1,
+                         hint="run 'brief init' to start a project") from None
+    except UnicodeDecodeError:
+        raise BriefError("not UTF-8 text", rel, 1) from None
+    doc = frontmatter.parse(text, rel)
+    findings = schemas.validate(doc.data, doc.lines, rel, "brief")
+    return Meta(rel, doc.data, doc.lines), findings
+
+
+def load_sections(project: Project, meta: Meta) -> tuple[tuple[Section, ...], list[Finding]]:
+    """The sections in the order ``brief.yaml`` gives, and what is wrong with them."""
+    findings: list[Finding] = []
+    sections: list[Section] = []
+    slugs: set[str] = set()
+    listed = meta.get("sections") or []
+    for i, name in enumerate(listed):
+        if not isinstance(name, str):
+            continue
+        path = project.sections_dir / name
+        line = meta.lines.get(f"sections/{i}", 1)
+        if not path.is_file():
+            present = sorted(p.name for p in project.sections_dir.glob("*.md"))
+            findings.append(Finding("error", meta.path, line,
+                                    f"section file 'report/sections/{name}' does not exist",
+                                    schemas.suggest(name, present), "sections.missing"))
+            continue
+        section, problems = read_section(path, project.rel(path))
+        findings.extend(problems)
+        if section is None:
+            continue
+        slug = section.slug
+        while slug in slugs:
+            slug += "-2"
+        slugs.add(slug)
+        if slug != section.slug:
+            section = Section(**{**section.__dict__, "slug": slug})
+        sections.append(section)
+    for path in sorted(project.sections_dir.glob("*.md")):
+        if path.name not in listed:
+            findings.append(Finding("warning", project.rel(path), 1,
+                                    "this section file is not listed in report/brief.yaml, "
+                                    "so it is not built", f"add '{path.name}' under sections:",
+                                    "sections.unlisted"))
+    return tuple(sections), findings
+
+
+def read_section(path: Path, rel: str) -> tuple[Section | None, list[Finding]]:
+    try:
+        text = path.read_text("utf-8")
+    except UnicodeDecodeError as exc:
+        line = path.read_bytes()[: exc.start].count(b"\n") + 1
+        raise BriefError("not UTF-8 text", rel, line) from None
+    doc, body, body_line = frontmatter.split(text, rel)
+    data = doc.data
+    kind = data.get("kind")
+    if not isinstance(kind, str) or kind not in schemas.KINDS:
+        line = doc.lines.get("kind", 2)
+        what = f"unknown section kind '{kind}'" if kind else "the front matter has no 'kind'"
+        hint = schemas.suggest(kind, schemas.KINDS) if kind else ""
+        return None, [Finding("error", rel, line, what,
+                              hint or "kinds: " + ", ".join(schemas.KINDS), "sections.kind")]
+    findings = schemas.validate(data, doc.lines, rel, "section", kind)
+    if findings:
+        return None, findings
+    title = str(data["title"])
+    section = Section(rel, 1, kind, title, slugify(title), data, doc.lines, body, body_line)
+    cites, problems = _citations(section)
+    return Section(**{**section.__dict__, "citations": tuple(cites)}), problems
+
+
+def _citations(section: Section) -> tuple[list[Citation], list[Finding]]:
+    found: list[Citation] = []
+    problems: list[Finding] = []
+
+    def read(text: str, first_line: int, where: str, pointer: str) -> None:
+        cites, wrong = cit.parse(text)
+        for cite in cites:
+            line = first_line + text.count("\n", 0, cite.offset)
+            found.append(Citation(cite.key, cite.locator, cite.quote, section.path, line,
+                                  where, _claim(text, cite.offset), pointer))
+        for problem in wrong:
+            line = first_line + text.count("\n", 0, problem.offset)
+            problems.append(Finding("error", section.path, line, problem.message,
+                                    problem.hint, "citations.syntax"))
+
+    read(section.body, section.body_line, section.title, "")
+    for pointer, value, label in _walk(section.fields):
+        name = pointer.rpartition("/")[2]
+        where = f"{section.title} › {label}" if label else section.title
+        if name in MARKDOWN_FIELDS and isinstance(value, str):
+            line = section.line_of(pointer)
+            # A block scalar (text: |) starts on the line after its key.
+            first = line + 1 if "\n" in value.rstrip("\n") else line
+            read(value, first, where, pointer)
+        elif name == "citations" and isinstance(value, list):
+            claim = _item_claim(section.fields, pointer)
+            for j, ref in enumerate(value):
+                ref_pointer = f"{pointer}/{j}"
+                line = section.line_of(f"{ref_pointer}/quote") if "quote" in ref \
+                    else section.line_of(ref_pointer)
+                found.append(Citation(ref["key"], ref.get("locator"), _squash(ref.get("quote")),
+                                      section.path, line, where, claim, ref_pointer))
+    return found, problems
+
+
+def _squash(text: str | None) -> str | None:
+    return " ".join(text.split()) if text else None
+
+
+def _walk(data: Any, pointer: str = "", label: str = "") -> Iterator[tuple[str, Any, str]]:
+    """(pointer, value, label of the nearest titled item) for every value."""
+    if isinstance(data, Mapping):
+        if isinstance(data.get("title"), str) and pointer:
+            label = data["title"]
+        for key, value in data.items():
+            child = f"{pointer}/{key}" if pointer else key
+            yield child, value, label
+            if key != "citations":
+                yield from _walk(value, child, label)
+    elif isinstance(data, list):
+        for i, value in enumerate(data):
+            item_label = label
+            if isinstance(value, Mapping) and pointer.endswith("judgments"):
+                item_label = f"judgment {i + 1}"
+            yield from _walk(value, f"{pointer}/{i}", item_label)
+
+
+def _item_claim(fields: Mapping[str, Any], pointer: str) -> str:
+    node: Any = fields
+    for part in pointer.split("/")[:-1]:
+        node = node[int(part)] if isinstance(node, list) else node[part]
+    for name in ("text", "narrative"):
+        if isinstance(node, Mapping) and isinstance(node.get(name), str):
+            return _plain(node[name])
+    return ""
+
+
+def _claim(text: str, offset: int) -> str:
+    """The paragraph around ``offset``, without citations or markup, for reports."""
+    start = text.rfind("\n\n", 0, offset) + 1
+    end = text.find("\n\n", offset)
+    return _plain(text[start: end if end >= 0 else len(text)])
+
+
+def _plain(text: str) -> str:
+    text = cit.GROUP.sub("", text)
+    text = re.sub(r"\[([^\]]*)\]\{[^}]*\}", r"\1", text)
+    text = re.sub(r"[*_`]", "", text)
+    text = " ".join(text.split())
+    return text if len(text) <= 280 else text[:277].rsplit(" ", 1)[0] + " …"
