@@ -8,6 +8,7 @@ error at its own line.
 
 from __future__ import annotations
 
+import logging
 import re
 from pathlib import Path
 
@@ -31,7 +32,13 @@ def load_bibliography(path: Path, rel: str) -> dict[str, Entry]:
     except UnicodeDecodeError as exc:
         line = path.read_bytes()[: exc.start].count(b"\n") + 1
         raise BriefError("the bibliography is not UTF-8 text", rel, line) from None
-    library = bibtexparser.parse_string(text, parse_stack=[])
+    # bibtexparser logs what it cannot parse; the same problems are reported below.
+    quiet = logging.getLogger("bibtexparser")
+    level, quiet.level = quiet.level, logging.CRITICAL
+    try:
+        library = bibtexparser.parse_string(text, parse_stack=[])
+    finally:
+        quiet.setLevel(level)
     findings: list[Finding] = []
 
     def error(line: int, message: str, hint: str = "") -> None:

@@ -103,7 +103,9 @@ def finish(fragment: str, target: str, links: Mapping[str, Link]) -> tuple[str, 
             if len(marker):
                 marker[-1].tail = " · "
             marker.append(original)
-        marker.text = " (" if len(marker) else None
+        previous = marker.getprevious()
+        before = (previous.tail if previous is not None else parent.text) or ""
+        marker.text = ("(" if before.endswith(" ") else " (") if len(marker) else None
         if len(marker):
             marker[-1].tail = ")"
     _notes(root, target)
