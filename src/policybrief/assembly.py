@@ -45,6 +45,7 @@ def environment(templates: Path | None) -> Any:
         lstrip_blocks=True,
     )
     env.filters["cite"] = cite_filter
+    env.filters["cell"] = cell_filter
     return env
 
 
@@ -52,6 +53,11 @@ def cite_filter(refs: Iterable[Mapping[str, str]]) -> str:
     """Structured citations (``key``, ``locator``, ``quote``) as one citation group."""
     items = [cit.format_cite(r["key"], r.get("locator"), r.get("quote")) for r in refs]
     return "[" + "; ".join(items) + "]" if items else ""
+
+
+def cell_filter(text: object) -> str:
+    """Text made safe for one cell of a pandoc pipe table."""
+    return " ".join(str(text).split()).replace("|", "\\|")
 
 
 def render(project: Project, name: str, **context: Any) -> str:

@@ -148,4 +148,9 @@ def _excerpt(passage: str, quote: str) -> str:
     alignment = fuzz.partial_ratio_alignment(quote.lower(), passage.lower())
     if alignment is None:
         return _short(passage)
-    return _short(passage[alignment.dest_start: alignment.dest_end])
+    start, end = alignment.dest_start, alignment.dest_end
+    while start > 0 and not passage[start - 1].isspace():
+        start -= 1
+    while end < len(passage) and not passage[end].isspace():
+        end += 1
+    return _short(passage[start:end].strip(" ,;:"))

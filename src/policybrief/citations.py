@@ -51,7 +51,7 @@ def _mask_code(text: str) -> str:
     return CODE.sub(lambda m: re.sub(r"[^\n]", " ", m.group(0)), text)
 
 
-def _split_items(body: str) -> Iterator[tuple[int, str]]:
+def split_items(body: str) -> Iterator[tuple[int, str]]:
     """``;``-separated items of a group, ignoring ``;`` inside quotes."""
     start, quoted = 0, ""
     for i, ch in enumerate(body):
@@ -66,7 +66,7 @@ def _split_items(body: str) -> Iterator[tuple[int, str]]:
     yield start, body[start:]
 
 
-def _parse_item(text: str, offset: int) -> Cite:
+def parse_item(text: str, offset: int) -> Cite:
     match = ITEM.match(text)
     if not match:
         raise SyntaxProblem("a citation item must start with @key", offset,
@@ -95,11 +95,11 @@ def parse(text: str) -> tuple[list[Cite], list[SyntaxProblem]]:
     for group in GROUP.finditer(masked):
         spans.append(group.span())
         base = group.start("body")
-        for start, item in _split_items(text[base: group.end("body")]):
+        for start, item in split_items(text[base: group.end("body")]):
             if not item.strip():
                 continue
             try:
-                cites.append(_parse_item(item, base + start))
+                cites.append(parse_item(item, base + start))
             except SyntaxProblem as problem:
                 problems.append(problem)
     for bare in BARE.finditer(masked):
@@ -145,10 +145,10 @@ def to_pandoc(text: str, resolve: Resolver) -> str:
     for group in GROUP.finditer(masked):
         base = group.start("body")
         items = []
-        for start, item in _split_items(text[base: group.end("body")]):
+        for start, item in split_items(text[base: group.end("body")]):
             if not item.strip():
                 continue
-            cite = _parse_item(item, base + start)
+            cite = parse_item(item, base + start)
             locator, evidence = resolve(cite)
             part = (cite.prefix + " " if cite.prefix else "") + ("-" if cite.suppress else "")
             part += f"@{cite.key}"

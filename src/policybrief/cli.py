@@ -122,14 +122,24 @@ def build(ctx: click.Context, formats: str, strict: bool) -> None:
 
 @cli.command()
 @click.option("--strict", is_flag=True, help="Fail on warnings too.")
+@click.option("--fix-locators", is_flag=True,
+              help="Correct ¶ locators that do not match where their quote is found.")
 @click.pass_context
-def check(ctx: click.Context, strict: bool) -> None:
-    """Load and check everything; write nothing."""
+def check(ctx: click.Context, strict: bool, fix_locators: bool) -> None:
+    """Load and check everything; write nothing (but --fix-locators)."""
     from . import pipeline
 
     ui: Ui = ctx.obj["ui"]
+    project = _project(ctx)
     try:
-        checked = pipeline.check(_project(ctx), strict, ui.stage)
+        if fix_locators:
+            from . import locators
+
+            loaded = pipeline.load(project, ui.stage)
+            for citation, locator in locators.fix(project.root, loaded.evidence.fixes):
+                ui.say(f"fixed {citation.path}:{citation.line}: {citation.key} "
+                       f"{citation.locator} → {locator}")
+        checked = pipeline.check(project, strict, ui.stage)
     finally:
         ui.done()
     _report_findings(ui, checked.warnings)

