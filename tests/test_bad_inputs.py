@@ -6,9 +6,10 @@ import shutil
 from pathlib import Path
 
 import pytest
-from conftest import make_tiny
 
 from policybrief.cli import main
+
+from conftest import make_tiny
 
 CASES = Path(__file__).parent / "bad_inputs"
 NAMES = sorted(p.name for p in CASES.iterdir() if p.is_dir())

@@ -6,15 +6,16 @@ import shutil
 from pathlib import Path
 
 import pytest
-from conftest import REPO
 from lxml import html as lhtml
-from test_pipeline import docx_footnotes, pdf_text
 
 from policybrief import citations as cit
 from policybrief import evidence
 from policybrief.cli import main
 from policybrief.model import Project
 from policybrief.pipeline import load
+
+from conftest import REPO
+from test_pipeline import docx_footnotes, pdf_text
 
 KINDS = {"summary", "background", "motives", "opportunities", "challenges", "scenarios",
          "implications", "method"}

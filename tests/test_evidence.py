@@ -5,12 +5,13 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from conftest import make_tiny, write
 from lxml import html as lhtml
 from pypdf import PdfReader
-from test_pipeline import pdf_text
 
 from policybrief.cli import main
+
+from conftest import make_tiny, write
+from test_pipeline import pdf_text
 
 
 def background(body: str) -> str:

@@ -7,12 +7,13 @@ import zipfile
 from pathlib import Path
 
 import pytest
-from conftest import make_tiny
 from lxml import etree
 from lxml import html as lhtml
 from pypdf import PdfReader
 
 from policybrief.cli import main
+
+from conftest import make_tiny
 
 W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
 

@@ -22,6 +22,7 @@ KEY = re.compile(r"^[A-Za-z0-9_][\w:.#$%&\-+?<>~/]*$")
 def load_bibliography(path: Path, rel: str) -> dict[str, Entry]:
     """All entries by key. Raises ContentError listing every problem in the file."""
     import bibtexparser
+    from bibtexparser.model import DuplicateBlockKeyBlock
 
     try:
         text = path.read_text("utf-8")
@@ -45,9 +46,8 @@ def load_bibliography(path: Path, rel: str) -> dict[str, Entry]:
         findings.append(Finding("error", rel, line, message, hint, "bibliography"))
 
     for block in library.failed_blocks:
-        line = block.start_line + 1
-        name = type(block).__name__
-        if name == "DuplicateBlockKeyBlock":
+        line = (block.start_line or 0) + 1
+        if isinstance(block, DuplicateBlockKeyBlock):
             error(line, f"duplicate key '{block.key}'", "each entry needs its own key")
         else:
             error(line, "this entry does not parse (an unbalanced brace or a missing comma?)",
@@ -56,7 +56,8 @@ def load_bibliography(path: Path, rel: str) -> dict[str, Entry]:
     entries: dict[str, Entry] = {}
     seen: dict[str, Entry] = {}
     for raw in library.entries:
-        line = raw.start_line + 1
+        line = (raw.start_line or 0) + 1
+        raw_text = raw.raw or ""
         key = raw.key.strip()
         if not key:
             error(line, "entry has an empty key", "write a key after the brace: @report{key,")
@@ -65,7 +66,7 @@ def load_bibliography(path: Path, rel: str) -> dict[str, Entry]:
             error(line, f"key '{key}' has characters pandoc cannot cite",
                   "use letters, digits, '-', '_' and ':'")
             continue
-        if re.match(r"@\w+\s*\(", raw.raw.lstrip()):
+        if re.match(r"@\w+\s*\(", raw_text.lstrip()):
             error(line, f"entry '{key}' uses the @type(…) form, which pandoc rejects",
                   f"write @{raw.entry_type}{{{key}, …}} with braces")
             continue
@@ -79,7 +80,7 @@ def load_bibliography(path: Path, rel: str) -> dict[str, Entry]:
         for name, field in raw.fields_dict.items():
             value, undefined = _value(str(field.value), macros)
             if undefined:
-                error(line + _offset(raw.raw, name),
+                error(line + _offset(raw_text, name),
                       f"field '{name}' of '{key}' uses the undefined macro '{undefined}'",
                       "put text in braces: " + f"{name} = {{{undefined}}}")
             fields[name.lower()] = value
@@ -99,13 +100,9 @@ def _value(raw: str, macros: set[str]) -> tuple[str, str]:
     parts = [p.strip() for p in _split_concat(raw)]
     out = []
     for part in parts:
-        if len(part) >= 2 and part[0] == "{" and part[-1] == "}":
+        if len(part) >= 2 and (part[0], part[-1]) in (("{", "}"), ('"', '"')):
             out.append(part[1:-1])
-        elif len(part) >= 2 and part[0] == '"' and part[-1] == '"':
-            out.append(part[1:-1])
-        elif part.isdigit():
-            out.append(part)
-        elif part.lower() in MONTHS or part.lower() in macros:
+        elif part.isdigit() or part.lower() in MONTHS or part.lower() in macros:
             out.append(part)
         else:
             return raw, part

@@ -33,7 +33,7 @@ class Document:
 class _Loader(yaml.SafeLoader):
     """Composes nodes only; refuses anchors and aliases."""
 
-    def compose_node(self, parent: Node | None, index: Any) -> Node | None:  # type: ignore[override]
+    def compose_node(self, parent: Node | None, index: Any) -> Node | None:
         if self.check_event(AliasEvent):
             event = self.peek_event()
             raise _Refused("YAML aliases (*name) are not allowed; write the value out",
@@ -42,7 +42,7 @@ class _Loader(yaml.SafeLoader):
         if getattr(event, "anchor", None):
             raise _Refused("YAML anchors (&name) are not allowed; write the value out",
                            event.start_mark.line)
-        return super().compose_node(parent, index)  # type: ignore[no-any-return]
+        return super().compose_node(parent, index)
 
 
 class _Refused(Exception):
