@@ -96,7 +96,7 @@ def test_docx_has_headings_and_real_footnotes(built: Path) -> None:
     assert len(notes) == 3
     assert "para. 13" in notes[2]
     body = "\n".join(p.text for p in document.paragraphs)
-    assert "quote" not in body  # the evidence syntax never leaks into the text
+    assert 'quote "' not in body  # the evidence syntax never leaks into the text
     assert "Rasanah – International Institute for Iranian Studies. Rifts" in body
 
 

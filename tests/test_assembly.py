@@ -1,0 +1,55 @@
+"""The assembled documents against committed expected files (refresh: ``make golden``)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from conftest import make_tiny
+
+from policybrief import assembly, rendering
+from policybrief.model import Project
+from policybrief.pipeline import check
+
+GOLDEN = Path(__file__).parent / "golden"
+
+
+def assembled(root: Path) -> str:
+    checked = check(Project(root))
+    locators = checked.evidence.locators
+    return assembly.assemble(checked.brief, locators, checked.evidence.matches,
+                             rendering.context(checked.brief, locators))
+
+
+def compare(name: str, actual: str, update: bool) -> None:
+    path = GOLDEN / name
+    if update:
+        path.parent.mkdir(exist_ok=True)
+        path.write_text(actual, "utf-8")
+    assert path.is_file(), f"{path} is missing: run 'make golden'"
+    assert actual == path.read_text("utf-8"), f"{name} changed: review, then 'make golden'"
+
+
+def test_tiny_markdown(tmp_path: Path, update_golden: bool) -> None:
+    compare("tiny.md", assembled(make_tiny(tmp_path / "p")), update_golden)
+
+
+def test_tiny_markdown_is_plain_pandoc(tmp_path: Path) -> None:
+    text = assembled(make_tiny(tmp_path / "p"))
+    assert 'quote "' not in text  # the evidence syntax never reaches pandoc
+    assert "[@rasanah2024rifts, ¶ 13 []{.ev" in text
+    assert "{#" not in text.replace("{ #", "")  # Jinja comments never eat pandoc ids
+
+
+@pytest.mark.slow
+def test_tiny_html_body(tmp_path: Path, update_golden: bool) -> None:
+    from lxml import html as lhtml
+
+    from policybrief.cli import main
+
+    root = make_tiny(tmp_path / "p")
+    assert main(["-C", str(root), "-q", "build", "--format", "html"]) == 0
+    page = lhtml.fromstring((root / "build/brief.html").read_bytes())
+    main_element = page.find(".//main")
+    body = lhtml.tostring(main_element, encoding="unicode", method="html")
+    compare("tiny.main.html", body, update_golden)

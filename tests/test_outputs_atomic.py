@@ -1,0 +1,70 @@
+"""Nothing lost: builds killed at random points leave one complete, readable set."""
+
+from __future__ import annotations
+
+import random
+import subprocess
+import sys
+import time
+import zipfile
+from pathlib import Path
+
+import pytest
+from conftest import make_tiny
+from lxml import html as lhtml
+from pypdf import PdfReader
+from test_pipeline import pdf_text
+
+from policybrief import outputs
+
+
+def mark(root: Path, n: int) -> None:
+    path = root / "report/sections/01-background.md"
+    text = path.read_text("utf-8").split("\nEdition marker")[0].rstrip("\n")
+    path.write_text(text + f"\n\nEdition marker {n} of this build.[@rasanah2024rifts, ¶ 3]\n",
+                    "utf-8")
+
+
+def markers(build: Path) -> set[str]:
+    """The edition marker in each output; all outputs must be readable."""
+    found = set()
+    pdf = " ".join(pdf_text(build / "brief.pdf").split())
+    assert len(PdfReader(build / "brief.pdf").pages) >= 2
+    found.add(pdf.split("Edition marker ")[1].split()[0])
+    with zipfile.ZipFile(build / "brief.docx") as archive:
+        assert archive.testzip() is None
+        document = archive.read("word/document.xml").decode()
+    found.add(document.split("Edition marker ")[1].split()[0].split("<")[0])
+    page = lhtml.fromstring((build / "brief.html").read_bytes())
+    found.add(page.text_content().split("Edition marker ")[1].split()[0])
+    return found
+
+
+@pytest.mark.slow
+def test_killed_builds_leave_one_complete_set(tmp_path: Path) -> None:
+    root = make_tiny(tmp_path / "p")
+    command = [sys.executable, "-m", "policybrief.cli", "-C", str(root), "-q", "build"]
+    mark(root, 0)
+    subprocess.run(command, check=True, timeout=120)
+    started = time.perf_counter()
+    mark(root, 1)
+    subprocess.run(command, check=True, timeout=120)
+    full = time.perf_counter() - started
+    rng = random.Random(20240505)
+    seen = {"0", "1"}
+    for n in range(2, 10):
+        mark(root, n)
+        process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        time.sleep(rng.uniform(0.05, full * 1.1))
+        process.kill()
+        process.wait()
+        found = markers(root / "build")
+        assert len(found) == 1, f"outputs from different builds: {found}"
+        seen |= found
+    assert len(seen) >= 3, "no killed build ever completed; the test proves nothing"
+    builds = root / "build" / outputs.BUILDS
+    mark(root, 9)
+    subprocess.run(command, check=True, timeout=120)
+    assert markers(root / "build") == {"9"}
+    assert not [p for p in builds.iterdir() if p.name.startswith(".stage-")]
+    assert len(list(builds.iterdir())) <= outputs.KEEP
