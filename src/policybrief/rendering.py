@@ -13,7 +13,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
-from . import __version__, assembly, tradecraft
+from . import __version__, assembly, links, tradecraft
 from . import html as html_stage
 from .checks import Evidence
 from .errors import BriefError
@@ -120,16 +120,27 @@ def render(brief: Brief, evidence: Evidence, markdown: str, formats: list[str], 
     csl = csl_path(brief)
     files: dict[str, bytes] = {}
 
-    def html_family() -> None:
-        report("render HTML (pandoc)")
-        fragment = html_stage.sanitize(html_stage.render_fragment(markdown, bib, csl, workdir))
-        links = _links(brief, evidence)
+    report("render HTML (pandoc)")
+    raw = html_stage.render_fragment(markdown, bib, csl, workdir)
+    links.check(raw, project)  # before anything can fetch what the brief points at
+    fragment = html_stage.sanitize(raw)
+
+    def docx_family() -> None:
+        reference = docx.reference_doc(workdir / "reference.docx", HOUSE)
+        files["brief.docx"] = docx.write_docx(markdown, bib, csl, reference, workdir, epoch)
+
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        # pandoc writes the DOCX in its own process while this thread lays out the PDF.
+        pending = pool.submit(docx_family) if "docx" in formats else None
+        if pending is not None:
+            report("render DOCX (pandoc)")
+        evidence_links = _links(brief, evidence)
         if "html" in formats:
-            body, toc = html_stage.finish(fragment, "html", links)
+            body, toc = html_stage.finish(fragment, "html", evidence_links)
             files["brief.html"] = _page(brief, body, toc, "html", extra).encode("utf-8")
             files.update(source_pages(brief, evidence))
         if "pdf" in formats:
-            body, toc = html_stage.finish(fragment, "pdf", links)
+            body, toc = html_stage.finish(fragment, "pdf", evidence_links)
             page = _page(brief, body, toc, "pdf", extra)
             report("lay out the PDF (WeasyPrint)")
             templates = project.templates if project.templates.is_dir() else \
@@ -138,18 +149,6 @@ def render(brief: Brief, evidence: Evidence, markdown: str, formats: list[str], 
             identifier = hashlib.sha256(page.encode("utf-8")).hexdigest()[:32].encode()
             files["brief.pdf"] = pdf.write_pdf(page, templates, allowed,
                                                str(brief.meta["language"]), identifier)
-
-    def docx_family() -> None:
-        report("render DOCX (pandoc)")
-        reference = docx.reference_doc(workdir / "reference.docx", HOUSE)
-        files["brief.docx"] = docx.write_docx(markdown, bib, csl, reference, workdir, epoch)
-
-    jobs = []
-    if "html" in formats or "pdf" in formats:
-        jobs.append(html_family)
-    if "docx" in formats:
-        jobs.append(docx_family)
-    with ThreadPoolExecutor(max_workers=len(jobs)) as pool:
-        for future in [pool.submit(job) for job in jobs]:
-            future.result()
+        if pending is not None:
+            pending.result()
     return files

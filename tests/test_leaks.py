@@ -1,0 +1,122 @@
+"""No leaks: what a section or template points at is never fetched, embedded or run."""
+
+from __future__ import annotations
+
+import http.server
+import shutil
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from conftest import make_tiny, write
+from lxml import html as lhtml
+
+from policybrief.cli import main
+
+CANARY = b"canary-7f3a91c2-do-not-leak"
+
+
+def background(body: str) -> str:
+    return f'---\nkind: background\ntitle: "Background"\n---\n{body}\n'
+
+
+def all_output_bytes(root: Path) -> bytes:
+    build = root / "build"
+    return b"".join(p.read_bytes() for p in build.rglob("*") if p.is_file()) \
+        if build.exists() else b""
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Path:
+    root = make_tiny(tmp_path / "p")
+    (tmp_path / "secret.txt").write_bytes(CANARY)
+    return root
+
+
+@pytest.fixture
+def server() -> Iterator[tuple[str, list[str]]]:
+    """A loopback HTTP server that records every request it gets."""
+    seen: list[str] = []
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_GET(self) -> None:  # noqa: N802 (the stdlib's name)
+            seen.append(self.path)
+            self.send_response(200)
+            self.end_headers()
+            self.wfile.write(CANARY)
+
+        def log_message(self, *args: object) -> None:
+            return None
+
+    httpd = http.server.HTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{httpd.server_address[1]}", seen
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
+
+
+@pytest.mark.parametrize("target", ["file:///etc/hostname", "../secret.txt",
+                                    "/etc/hostname", "data:text/html,<script>x</script>"])
+def test_images_outside_assets_fail_the_build(project: Path, target: str,
+                                              capsys: pytest.CaptureFixture[str]) -> None:
+    write(project / "report/sections/01-background.md",
+          background(f"A map.[@rasanah2024rifts, ¶ 3]\n\n![A map]({target})"))
+    assert main(["-C", str(project), "-q", "build"]) == 1
+    err = capsys.readouterr().err
+    assert "report/sections/01-background.md:7: an image that is neither a data: URL nor " \
+           "a file in assets/" in err
+    assert CANARY not in all_output_bytes(project)
+    assert not (project / "build" / "brief.pdf").exists()
+
+
+def test_loopback_server_sees_no_request(project: Path, server: tuple[str, list[str]],
+                                         capsys: pytest.CaptureFixture[str]) -> None:
+    url, seen = server
+    write(project / "report/sections/01-background.md",
+          background(f"A chart.[@rasanah2024rifts, ¶ 3]\n\n![A chart]({url}/canary.png)"))
+    assert main(["-C", str(project), "-q", "build"]) == 1
+    assert f"'{url}/canary.png'" in capsys.readouterr().err
+    assert seen == []
+    assert CANARY not in all_output_bytes(project)
+
+
+@pytest.mark.parametrize("markdown, problem", [
+    ("[click](javascript:alert(1))", "a link that leaves the web and the brief"),
+    ("[see](file:///etc/hostname)", "a link that leaves the web and the brief"),
+    ('[hover]{onmouseover="alert(1)"}', "an 'onmouseover' handler (active content)"),
+])
+def test_active_links_fail_the_build(project: Path, markdown: str, problem: str,
+                                     capsys: pytest.CaptureFixture[str]) -> None:
+    write(project / "report/sections/01-background.md",
+          background(f"Text {markdown} here.[@rasanah2024rifts, ¶ 3]"))
+    assert main(["-C", str(project), "-q", "build"]) == 1
+    assert f"report/sections/01-background.md:5: {problem}" in capsys.readouterr().err
+
+
+def test_raw_html_in_a_section_stays_text(project: Path) -> None:
+    write(project / "report/sections/01-background.md", background(
+        'Text <script>alert("x")</script> and <img src=x onerror=alert(1)> here.'
+        "[@rasanah2024rifts, ¶ 3]"))
+    assert main(["-C", str(project), "-q", "build", "--format", "html"]) == 0
+    page = lhtml.fromstring((project / "build/brief.html").read_bytes())
+    assert not page.xpath("//script | //*[@onerror] | //main//img")
+    assert "<script>alert(“x”)</script>" in page.text_content()
+
+
+def test_template_cannot_attach_a_local_file_to_the_pdf(project: Path,
+                                                        capsys: pytest.CaptureFixture[str]
+                                                        ) -> None:
+    templates = project / "templates"
+    shutil.copytree(Path(__file__).parent.parent / "templates", templates, symlinks=True)
+    page = templates / "page.html.j2"
+    page.write_text(page.read_text("utf-8").replace(
+        "</head>", '<link rel="attachment" href="file:///etc/hostname">\n'
+                   '<style>body { background: url("file:///etc/hostname"); }</style>\n</head>'),
+        "utf-8")
+    assert main(["-C", str(project), "-q", "build", "--format", "pdf"]) == 1
+    assert "file:///etc/hostname" in capsys.readouterr().err
+    assert not (project / "build" / "brief.pdf").exists()
