@@ -19,6 +19,11 @@ from .errors import BriefError
 from .model import Citation, Finding, Meta, Project, Section
 
 MARKDOWN_FIELDS = ("text", "narrative", "if_wrong")
+# pandoc's Markdown reader is exponential on deep nesting (12 brackets took 26 s);
+# nothing a brief needs comes close to these.
+MAX_BRACKETS = 5
+MAX_LIST_DEPTH = 10
+LIST_ITEM = re.compile(r"^(?P<indent>[ \t]*)(?:[-*+]|\d+[.)])[ \t]")
 
 
 def slugify(text: str) -> str:
@@ -107,6 +112,7 @@ def _citations(section: Section) -> tuple[list[Citation], list[Finding]]:
     problems: list[Finding] = []
 
     def read(text: str, first_line: int, where: str, pointer: str) -> None:
+        problems.extend(nesting(text, first_line, section.path))
         cites, wrong = cit.parse(text)
         for cite in cites:
             line = first_line + text.count("\n", 0, cite.offset)
@@ -135,6 +141,38 @@ def _citations(section: Section) -> tuple[list[Citation], list[Finding]]:
                 found.append(Citation(ref["key"], ref.get("locator"), _squash(ref.get("quote")),
                                       section.path, line, where, claim, ref_pointer))
     return found, problems
+
+
+def nesting(text: str, first_line: int, path: str) -> list[Finding]:
+    """Brackets or lists nested deeper than any brief needs (pandoc would hang on them)."""
+    found = []
+    depth, line = 0, first_line
+    escaped = False
+    for ch in text:
+        if ch == "\n":
+            line += 1
+        if escaped:
+            escaped = False
+        elif ch == "\\":
+            escaped = True
+        elif ch == "[":
+            depth += 1
+            if depth == MAX_BRACKETS + 1:
+                found.append(Finding("error", path, line, f"brackets nested more than "
+                                     f"{MAX_BRACKETS} deep", "simplify the text; escape a "
+                                     "literal bracket as \\[", "sections.nesting"))
+        elif ch == "]":
+            depth = max(0, depth - 1)
+    for offset, row in enumerate(text.split("\n")):
+        quotes = len(row) - len(row.lstrip("> "))
+        item = LIST_ITEM.match(row)
+        levels = len(item.group("indent").expandtabs(4)) // 2 + 1 if item else 0
+        if max(levels, row[:quotes].count(">")) > MAX_LIST_DEPTH:
+            found.append(Finding("error", path, first_line + offset,
+                                 f"lists or quotes nested more than {MAX_LIST_DEPTH} deep",
+                                 "flatten the list", "sections.nesting"))
+            break
+    return found
 
 
 def _squash(text: str | None) -> str | None:

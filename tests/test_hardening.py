@@ -1,0 +1,160 @@
+"""Hardening: tricky YAML kept as written, huge sources, limits, the same bytes every time,
+pinned tools, and arbitrary input raising only the project's own errors."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from conftest import make_tiny
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from policybrief import citations, frontmatter, pandoc, rendering, sections
+from policybrief.cli import main
+from policybrief.errors import BriefError
+
+
+@pytest.mark.parametrize("written", ["NO", "1.10", "012345", "12:30", "yes", "~x", "0x1F",
+                                     "2024-05-20", ".inf", "null!"])
+def test_yaml_scalars_stay_as_written(written: str) -> None:
+    doc = frontmatter.parse(f"title: {written}\nseries:\n  number: {written}\n", "x.yaml")
+    assert doc.data == {"title": written, "series": {"number": written}}
+
+
+def test_tricky_title_reaches_the_outputs_unchanged(tiny: Path) -> None:
+    brief = tiny / "report/brief.yaml"
+    brief.write_text(brief.read_text("utf-8").replace('  number: "7"', "  number: 012345")
+                     .replace('title: "Rifts in Iraq\'s Shia camp"', "title: NO"), "utf-8")
+    assert main(["-C", str(tiny), "-q", "build", "--format", "html"]) == 0
+    html = (tiny / "build/brief.html").read_text("utf-8")
+    assert "<title>NO</title>" in html and "No. 012345" in html
+
+
+def test_source_over_the_size_limit_is_refused(tiny: Path,
+                                               capsys: pytest.CaptureFixture[str]) -> None:
+    seed = tiny / "seeds/sadrist-khomeinist-conflict.wikipedia.txt"
+    with open(seed, "r+b") as handle:  # 20 MB, sparse: costs no disk
+        handle.truncate(20 * 2**20)
+    assert main(["-C", str(tiny), "-q", "check"]) == 1
+    assert "seeds/sadrist-khomeinist-conflict.wikipedia.txt:1: source is 20.0 MB; the limit " \
+           "is 10 MB" in capsys.readouterr().err
+
+
+def test_pdf_layout_past_its_time_limit_is_an_error(tiny: Path,
+                                                    monkeypatch: pytest.MonkeyPatch,
+                                                    capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["-C", str(tiny), "-q", "build", "--format", "html"]) == 0
+    before = (tiny / "build/brief.html").stat().st_mtime_ns
+    monkeypatch.setattr(rendering, "PDF_SECONDS", 0.05)
+    assert main(["-C", str(tiny), "-q", "build"]) == 1
+    assert "laying out the PDF took longer than 0.05 s" in capsys.readouterr().err
+    assert (tiny / "build/brief.html").stat().st_mtime_ns == before
+    assert not (tiny / "build/brief.pdf").exists()
+
+
+def test_pandoc_is_at_least_the_pinned_version() -> None:
+    assert pandoc.version() >= pandoc.MINIMUM, f"pandoc {pandoc.version()} is older than " \
+        f"the pinned {pandoc.MINIMUM}"
+
+
+def hashes(build: Path) -> dict[str, str]:
+    return {name: hashlib.sha256((build / name).read_bytes()).hexdigest()
+            for name in ("brief.pdf", "brief.html", "brief.docx")}
+
+
+@pytest.mark.slow
+def test_same_inputs_give_the_same_bytes(tmp_path: Path) -> None:
+    """Two builds, in different folders, time zones and seconds: identical outputs."""
+    results = []
+    for n, zone in enumerate(("UTC", "Asia/Baghdad")):
+        root = make_tiny(tmp_path / f"copy{n}")
+        env = {**os.environ, "TZ": zone, "SOURCE_DATE_EPOCH": "1716163200"}
+        subprocess.run([sys.executable, "-m", "policybrief.cli", "-C", str(root), "-q",
+                        "build"], check=True, env=env, timeout=180)
+        results.append(hashes(root / "build"))
+        time.sleep(1.1)
+    assert results[0] == results[1]
+
+
+@pytest.mark.slow
+def test_epoch_defaults_to_the_last_commit(tmp_path: Path) -> None:
+    root = make_tiny(tmp_path / "p")
+    git = ["git", "-c", "user.name=t", "-c", "user.email=t@example.invalid"]
+    subprocess.run([*git, "init", "-q"], cwd=root, check=True)
+    subprocess.run([*git, "add", "."], cwd=root, check=True)
+    env = {**os.environ, "GIT_COMMITTER_DATE": "2024-05-20T00:00:00Z",
+           "GIT_AUTHOR_DATE": "2024-05-20T00:00:00Z"}
+    subprocess.run([*git, "commit", "-qm", "x"], cwd=root, check=True, env=env)
+    from policybrief.model import Project
+    from policybrief.pipeline import source_epoch
+
+    environ = {k: v for k, v in os.environ.items() if k != "SOURCE_DATE_EPOCH"}
+    old = os.environ.copy()
+    os.environ.clear()
+    os.environ.update(environ)
+    try:
+        assert source_epoch(Project(root)) == 1716163200
+    finally:
+        os.environ.clear()
+        os.environ.update(old)
+
+
+FUZZ = settings(max_examples=300, deadline=None,
+                suppress_health_check=[HealthCheck.function_scoped_fixture])
+yamlish = st.text(alphabet=st.sampled_from(list("ab:- \n'\"[]{}&*!|>#%@`,?~\t0123456789é¶")),
+                  max_size=200)
+
+
+@FUZZ
+@given(text=st.one_of(yamlish, st.text(max_size=200)))
+def test_front_matter_raises_only_brief_errors(text: str) -> None:
+    try:
+        frontmatter.parse(text, "x.yaml")
+    except BriefError:
+        pass
+    try:
+        frontmatter.split("---\n" + text + "\n---\nbody", "x.md")
+    except BriefError:
+        pass
+
+
+@FUZZ
+@given(text=st.text(alphabet=st.sampled_from(list("[]@;,\"“”¶-a1 q\\`{}.:")) |
+                    st.characters(), max_size=200))
+def test_citation_parser_never_raises(text: str) -> None:
+    cites, problems = citations.parse(text)
+    for cite in cites:
+        assert cite.key
+    rewritten = citations.to_pandoc(text, lambda c: (c.locator, None))
+    assert 'quote "' not in rewritten or 'quote "' in text
+
+
+@FUZZ
+@given(body=st.text(max_size=300), kind=st.sampled_from(["background", "motives", "x"]))
+def test_section_reader_raises_only_brief_errors(tmp_path: Path, body: str, kind: str) -> None:
+    path = tmp_path / "s.md"
+    path.write_text(f'---\nkind: {kind}\ntitle: "T"\n---\n{body}', "utf-8")
+    try:
+        sections.read_section(path, "s.md")
+    except BriefError:
+        pass
+
+
+def test_copy_of_the_repository_templates_is_used_first(tiny: Path) -> None:
+    templates = tiny / "templates" / "sections"
+    templates.mkdir(parents=True)
+    shutil.copy(Path(__file__).parent.parent / "templates/sections/_heading.md.j2",
+                templates / "_heading.md.j2")
+    heading = templates / "_heading.md.j2"
+    heading.write_text(heading.read_text("utf-8").replace("## {{ section.title }}",
+                                                          "## Overridden: {{ section.title }}"),
+                       "utf-8")
+    assert main(["-C", str(tiny), "-q", "build", "--format", "html"]) == 0
+    assert "Overridden: Background" in (tiny / "build/brief.html").read_text("utf-8")
