@@ -8,7 +8,6 @@ as an item's ``text``, and in structured ``citations`` lists) is read with its l
 from __future__ import annotations
 
 import re
-import unicodedata
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
@@ -17,6 +16,7 @@ from . import citations as cit
 from . import frontmatter, schemas
 from .errors import BriefError
 from .model import Citation, Finding, Meta, Project, Section
+from .sources import slugify
 
 MARKDOWN_FIELDS = ("text", "narrative", "if_wrong")
 # pandoc's Markdown reader is exponential on deep nesting (12 brackets took 26 s);
@@ -24,11 +24,6 @@ MARKDOWN_FIELDS = ("text", "narrative", "if_wrong")
 MAX_BRACKETS = 5
 MAX_LIST_DEPTH = 10
 LIST_ITEM = re.compile(r"^(?P<indent>[ \t]*)(?:[-*+]|\d+[.)])[ \t]")
-
-
-def slugify(text: str) -> str:
-    text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
-    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-") or "section"
 
 
 def load_meta(project: Project) -> tuple[Meta, list[Finding]]:
@@ -90,6 +85,7 @@ def read_section(path: Path, rel: str) -> tuple[Section | None, list[Finding]]:
         line = path.read_bytes()[: exc.start].count(b"\n") + 1
         raise BriefError("not UTF-8 text", rel, line) from None
     doc, body, body_line = frontmatter.split(text, rel)
+    body = strip_comments(body)
     data = doc.data
     kind = data.get("kind")
     if not isinstance(kind, str) or kind not in schemas.KINDS:
@@ -98,6 +94,8 @@ def read_section(path: Path, rel: str) -> tuple[Section | None, list[Finding]]:
         hint = schemas.suggest(kind, schemas.KINDS) if kind else ""
         return None, [Finding("error", rel, line, what,
                               hint or "kinds: " + ", ".join(schemas.KINDS), "sections.kind")]
+    if data.get("status") == "stub":  # left out, and not checked, until it is filled in
+        return None, [stub_finding(data, doc.lines, rel)]
     findings = schemas.validate(data, doc.lines, rel, "section", kind)
     if findings:
         return None, findings
@@ -105,6 +103,32 @@ def read_section(path: Path, rel: str) -> tuple[Section | None, list[Finding]]:
     section = Section(rel, 1, kind, title, slugify(title), data, doc.lines, body, body_line)
     cites, problems = _citations(section)
     return Section(**{**section.__dict__, "citations": tuple(cites)}), problems
+
+
+COMMENT = re.compile(r"<!--.*?-->", re.S)
+
+
+def strip_comments(body: str) -> str:
+    """The body without HTML comments (notes to the writers, such as a stub's), each
+    replaced by its line breaks so that every line keeps its number; comments shown in
+    code are kept."""
+    code = [m.span() for m in cit.CODE.finditer(body)]
+
+    def blank(m: re.Match[str]) -> str:
+        if any(a <= m.start() < b for a, b in code):
+            return m.group(0)
+        return "\n" * m.group(0).count("\n")
+
+    return COMMENT.sub(blank, body) if "<!--" in body else body
+
+
+def stub_finding(data: Mapping[str, Any], lines: Mapping[str, int], rel: str) -> Finding:
+    """The warning for a section whose front matter says ``status: stub``."""
+    title = data.get("title") if isinstance(data.get("title"), str) else rel
+    return Finding("warning", rel, lines.get("status", 1),
+                   f"section '{title}' is still a stub, so it is left out of the build",
+                   "fill it in (its comments say what belongs there), then delete the line "
+                   "'status: stub'", "section.stub")
 
 
 def _citations(section: Section) -> tuple[list[Citation], list[Finding]]:

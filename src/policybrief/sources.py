@@ -101,6 +101,9 @@ def clean(text: str) -> str:
     return text
 
 
+SLUG_PART = 40  # characters of a heading kept in a passage slug
+
+
 def slugify(text: str) -> str:
     """ASCII, lower case, hyphens: ``"Motives & Drivers"`` -> ``"motives-drivers"``."""
     ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
@@ -149,7 +152,8 @@ def _blocks(lines: list[str]) -> tuple[str | None, list[_Block]]:
             path_slug = stack[-1][2] if stack else "preamble"
             if name.casefold() in _CONTENTS:
                 continue
-            path_slug = base = f"{path_slug}/{slugify(name)}" if stack else slugify(name)
+            part = slugify(name)[:SLUG_PART].rstrip("-")
+            path_slug = base = f"{path_slug}/{part}" if stack else part
             n = 1
             while path_slug in used:
                 n += 1
