@@ -6,7 +6,7 @@ down in docs/checks.md); the pipeline decides whether they stop the build.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
 from . import citations as cit
@@ -26,13 +26,13 @@ class Evidence:
 
 
 def check_citations(sections: tuple[Section, ...], entries: Mapping[str, Entry],
-                    sources: Mapping[str, Source]) -> Evidence:
+                    sources: Mapping[str, Source], extra: Iterable[Citation] = ()) -> Evidence:
+    """Every citation of the sections, and ``extra`` ones (the figures')."""
     index = QuoteIndex(sources)
     evidence = Evidence()
     lower = {k.lower(): k for k in entries}
-    for section in sections:
-        for c in section.citations:
-            _check_one(c, entries, sources, index, lower, evidence)
+    for c in [*(c for s in sections for c in s.citations), *extra]:
+        _check_one(c, entries, sources, index, lower, evidence)
     return evidence
 
 
@@ -97,10 +97,10 @@ def _check_one(c: Citation, entries: Mapping[str, Entry], sources: Mapping[str, 
 
 
 def check_coverage(sections: tuple[Section, ...], entries: Mapping[str, Entry],
-                   bib_path: str) -> list[Finding]:
+                   bib_path: str, extra: Iterable[Citation] = ()) -> list[Finding]:
     """Entries nothing cites; sections and analysis paragraphs with no citation."""
     findings = []
-    cited = {c.key for s in sections for c in s.citations}
+    cited = {c.key for s in sections for c in s.citations} | {c.key for c in extra}
     for key, entry in entries.items():
         if key not in cited:
             findings.append(Finding("warning", bib_path, entry.line,

@@ -226,7 +226,10 @@ class Brief:
     sources: Mapping[str, Source]
     matches: Mapping[Citation, QuoteMatch] = field(default_factory=dict)
     findings: tuple[Finding, ...] = ()
+    figures: Any = None  # figures.Figures: the timeline and the actor map
+    figure_citations: tuple[Citation, ...] = ()
 
     @property
     def citations(self) -> tuple[Citation, ...]:
-        return tuple(c for s in self.sections for c in s.citations)
+        """Every citation: the sections', then the figures'."""
+        return tuple(c for s in self.sections for c in s.citations) + self.figure_citations
