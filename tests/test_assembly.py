@@ -5,11 +5,12 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from conftest import make_tiny
 
 from policybrief import assembly, rendering
 from policybrief.model import Project
 from policybrief.pipeline import check
+
+from conftest import make_tiny
 
 GOLDEN = Path(__file__).parent / "golden"
 

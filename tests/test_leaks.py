@@ -9,10 +9,11 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from conftest import make_tiny, write
 from lxml import html as lhtml
 
 from policybrief.cli import main
+
+from conftest import make_tiny, write
 
 CANARY = b"canary-7f3a91c2-do-not-leak"
 

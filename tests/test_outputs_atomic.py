@@ -10,12 +10,13 @@ import zipfile
 from pathlib import Path
 
 import pytest
-from conftest import make_tiny
 from lxml import html as lhtml
 from pypdf import PdfReader
-from test_pipeline import pdf_text
 
 from policybrief import outputs
+
+from conftest import make_tiny
+from test_pipeline import pdf_text
 
 
 def mark(root: Path, n: int) -> None:

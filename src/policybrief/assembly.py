@@ -10,7 +10,7 @@ the checks found and a marker that links each note to its source passage.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from functools import cache
 from importlib import resources
 from pathlib import Path
@@ -104,12 +104,21 @@ def evidence_id(key: str, quote: str) -> str:
     return "ev-" + hashlib.sha1(f"{key}\0{quote}".encode()).hexdigest()[:10]
 
 
+UNVERIFIED = r"[\[unverified\]]{.unverified}"  # plain text, so every format shows it
+
+
 def resolver(brief: Brief, locators: Mapping[Citation, str],
-             matches: Mapping[Citation, QuoteMatch]) -> cit.Resolver:
-    """Map a citation as written in assembled text back to what the checks found."""
+             matches: Mapping[Citation, QuoteMatch],
+             stale: Collection[Citation] = ()) -> cit.Resolver:
+    """Map a citation as written in assembled text back to what the checks found.
+
+    ``stale`` citations (their evidence vanished; built with --allow-stale) are marked.
+    """
     by_text: dict[tuple[str, str | None, str | None], tuple[str | None, str | None]] = {}
     for c in brief.citations:
         loc = locators.get(c, c.locator)
+        if c in stale:
+            loc = f"{loc} {UNVERIFIED}" if loc else UNVERIFIED
         ev = evidence_id(c.key, c.quote) if c in matches and c.quote else None
         by_text[(c.key, c.locator, c.quote)] = (loc, ev)
 
@@ -120,8 +129,9 @@ def resolver(brief: Brief, locators: Mapping[Citation, str],
 
 
 def assemble(brief: Brief, locators: Mapping[Citation, str],
-             matches: Mapping[Citation, QuoteMatch], extra: Mapping[str, Any]) -> str:
+             matches: Mapping[Citation, QuoteMatch], extra: Mapping[str, Any],
+             stale: Collection[Citation] = ()) -> str:
     """The whole brief as pandoc Markdown."""
     context = {"meta": brief.meta.fields, "sections": brief.sections, **extra}
     text = render(brief.project, "brief.md.j2", **context)
-    return cit.to_pandoc(text, resolver(brief, locators, matches))
+    return cit.to_pandoc(text, resolver(brief, locators, matches, stale))

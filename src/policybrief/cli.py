@@ -95,19 +95,33 @@ def _report_findings(ui: Ui, findings: Any) -> None:
         ui.warn(str(finding))
 
 
+STALE_HELP = ("Build even when quotes vanished from changed sources: mark those citations "
+              "unverified and report them as warnings.")
+
+
+def _notice(ui: Ui) -> Any:
+    """Print a report (the sources changed) on stderr, clear of the progress display."""
+    def notice(text: str) -> None:
+        ui.done()
+        ui.warn(text)
+    return notice
+
+
 @cli.command()
 @click.option("--format", "-f", "formats", default="pdf,html,docx", show_default=True,
               help="Comma-separated formats to build: pdf, html, docx.")
 @click.option("--strict", is_flag=True, help="Fail on warnings too.")
+@click.option("--allow-stale", is_flag=True, help=STALE_HELP)
 @click.pass_context
-def build(ctx: click.Context, formats: str, strict: bool) -> None:
+def build(ctx: click.Context, formats: str, strict: bool, allow_stale: bool) -> None:
     """Check the brief, then render the requested formats into build/."""
     from . import pipeline
 
     ui: Ui = ctx.obj["ui"]
     wanted = _formats(formats)
     try:
-        result = pipeline.build(_project(ctx), wanted, strict, ui.stage)
+        result = pipeline.build(_project(ctx), wanted, strict, ui.stage, allow_stale,
+                                _notice(ui))
     finally:
         ui.done()
     _report_findings(ui, result.checked.warnings)
@@ -124,8 +138,9 @@ def build(ctx: click.Context, formats: str, strict: bool) -> None:
 @click.option("--strict", is_flag=True, help="Fail on warnings too.")
 @click.option("--fix-locators", is_flag=True,
               help="Correct ¶ locators that do not match where their quote is found.")
+@click.option("--allow-stale", is_flag=True, help=STALE_HELP)
 @click.pass_context
-def check(ctx: click.Context, strict: bool, fix_locators: bool) -> None:
+def check(ctx: click.Context, strict: bool, fix_locators: bool, allow_stale: bool) -> None:
     """Load and check everything; write nothing (but --fix-locators)."""
     from . import pipeline
 
@@ -139,7 +154,7 @@ def check(ctx: click.Context, strict: bool, fix_locators: bool) -> None:
             for citation, locator in locators.fix(project.root, loaded.evidence.fixes):
                 ui.say(f"fixed {citation.path}:{citation.line}: {citation.key} "
                        f"{citation.locator} → {locator}")
-        checked = pipeline.check(project, strict, ui.stage)
+        checked = pipeline.check(project, strict, ui.stage, allow_stale, _notice(ui))
     finally:
         ui.done()
     _report_findings(ui, checked.warnings)
@@ -147,6 +162,176 @@ def check(ctx: click.Context, strict: bool, fix_locators: bool) -> None:
     ui.say(f"ok: {len(brief.sections)} sections, {len(brief.citations)} citations, "
            f"{len(checked.evidence.matches)} quotes verified, "
            f"{len(checked.warnings)} warnings")
+
+
+@cli.group()
+def sources() -> None:
+    """Add sources to seeds/ and the bibliography; lock their state."""
+
+
+@sources.command("add")
+@click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--key", help="The citation key (default: author + year + title word).")
+@click.option("--title", default="", help="Title (default: from the document).")
+@click.option("--author", default="", help="Author(s), 'A and B' (default: from the document).")
+@click.option("--date", default="", help="Date published, YYYY-MM-DD (default: from the "
+              "document).")
+@click.option("--url", default="", help="Where the original is online.")
+@click.option("--added", help="The day it was added, for the lock (default: "
+              "SOURCE_DATE_EPOCH or today).")
+@click.pass_context
+def sources_add(ctx: click.Context, path: Path, key: str | None, title: str, author: str,
+                date: str, url: str, added: str | None) -> None:
+    """Store a .txt, .md, .html or .pdf file as a source and add its entry."""
+    from . import changes, intake, pipeline
+
+    ui: Ui = ctx.obj["ui"]
+    project = _project(ctx)
+    done = intake.add_source(project, path, key,
+                             intake.Metadata(title, author, date, url), added)
+    for rel in done.written:
+        ui.say(f"wrote {rel}")
+    ui.say(f"added @{done.entry_type}{{{done.key}}}: {done.fields.get('title', '')}")
+    try:
+        sections = pipeline.load(project).brief.sections
+    except BriefError as exc:  # the brief itself has problems: skip the ranking
+        ui.warn(f"(no ranking: {exc})")
+        return
+    pairs = tuple(changes.rank(done.source, sections))
+    ui.warn(changes.Report(new=(changes.New(done.key, done.source.path, True, 0, pairs),))
+            .text())
+
+
+@sources.command("lock")
+@click.option("--added", "--date", "added",
+              help="The day to record for sources new to the lock (default: "
+                   "SOURCE_DATE_EPOCH or today).")
+@click.pass_context
+def sources_lock(ctx: click.Context, added: str | None) -> None:
+    """Accept the current state of all sources: rewrite seeds/sources.lock."""
+    from . import lock
+
+    ui: Ui = ctx.obj["ui"]
+    project = _project(ctx)
+    locked, changed = lock.accept(project, added)
+    rel = project.rel(lock.lock_path(project))
+    ui.say(f"{'wrote' if changed else 'unchanged:'} {rel} ({len(locked)} sources)")
+
+
+@cli.command()
+@click.option("--port", "-p", default=8000, show_default=True, type=click.IntRange(0, 65535),
+              help="Serve build/ on http://127.0.0.1:PORT.")
+@click.option("--format", "-f", "formats", default="html", show_default=True,
+              help="Comma-separated formats to rebuild on each save.")
+@click.option("--allow-stale", is_flag=True, help=STALE_HELP)
+@click.pass_context
+def watch(ctx: click.Context, port: int, formats: str, allow_stale: bool) -> None:
+    """Rebuild on every save and serve build/ with automatic reload."""
+    from . import watch as watching
+
+    ui: Ui = ctx.obj["ui"]
+    try:
+        watching.run(_project(ctx), port, _formats(formats), allow_stale=allow_stale,
+                     say=ui.say, warn=ui.warn)
+    except KeyboardInterrupt:
+        ui.say("stopped")
+
+
+# --- starting and growing a project (policybrief.scaffold) ----------------------------
+
+
+def _complete_kinds(ctx: click.Context, param: click.Parameter, incomplete: str) -> list[str]:
+    from .schemas import KINDS
+
+    return [k for k in KINDS if k.startswith(incomplete)]
+
+
+def _complete_templates(ctx: click.Context, param: click.Parameter,
+                        incomplete: str) -> list[str]:
+    from .scaffold import packaged_templates
+
+    return [n for n in packaged_templates() if n.startswith(incomplete)]
+
+
+@cli.command()
+@click.argument("directory", default=".", type=click.Path(file_okay=False, path_type=Path))
+@click.option("--title", "-t", default="",
+              help="The brief's title (default: from the folder's name).")
+@click.pass_context
+def init(ctx: click.Context, directory: Path, title: str) -> None:
+    """Start a new brief project in DIRECTORY (new or empty), ready to build."""
+    from .scaffold import init as scaffold_init
+
+    ui: Ui = ctx.obj["ui"]
+    written = scaffold_init(directory, title)
+    ui.say(f"started a brief in {directory}: {len(written)} files, every section a stub")
+    go = "" if directory.resolve() == Path.cwd().resolve() else f"cd {directory} && "
+    ui.say(f"next: {go}brief build    (then fill in report/sections/)")
+
+
+@cli.command("new-section")
+@click.argument("kind", shell_complete=_complete_kinds)
+@click.argument("title")
+@click.pass_context
+def new_section(ctx: click.Context, kind: str, title: str) -> None:
+    """Add a stub section of KIND titled TITLE and list it in report/brief.yaml.
+
+    KIND is one of: summary, background, motives, opportunities, challenges, scenarios,
+    implications, method.
+    """
+    from .scaffold import new_section as scaffold_new_section
+
+    ui: Ui = ctx.obj["ui"]
+    added = scaffold_new_section(_project(ctx), kind, title)
+    ui.say(f"wrote {added.path} (a stub: fill it in, then delete 'status: stub')")
+    ui.say(f"listed {added.name} at the end of sections: in report/brief.yaml")
+
+
+@cli.group()
+def templates() -> None:
+    """List the packaged templates and stylesheets; copy one into templates/ to change it."""
+
+
+@templates.command("list")
+@click.pass_context
+def templates_list(ctx: click.Context) -> None:
+    """Every packaged template and stylesheet, and which ones the project overrides."""
+    from .scaffold import list_templates
+
+    found = list_templates(_project(ctx))
+    width = max(len(t.name) for t in found)
+    for t in found:
+        where = "project" if not t.packaged else "copied " if t.overridden else "default"
+        click.echo(f"{t.name:<{width}}  {where}  {t.description or '—'}")
+
+
+@templates.command("copy")
+@click.argument("names", nargs=-1, required=True, metavar="NAME...",
+                shell_complete=_complete_templates)
+@click.option("--force", is_flag=True, help="Overwrite the project's own copy.")
+@click.pass_context
+def templates_copy(ctx: click.Context, names: tuple[str, ...], force: bool) -> None:
+    """Copy packaged templates (a file, or a folder such as sections) into templates/."""
+    from .scaffold import copy_templates
+
+    ui: Ui = ctx.obj["ui"]
+    for rel in copy_templates(_project(ctx), list(names), force):
+        ui.say(f"wrote {rel}")
+
+
+@cli.command()
+@click.argument("shell", required=False, type=click.Choice(["bash", "zsh", "fish"]))
+def completion(shell: str | None) -> None:
+    """Print the shell completion script: eval "$(brief completion bash)"."""
+    from click.shell_completion import get_completion_class
+
+    if shell is None:
+        name = Path(os.environ.get("SHELL", "bash")).name
+        shell = name if name in ("bash", "zsh", "fish") else "bash"
+    complete = get_completion_class(shell)
+    assert complete is not None
+    script = complete(cli, {}, "brief", "_BRIEF_COMPLETE").source()
+    click.echo(script, nl=not script.endswith("\n"))
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -10,6 +10,7 @@ schema's business.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -45,6 +46,33 @@ class _Loader(yaml.SafeLoader):
         return super().compose_node(parent, index)
 
 
+# Text libyaml may parse: nothing that could be an anchor, alias or tag (& * !), a
+# directive, a flow collection, a tab, a line break other than \n, a BOM, a block scalar
+# header with more than indicators after | or >, or a character PyYAML's reader refuses.
+_C_LOADER = getattr(yaml, "CSafeLoader", None)
+_NOT_FOR_C = re.compile(r"[&*!\t\r\x85\u2028\u2029\ufeff]|^%|[|>][-+0-9]*[^-+0-9\s]"
+                        r"|(?:^|[-:?,\[{])[ ]*[\[{]", re.M)
+
+
+def _compose(text: str) -> Node | None:
+    """``yaml.compose`` with :class:`_Loader`, through libyaml when that cannot differ.
+
+    libyaml (about 20 times faster) is used only for text ``_NOT_FOR_C`` lets through,
+    and only its mappings are kept: an error, a refusal or any other result comes from
+    the pure-Python loader, exactly as before. libyaml marks plain scalars with style
+    ``''`` where PyYAML has None; :func:`_plain` treats the two alike.
+    """
+    if _C_LOADER is not None and not _NOT_FOR_C.search(text) \
+            and not yaml.reader.Reader.NON_PRINTABLE.search(text):
+        try:
+            node = yaml.compose(text, Loader=_C_LOADER)
+        except Exception:
+            node = None
+        if isinstance(node, MappingNode):
+            return node
+    return yaml.compose(text, Loader=_Loader)
+
+
 class _Refused(Exception):
     def __init__(self, message: str, line: int) -> None:
         super().__init__(message)
@@ -59,7 +87,7 @@ def parse(text: str, path: str, first_line: int = 1) -> Document:
     """
     offset = first_line - 1
     try:
-        node = yaml.compose(text, Loader=_Loader)
+        node = _compose(text)
     except _Refused as exc:
         raise BriefError(exc.message, path, exc.line + 1 + offset) from None
     except yaml.MarkedYAMLError as exc:
@@ -86,7 +114,7 @@ def parse(text: str, path: str, first_line: int = 1) -> Document:
 def _plain(node: Node, pointer: str, lines: dict[str, int], path: str, offset: int) -> Any:
     lines[pointer] = node.start_mark.line + 1 + offset
     if isinstance(node, ScalarNode):
-        if node.style is None and node.value in ("", "~", "null", "Null", "NULL"):
+        if not node.style and node.value in ("", "~", "null", "Null", "NULL"):
             return None
         return node.value
     if isinstance(node, SequenceNode):

@@ -16,8 +16,9 @@ from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
-from . import __version__, bibliography, checks, sections, tradecraft
+from . import __version__, bibliography, checks, figures, sections, tradecraft
 from .errors import BriefError, ContentError
 from .model import Brief, Finding, Project, Source
 
@@ -36,6 +37,7 @@ class Checked:
     brief: Brief
     evidence: checks.Evidence
     findings: tuple[Finding, ...]
+    changes: Any = None  # changes.Report when seeds/sources.lock exists
 
     @property
     def errors(self) -> list[Finding]:
@@ -68,6 +70,8 @@ def load_sources(project: Project, entries: Mapping[str, object]) -> tuple[
             continue
         path = project.root / entry.file
         named.add(path.resolve())
+        if entry.fields.get("original"):  # the .html/.pdf the stored text came from
+            named.add((project.root / entry.fields["original"]).resolve())
         if not path.is_file():
             findings.append(Finding("error", entry.path, entry.line,
                                     f"'{key}' points at '{entry.file}', which does not exist",
@@ -101,17 +105,28 @@ def load(project: Project, report: Reporter = _quiet) -> Checked:
     report("load the sections")
     loaded, more = sections.load_sections(project, meta)
     findings += more
+    report("load the figures")
+    drawn, figure_citations, more = figures.load(project)
+    findings += more
+    findings += tradecraft.check(loaded, entries)
     report("check citations and quotes")
-    evidence = checks.check_citations(loaded, entries, sources)
+    evidence = checks.check_citations(loaded, entries, sources, figure_citations)
     findings += evidence.findings
-    findings += checks.check_coverage(loaded, entries, project.rel(project.bibliography))
-    brief = Brief(project, meta, loaded, entries, sources, evidence.matches)
+    findings += checks.check_coverage(loaded, entries, project.rel(project.bibliography),
+                                      figure_citations)
+    brief = Brief(project, meta, loaded, entries, sources, evidence.matches,
+                  figures=drawn, figure_citations=tuple(figure_citations))
     ordered = sorted(findings, key=lambda f: (f.severity != "error", f.path, f.line))
     return Checked(brief, evidence, tuple(ordered))
 
 
-def check(project: Project, strict: bool = False, report: Reporter = _quiet) -> Checked:
-    checked = load(project, report)
+def check(project: Project, strict: bool = False, report: Reporter = _quiet,
+          allow_stale: bool = False, notice: Reporter = _quiet) -> Checked:
+    from . import changes
+
+    checked = changes.reconcile(load(project, report), allow_stale)
+    if checked.changes is not None and not checked.changes.empty:
+        notice(checked.changes.text())
     failing = checked.errors + (checked.warnings if strict else [])
     if failing:
         raise ContentError(failing)
@@ -154,33 +169,42 @@ def _template_files(project: Project) -> bytes:
 
 
 def build(project: Project, formats: Iterable[str] = FORMATS, strict: bool = False,
-          report: Reporter = _quiet) -> Result:
+          report: Reporter = _quiet, allow_stale: bool = False,
+          notice: Reporter = _quiet) -> Result:
     """Check, render and write the requested formats; skip outputs that are current."""
-    from . import assembly, outputs, rendering
+    from . import assembly, changes, outputs, rendering
 
     wanted = [f for f in FORMATS if f in set(formats)]
-    checked = check(project, strict, report)
+    checked = check(project, strict, report, allow_stale, notice)
     brief = checked.brief
     report("assemble")
     context = rendering.context(brief, checked.evidence.locators)
+    stale = checked.changes.stale if allow_stale and checked.changes is not None else ()
     markdown = assembly.assemble(brief, checked.evidence.locators, checked.evidence.matches,
-                                 context)
+                                 context, stale)
     epoch = source_epoch(project)
     inputs = _digest(__version__, markdown, _template_files(project),
-                     project.bibliography.read_bytes(), str(epoch), repr(brief.meta.fields))
-    digests = {f"brief.{fmt}": _digest(inputs, fmt) for fmt in wanted}
+                     project.bibliography.read_bytes(), str(epoch), repr(brief.meta.fields),
+                     brief.figures.fingerprint)
+    # the HTML comes with the source pages, which show each source's text
+    texts = repr(sorted((k, s.sha256) for k, s in brief.sources.items()))
+    digests = {f"brief.{fmt}": _digest(inputs, fmt, texts if fmt == "html" else "")
+               for fmt in wanted}
     build_dir = project.build
     with outputs.locked(build_dir):
         state = outputs.read_state(build_dir)
         todo = [f for f in wanted
                 if not outputs.unchanged(build_dir, f"brief.{f}", digests[f"brief.{f}"], state)]
         skipped = [f"brief.{f}" for f in wanted if f not in todo]
+        report_file = changes.pending(build_dir, checked.changes)  # only when it changed
         if not todo:
             report("nothing changed")
-            return Result(checked, [], skipped)
+            written = outputs.publish(build_dir, report_file, {}) if report_file else []
+            return Result(checked, written, skipped)
         with tempfile.TemporaryDirectory(prefix="policybrief-") as tmp:
             files = rendering.render(brief, checked.evidence, markdown, todo, Path(tmp),
                                      epoch, context, report)
+        files.update(report_file)
         report("write")
         written = outputs.publish(build_dir, files,
                                   {k: v for k, v in digests.items() if k in files})

@@ -8,17 +8,20 @@ conversion overlaps the PDF layout.
 from __future__ import annotations
 
 import hashlib
+import os
 from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
-from . import __version__, assembly, links, tradecraft
+from . import __version__, assembly, figures, limits, links, tradecraft
 from . import html as html_stage
 from .checks import Evidence
 from .errors import BriefError
 from .model import Brief, Citation
 
+PDF_SECONDS = float(os.environ.get("POLICYBRIEF_PDF_SECONDS", "300"))
+PDF_MEGABYTES = float(os.environ.get("POLICYBRIEF_PDF_MEGABYTES", "3000"))
 HOUSE = {"accent": "#1f4e79", "serif": "Noto Serif", "sans": "Noto Sans"}
 
 
@@ -55,6 +58,8 @@ def context(brief: Brief, locators: Mapping[Citation, str]) -> dict[str, Any]:
         "version": __version__,
         "evidence_groups": groups,
         "coverage": coverage,
+        "estimative": tradecraft.estimative(),
+        "figures": brief.figures or figures.Figures(),
     }
 
 
@@ -120,14 +125,20 @@ def render(brief: Brief, evidence: Evidence, markdown: str, formats: list[str], 
     csl = csl_path(brief)
     files: dict[str, bytes] = {}
 
+    drawn = brief.figures or figures.Figures()
     report("render HTML (pandoc)")
     raw = html_stage.render_fragment(markdown, bib, csl, workdir)
-    links.check(raw, project)  # before anything can fetch what the brief points at
+    # before anything can fetch what the brief points at (figures/*.svg are our own)
+    links.check(drawn.for_pdf(raw), project)
     fragment = html_stage.sanitize(raw)
+    # Word gets the figures as PNG data; drawn here, before the DOCX thread starts, so
+    # that WeasyPrint never runs in two threads at once.
+    docx_markdown = drawn.for_docx(markdown) if "docx" in formats else markdown
 
     def docx_family() -> None:
         reference = docx.reference_doc(workdir / "reference.docx", HOUSE)
-        files["brief.docx"] = docx.write_docx(markdown, bib, csl, reference, workdir, epoch)
+        files["brief.docx"] = docx.write_docx(docx_markdown, bib, csl, reference, workdir,
+                                              epoch)
 
     with ThreadPoolExecutor(max_workers=1) as pool:
         # pandoc writes the DOCX in its own process while this thread lays out the PDF.
@@ -139,16 +150,18 @@ def render(brief: Brief, evidence: Evidence, markdown: str, formats: list[str], 
             body, toc = html_stage.finish(fragment, "html", evidence_links)
             files["brief.html"] = _page(brief, body, toc, "html", extra).encode("utf-8")
             files.update(source_pages(brief, evidence))
+            files.update(drawn.files())  # build/figures/NAME.svg, beside brief.html
         if "pdf" in formats:
             body, toc = html_stage.finish(fragment, "pdf", evidence_links)
-            page = _page(brief, body, toc, "pdf", extra)
+            page = drawn.for_pdf(_page(brief, body, toc, "pdf", extra))
             report("lay out the PDF (WeasyPrint)")
             templates = project.templates if project.templates.is_dir() else \
                 assembly.default_templates()
             allowed = [templates, assembly.default_templates(), project.root / "assets"]
             identifier = hashlib.sha256(page.encode("utf-8")).hexdigest()[:32].encode()
-            files["brief.pdf"] = pdf.write_pdf(page, templates, allowed,
-                                               str(brief.meta["language"]), identifier)
+            with limits.bounded(PDF_SECONDS, PDF_MEGABYTES, "laying out the PDF"):
+                files["brief.pdf"] = pdf.write_pdf(page, templates, allowed,
+                                                   str(brief.meta["language"]), identifier)
         if pending is not None:
             pending.result()
     return files

@@ -1,0 +1,333 @@
+"""The "sources changed" report: the sources now, compared with ``seeds/sources.lock``.
+
+- a **new** source (not in the lock, or in it but not cited yet): where in the brief it
+  bears most, by TF-IDF cosine between its passages and the brief's analysis paragraphs;
+- a **changed** source (another sha256): quotes that moved to another ¶ (the build uses
+  the new locator; ``brief check --fix-locators`` writes it) and quotes that vanished,
+  with the claim and the file:line that depend on them;
+- a **removed** source (its entry or its file is gone): every citation that points
+  nowhere now.
+
+Vanished evidence is an error naming the claim, unless ``--allow-stale``: then it is a
+warning and those citations are marked unverified in every format.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections import Counter
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from . import citations as cit
+from .model import Citation, Finding, Section, Severity, Source
+
+if TYPE_CHECKING:
+    from .lock import Locked
+    from .pipeline import Checked
+
+NAME = "changes.md"
+STOP = frozenset(str.split("""a about above after again against all also am among an and any are as
+    at be because been before being below between both but by can could did do does doing
+    down during each either few for from further had has have having he her here hers him
+    his how however i if in into is it its itself just may me might more most must my no
+    nor not now of off on once one only or other our ours out over own per same she should
+    since so some such than that the their theirs them then there these they this those
+    though through thus to too two under until up upon very via was we were what when where
+    whether which while who whom whose why will with within without would yet you your
+    said says""", None))
+_WORD = re.compile(r"[^\W\d_]+")
+
+
+@dataclass(frozen=True)
+class Pair:
+    """A brief paragraph and a source passage that share rare words."""
+
+    score: float
+    section: str
+    paragraph: str
+    number: int
+    passage: str
+
+
+@dataclass(frozen=True)
+class New:
+    key: str
+    path: str
+    locked: bool
+    cited: int
+    pairs: tuple[Pair, ...]
+
+
+@dataclass(frozen=True)
+class Moved:
+    citation: Citation
+    old: str
+    new: str
+
+
+@dataclass(frozen=True)
+class Changed:
+    key: str
+    path: str
+    rechecked: int
+    moved: tuple[Moved, ...]
+    vanished: tuple[Citation, ...]
+
+
+@dataclass(frozen=True)
+class Removed:
+    key: str
+    path: str
+    why: str  # "entry" or "file"
+    citations: tuple[Citation, ...]
+
+
+@dataclass(frozen=True)
+class Report:
+    new: tuple[New, ...] = ()
+    changed: tuple[Changed, ...] = ()
+    removed: tuple[Removed, ...] = ()
+
+    @property
+    def empty(self) -> bool:
+        return not (self.new or self.changed or self.removed)
+
+    @property
+    def stale(self) -> frozenset[Citation]:
+        """Citations whose evidence is gone: marked unverified under --allow-stale."""
+        gone = [c for ch in self.changed for c in ch.vanished]
+        gone += [c for r in self.removed if r.why == "file" for c in r.citations]
+        return frozenset(gone)
+
+    def text(self) -> str:
+        """The short report printed on stderr."""
+        return "\n".join(_lines(self, markdown=False))
+
+    def markdown(self) -> str:
+        """``build/changes.md``."""
+        head = ["# Sources changed", "", "Compared with `seeds/sources.lock`.", ""]
+        if self.empty:
+            return "\n".join([*head, "No source changed.", ""])
+        return "\n".join([*head, *_lines(self, markdown=True), ""])
+
+
+# --- similarity ----------------------------------------------------------------------
+
+
+def tokens(text: str) -> list[str]:
+    words = (w.lower() for w in _WORD.findall(text))
+    return [w for w in words if len(w) > 2 and w not in STOP]
+
+
+def _vectors(docs: Sequence[list[str]]) -> list[dict[str, float]]:
+    df = Counter(w for doc in docs for w in set(doc))
+    n = len(docs)
+    vectors = []
+    for doc in docs:
+        weights = {w: (1 + math.log(c)) * (math.log((1 + n) / (1 + df[w])) + 1)
+                   for w, c in Counter(doc).items()}
+        norm = math.sqrt(sum(v * v for v in weights.values())) or 1.0
+        vectors.append({w: v / norm for w, v in weights.items()})
+    return vectors
+
+
+def _plain(text: str) -> str:
+    return " ".join(cit.GROUP.sub("", text).replace("*", "").split())
+
+
+def rank(source: Source, sections: Iterable[Section], limit: int = 5) -> list[Pair]:
+    """The ``limit`` (brief paragraph, source passage) pairs most alike, best first."""
+    from .evidence import analysis_paragraphs
+
+    brief = [(s.title, _plain(text)) for s in sections for text, _ in analysis_paragraphs(s)]
+    brief = [(title, text) for title, text in brief if text]
+    docs = [tokens(text) for _, text in brief] + [tokens(p.text) for p in source.passages]
+    vectors = _vectors(docs)
+    ours, theirs = vectors[: len(brief)], vectors[len(brief):]
+    pairs = []
+    for (title, text), a in zip(brief, ours, strict=True):
+        for passage, b in zip(source.passages, theirs, strict=True):
+            small, large = (a, b) if len(a) < len(b) else (b, a)
+            score = sum(v * large.get(w, 0.0) for w, v in small.items())
+            if score > 0:
+                pairs.append(Pair(round(score, 3), title, text, passage.number, passage.text))
+    pairs.sort(key=lambda p: -p.score)
+    return pairs[:limit]
+
+
+# --- comparing -----------------------------------------------------------------------
+
+
+def compare(checked: Checked, locked: Mapping[str, Locked]) -> Report:
+    """What differs between the sources as loaded and as locked."""
+    brief, evidence = checked.brief, checked.evidence
+    by_key: dict[str, list[Citation]] = {}
+    for c in brief.citations:
+        by_key.setdefault(c.key, []).append(c)
+    new, changed, removed = [], [], []
+    for key, source in sorted(brief.sources.items()):
+        cites = by_key.get(key, [])
+        if key not in locked or not cites:
+            pairs = tuple(rank(source, brief.sections)) if not cites else ()
+            new.append(New(key, source.path, key in locked, len(cites), pairs))
+        if key not in locked or locked[key].sha256 == source.sha256:
+            continue
+        moved = tuple(Moved(c, c.locator or "", evidence.fixes[c]) for c in cites
+                      if c in evidence.fixes)
+        vanished = tuple(c for c in cites if _vanished(c, source, checked))
+        changed.append(Changed(key, source.path, len(cites), moved, vanished))
+    for key, item in sorted(locked.items()):
+        if key not in brief.sources:
+            why = "file" if key in brief.entries and brief.entries[key].file else "entry"
+            removed.append(Removed(key, item.path, why, tuple(by_key.get(key, []))))
+    return Report(tuple(new), tuple(changed), tuple(removed))
+
+
+def _vanished(c: Citation, source: Source, checked: Checked) -> bool:
+    if c.quote:
+        return c not in checked.evidence.matches
+    number = cit.paragraph_number(c.locator)
+    return number is not None and source.passage(number) is None
+
+
+def reconcile(checked: Checked, allow_stale: bool = False) -> Checked:
+    """The checked brief with the report attached and its findings adjusted.
+
+    A changed source's moved quotes are not errors (the output uses the new locator);
+    its vanished quotes become errors naming the claim, or warnings with ``allow_stale``;
+    so do the citations of a source whose file is gone.
+    """
+    from . import lock
+
+    locked = lock.read(checked.brief.project)
+    if locked is None:
+        return checked
+    report = compare(checked, locked)
+    severity: Severity = "warning" if allow_stale else "error"
+    drop: set[tuple[str, str, int, str]] = set()
+    added: list[Finding] = []
+    hint = ("quote the new text, restore the source, or build with --allow-stale; "
+            "then run 'brief sources lock'")
+    for ch in report.changed:
+        for m in ch.moved:
+            drop.add(("locator.mismatch", m.citation.path, m.citation.line, ch.key))
+        for c in ch.vanished:
+            drop.update((rule, c.path, c.line, ch.key)
+                        for rule in ("quote.not-found", "locator.missing-paragraph"))
+            what = f"the quote “{_short(c.quote, 60)}”" if c.quote else f"{c.locator}"
+            added.append(Finding(severity, c.path, c.line,
+                                 f"{what} is gone from the changed source '{ch.key}': the "
+                                 f"claim “{_short(c.claim, 70)}” ({c.where}) rests on it",
+                                 hint, "source.vanished"))
+    for r in report.removed:
+        if r.why != "file":
+            continue
+        drop.add(("source.missing", "", 0, r.key))
+        for c in r.citations:
+            drop.add(("quote.no-source", c.path, c.line, r.key))
+            added.append(Finding(severity, c.path, c.line,
+                                 f"the source of '{r.key}' was removed ({r.path}): the "
+                                 f"claim “{_short(c.claim, 70)}” ({c.where}) cites it",
+                                 "restore the file, or build with --allow-stale; then run "
+                                 "'brief sources lock'", "source.removed"))
+    kept = []
+    for f in checked.findings:
+        keys = re.findall(r"'([^']+)'", f.message)
+        if any((f.rule, f.path, f.line, k) in drop for k in keys):
+            continue
+        if f.rule == "source.missing" and any(("source.missing", "", 0, k) in drop
+                                              for k in keys):
+            f = replace(f, severity=severity)
+        kept.append(f)
+    findings = sorted([*kept, *added], key=lambda f: (f.severity != "error", f.path, f.line))
+    return replace(checked, findings=tuple(findings), changes=report)
+
+
+def pending(build: Path, report: Report | None) -> dict[str, bytes]:
+    """``{"changes.md": …}`` when the report differs from the one in ``build``."""
+    if report is None:
+        return {}
+    data = report.markdown().encode("utf-8")
+    target = build / NAME
+    if target.is_file() and target.read_bytes() == data:
+        return {}
+    return {NAME: data}
+
+
+# --- writing -------------------------------------------------------------------------
+
+
+def _short(text: str | None, limit: int = 80) -> str:
+    text = " ".join((text or "").split())
+    return text if len(text) <= limit else text[: limit - 1].rsplit(" ", 1)[0] + " …"
+
+
+def _n(count: int, word: str) -> str:
+    return f"{count} {word}" + ("" if count == 1 else "s")
+
+
+def _lines(report: Report, markdown: bool) -> list[str]:
+    out: list[str] = [] if markdown else ["sources changed since seeds/sources.lock:"]
+    item = "- " if markdown else "    "
+    code = "`" if markdown else "'"
+
+    def head(kind: str, key: str, rest: str) -> None:
+        if markdown:
+            out.extend([f"## {kind.capitalize()}: `{key}`", "", rest, ""] if rest
+                       else [f"## {kind.capitalize()}: `{key}`", ""])
+        else:
+            out.append(f"  {kind}: {key} — {rest}" if rest else f"  {kind}: {key}")
+
+    for n in report.new:
+        if n.cited:
+            head("new", n.key, f"{n.path}, not in the lock, cited {_n(n.cited, 'time')}; run "
+                               f"{code}brief sources lock{code} to accept it")
+            continue
+        state = "in the lock" if n.locked else "not in the lock"
+        head("new", n.key, f"{n.path}, {state}, not cited yet; it bears most on:")
+        if markdown and n.pairs:
+            out += ["| Score | Section | Brief paragraph | Source |", "|---|---|---|---|"]
+        for p in n.pairs:
+            para = _short(p.paragraph, 60).replace("|", "\\|")
+            passage = _short(p.passage, 50).replace("|", "\\|")
+            if markdown:
+                out.append(f"| {p.score:.2f} | {p.section} | “{para}” | ¶ {p.number} "
+                           f"“{passage}” |")
+            else:
+                out.append(f"{item}{p.score:.2f}  {p.section}: “{_short(p.paragraph, 50)}”"
+                           f" ↔ ¶ {p.number} “{_short(p.passage, 40)}”")
+        if markdown:
+            out.append("" if n.pairs else "No paragraph of the brief shares its words.\n")
+    for ch in report.changed:
+        ok = ch.rechecked - len(ch.vanished)
+        head("changed", ch.key, f"{ch.path}: {_n(ch.rechecked, 'citation')} re-checked, "
+                                f"{ok} still verified")
+        for m in ch.moved:
+            c = m.citation
+            out.append(f"{item}moved {m.old} → {m.new} ({c.path}:{c.line}); run "
+                       f"{code}brief check --fix-locators{code} to write it")
+        for c in ch.vanished:
+            what = f"“{_short(c.quote, 60)}”" if c.quote else c.locator or ""
+            out.append(f"{item}vanished {what} — claim “{_short(c.claim, 60)}” in "
+                       f"{c.where} ({c.path}:{c.line})")
+        if not ch.moved and not ch.vanished:
+            out.append(f"{item}run {code}brief sources lock{code} to accept the new text")
+        if markdown:
+            out.append("")
+    for r in report.removed:
+        gone = "its entry is gone" if r.why == "entry" else "its file is gone"
+        verb = "points" if len(r.citations) == 1 else "point"
+        nowhere = f"; {_n(len(r.citations), 'citation')} {verb} nowhere" if r.citations else ""
+        head("removed", r.key, f"{r.path}: {gone}{nowhere}")
+        for c in r.citations:
+            out.append(f"{item}{c.path}:{c.line} — claim “{_short(c.claim, 60)}” in "
+                       f"{c.where}")
+        if markdown:
+            out.append("")
+    while markdown and out and out[-1] == "":
+        out.pop()
+    return out
