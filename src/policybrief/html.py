@@ -109,6 +109,7 @@ def finish(fragment: str, target: str, links: Mapping[str, Link]) -> tuple[str, 
         if len(marker):
             marker[-1].tail = ")"
     _notes(root, target)
+    _tables(root, target)
     body = lhtml.tostring(root, encoding="unicode", method="html")
     return body[len("<div>"): -len("</div>")], toc
 
@@ -127,7 +128,21 @@ def _drop(element: object) -> None:
     parent.remove(element)
 
 
+def _append_text(parent: object, text: str | None) -> None:
+    """Add ``text`` at the end of ``parent``'s content (after its last child)."""
+    if not text:
+        return
+    children = list(parent)  # type: ignore[call-overload]
+    if children:
+        children[-1].tail = (children[-1].tail or "") + text
+    else:
+        parent.text = (parent.text or "") + text  # type: ignore[attr-defined]
+
+
 def _notes(root: object, target: str) -> None:
+    """Notes: for the PDF, each note moves to its call (``span.footnote``, floated to the
+    foot of the page by print.css, keeping pandoc's ``fnN`` id); for the web page, each
+    call gets a pop-up with the note's text and the notes a heading and back-links."""
     from lxml import html as lhtml
 
     section = root.find('.//section[@id="footnotes"]')  # type: ignore[attr-defined]
@@ -136,8 +151,9 @@ def _notes(root: object, target: str) -> None:
     for hr in section.findall("hr"):
         section.remove(hr)
     notes = {li.get("id"): li for li in section.iter("li")}
-    for ref in root.xpath('//a[@class="footnote-ref"]'):  # type: ignore[attr-defined]
-        li = notes.get(ref.get("href", "").lstrip("#"))
+    for number, ref in enumerate(root.xpath('//a[@class="footnote-ref"]'), 1):  # type: ignore[attr-defined]
+        ident = ref.get("href", "").lstrip("#")
+        li = notes.get(ident)
         if li is None:
             continue
         content = copy.deepcopy(li)
@@ -146,21 +162,28 @@ def _notes(root: object, target: str) -> None:
         if target == "pdf":
             note = lhtml.Element("span")
             note.set("class", "footnote")
-            note.text = content.text
-            for para in content:
-                note.text = (note.text or "") + (para.text or "")
-                for child in para:
+            note.set("id", ident)
+            _append_text(note, content.text)
+            for index, para in enumerate(content):
+                if index:
+                    _append_text(note, " ")
+                _append_text(note, para.text)
+                for child in list(para):
                     note.append(child)
             note.tail = ref.tail
             ref.getparent().replace(ref, note)
         else:
+            label = " ".join(ref.text_content().split()) or str(number)
             pop = lhtml.Element("span")
             pop.set("class", "note-pop")
             pop.set("role", "tooltip")
-            pop.text = " ".join(content.text_content().split())
-            ref.append(pop)
-            ref.set("aria-describedby", ref.get("id", "") + "-pop")
             pop.set("id", ref.get("id", "") + "-pop")
+            _pop_content(pop, content)
+            ref.append(pop)
+            ref.set("aria-label", f"Note {label}")
+            ref.set("aria-describedby", pop.get("id"))
+            for back in li.xpath('.//a[@class="footnote-back"]'):
+                back.set("aria-label", f"Back to the text at note {label}")
     if target == "pdf":
         section.getparent().remove(section)
     else:
@@ -169,5 +192,72 @@ def _notes(root: object, target: str) -> None:
         section.insert(0, heading)
         bibliography = root.find('.//*[@id="bibliography"]')  # type: ignore[attr-defined]
         if bibliography is not None:
-            holder = bibliography if bibliography.tag == "section" else bibliography
-            holder.addprevious(section)
+            bibliography.addprevious(section)
+
+
+def _pop_content(pop: object, note: object) -> None:
+    """The note's text, with its italics, as phrasing content for a pop-up inside the
+    call's link: links become spans (no link inside a link), the passage/original
+    links are left to the note itself."""
+    for extra in note.xpath('.//span[@class="ev-links"]'):  # type: ignore[attr-defined]
+        if (extra.tail or "")[:1] in (";", ".", ",", ""):
+            previous = extra.getprevious()
+            if previous is not None:
+                previous.tail = (previous.tail or "").rstrip() or None
+            else:
+                extra.getparent().text = (extra.getparent().text or "").rstrip() or None
+        _drop(extra)
+    _append_text(pop, note.text)  # type: ignore[attr-defined]
+    for index, para in enumerate(list(note)):  # type: ignore[call-overload]
+        if index:
+            _append_text(pop, " ")
+        _append_text(pop, para.text)
+        for child in list(para):
+            pop.append(child)  # type: ignore[attr-defined]
+    for link in pop.iter("a"):  # type: ignore[attr-defined]
+        link.tag = "span"
+        link.attrib.clear()
+    for element in pop.iterdescendants():  # type: ignore[attr-defined]
+        for name in ("id", "role"):
+            element.attrib.pop(name, None)
+
+
+def _tables(root: object, target: str) -> None:
+    """Tables: a first cell that is only a bold label becomes a row header, an empty
+    header cell an ordinary cell (screen readers and PDF tags then read rows right).
+    For the PDF, a table of five columns or more is marked ``wide`` (print.css gives it
+    a landscape page); for the web page, each table sits in a region that scrolls
+    sideways on narrow screens, named by its caption and focusable, so that keyboard
+    users can scroll it too."""
+    from lxml import html as lhtml
+
+    for number, table in enumerate(list(root.iter("table")), 1):  # type: ignore[attr-defined]
+        for cell in table.xpath("./thead/tr/th | ./tr/th"):
+            if not cell.text_content().strip() and not len(cell):
+                cell.tag = "td"
+        for row in table.xpath("./tbody/tr | ./tr"):
+            cells = row.xpath("./td | ./th")
+            first = cells[0] if cells else None
+            if first is not None and first.tag == "td" and len(first) == 1 \
+                    and first[0].tag in ("strong", "b") and not (first.text or "").strip() \
+                    and not (first[0].tail or "").strip():
+                first.tag = "th"
+                first.set("scope", "row")
+        columns = max((len(r.xpath("./td | ./th")) for r in table.iter("tr")), default=0)
+        if target == "pdf":
+            if columns >= 5:
+                table.set("class", " ".join(filter(None, [table.get("class"), "wide"])))
+            continue
+        parent = table.getparent()
+        if parent is None or "table-wrap" in (parent.get("class") or ""):
+            continue
+        caption = table.find("caption")
+        name = " ".join(caption.text_content().split()) if caption is not None else ""
+        wrap = lhtml.Element("div")
+        wrap.set("class", "table-wrap")
+        wrap.set("role", "region")
+        wrap.set("tabindex", "0")
+        wrap.set("aria-label", name or f"Table {number}")
+        wrap.tail, table.tail = table.tail, None
+        parent.replace(table, wrap)
+        wrap.append(table)

@@ -31,7 +31,7 @@ def fetcher(allowed: Iterable[Path]) -> Any:
 
     roots = [p.resolve() for p in allowed]
 
-    class Fetcher(URLFetcher):  # type: ignore[misc]
+    class Fetcher(URLFetcher):
         def fetch(self, url: str, headers: Any = None) -> Any:
             from urllib.parse import unquote, urlsplit
 
@@ -49,20 +49,44 @@ def fetcher(allowed: Iterable[Path]) -> Any:
     return Fetcher(allowed_protocols=("data", "file"), allow_redirects=False)
 
 
+def font_stylesheet(folders: Iterable[Path]) -> Path | None:
+    """``fonts/fonts.css`` in the first of ``folders`` that has one (the project's
+    templates before the packaged defaults): the @font-face rules of the house faces."""
+    for folder in folders:
+        candidate = folder / "fonts" / "fonts.css"
+        if candidate.is_file():
+            return candidate
+    return None
+
+
 def write_pdf(html: str, base: Path, allowed: Iterable[Path], language: str,
               identifier: bytes) -> bytes:
-    """Lay out ``html`` and return the PDF bytes (tagged, fonts embedded and subset)."""
+    """Lay out ``html`` and return the PDF bytes (tagged, fonts embedded and subset).
+
+    The house faces come from ``fonts/fonts.css`` (see :func:`font_stylesheet`), so the
+    PDF looks the same on any machine whatever fonts it has installed.
+    """
     import weasyprint
+    from weasyprint.text.fonts import FontConfiguration
     from weasyprint.urls import FatalURLFetchingError
 
+    allowed = list(allowed)
     collector = _Collector()
     logger = logging.getLogger("weasyprint")
     logger.addHandler(collector)
     try:
+        fonts = FontConfiguration()
+        url_fetcher = fetcher(allowed)
+        stylesheets = []
+        faces = font_stylesheet([base, *allowed])
+        if faces is not None:
+            stylesheets.append(weasyprint.CSS(filename=str(faces), url_fetcher=url_fetcher,
+                                              font_config=fonts))
         document = weasyprint.HTML(string=html, base_url=base.as_uri() + "/",
-                                   url_fetcher=fetcher(allowed))
-        data = document.write_pdf(pdf_tags=True, pdf_identifier=identifier,
-                                  custom_metadata=True, pdf_variant="pdf/ua-1")
+                                   url_fetcher=url_fetcher)
+        data = document.write_pdf(stylesheets=stylesheets, font_config=fonts, pdf_tags=True,
+                                  pdf_identifier=identifier, custom_metadata=True,
+                                  pdf_variant="pdf/ua-1")
     except FatalURLFetchingError as exc:
         raise RenderError(str(exc).split("\n")[0], "templates", 1) from None
     except RecursionError:
