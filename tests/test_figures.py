@@ -150,7 +150,7 @@ def test_schema_errors_name_the_field(tmp_path: Path) -> None:
         (line(root, "timeline.yaml", "lable"), "unknown field 'lable' in events[3]",
          "did you mean 'label'?"),
         (line(root, "timeline.yaml", "- date: \"2007-08\""),
-         "events[3] is missing the field 'label'", "")]
+         "events[3] is missing the field 'label'", "add 'label: …' there")]
     assert [f.name for f in figs] == ["actors"]
 
 

@@ -85,7 +85,7 @@ def load_bibliography(path: Path, rel: str) -> dict[str, Entry]:
                       "put text in braces: " + f"{name} = {{{undefined}}}")
             fields[name.lower()] = value
         if "title" not in fields:
-            error(line, f"entry '{key}' has no title")
+            error(line, f"entry '{key}' has no title", "add title = {…}")
         entry = Entry(key, raw.entry_type.lower(), fields, rel, line)
         seen[folded] = entry
         if key not in entries:

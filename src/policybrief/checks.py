@@ -110,7 +110,7 @@ def check_coverage(sections: tuple[Section, ...], entries: Mapping[str, Entry],
         if not section.citations:
             findings.append(Finding("warning", section.path, section.line,
                                     f"section '{section.title}' cites no source",
-                                    "every section of analysis should rest on a source",
+                                    "cite what it rests on: [@key, quote \"…\"]",
                                     "section.uncited"))
         for line, paragraph in paragraphs(section.body, section.body_line):
             cites, _ = cit.parse(paragraph)

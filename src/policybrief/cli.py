@@ -86,7 +86,11 @@ def _formats(value: str) -> list[str]:
     names = [v.strip() for v in value.split(",") if v.strip()]
     for name in names:
         if name not in FORMATS:
-            raise click.BadParameter(f"'{name}' is not one of: {', '.join(FORMATS)}")
+            from .schemas import suggest
+
+            hint = suggest(name, FORMATS)
+            raise click.BadParameter(f"'{name}' is not one of: {', '.join(FORMATS)}"
+                                     + (f"; {hint}" if hint else ""))
     return names
 
 

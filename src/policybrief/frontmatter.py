@@ -98,13 +98,15 @@ def parse(text: str, path: str, first_line: int = 1) -> Document:
                          hint="check indentation, and quote text that contains ': ' or '#'"
                          ) from None
     except yaml.YAMLError as exc:
-        raise BriefError(f"YAML: {exc}", path, first_line) from None
+        raise BriefError(f"YAML: {exc}", path, first_line,
+                         hint="check indentation and quoting") from None
     if node is None:
         return Document({}, {})
     if not isinstance(node, MappingNode):
         kind = "a list" if isinstance(node, SequenceNode) else "a single value"
         raise BriefError(f"expected a mapping of fields (name: value), found {kind}",
-                         path, node.start_mark.line + 1 + offset)
+                         path, node.start_mark.line + 1 + offset,
+                         hint="write one field a line, 'name: value'")
     lines: dict[str, int] = {}
     data = _plain(node, "", lines, path, offset)
     assert isinstance(data, dict)
@@ -125,7 +127,8 @@ def _plain(node: Node, pointer: str, lines: dict[str, int], path: str, offset: i
     for key_node, value_node in node.value:
         line = key_node.start_mark.line + 1 + offset
         if not isinstance(key_node, ScalarNode):
-            raise BriefError("a field name must be plain text", path, line)
+            raise BriefError("a field name must be plain text", path, line,
+                             hint="write 'name: value' with a plain word as the name")
         key = key_node.value
         if key == "<<":
             raise BriefError("YAML merge keys (<<) are not allowed; write the fields out",
@@ -159,4 +162,5 @@ def split(text: str, path: str) -> tuple[Document, str, int]:
         if lines[i].rstrip() in (FENCE, "..."):
             doc = parse("\n".join(lines[1:i]), path, first_line=2)
             return doc, "\n".join(lines[i + 1:]), i + 2
-    raise BriefError("front matter is not closed: no second '---' line", path, 1)
+    raise BriefError("front matter is not closed: no second '---' line", path, len(lines),
+                     hint="add a line '---' after the last field")

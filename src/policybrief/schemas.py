@@ -91,6 +91,7 @@ def _finding(error: Any, pointer: str, lines: Mapping[str, int], path: str) -> F
     if validator == "required":
         missing = error.message.split("'")[1] if "'" in error.message else error.message
         message = f"{where} is missing the field '{missing}'"
+        hint = f"add '{missing}: …' there"
     elif validator == "enum":
         choices = error.validator_value
         message = f"{where}: '{error.instance}' is not one of: " + ", ".join(map(str, choices))
@@ -103,10 +104,16 @@ def _finding(error: Any, pointer: str, lines: Mapping[str, int], path: str) -> F
         message = f"{where} must be {want}, found {got}"
         if error.validator_value == "string":
             hint = "write text in quotes, e.g. field: \"…\""
+        elif error.validator_value == "array":
+            hint = "write a list, one '- item' a line"
+        else:
+            hint = "write the fields as 'name: value', indented under it"
     elif validator == "minItems":
         message = f"{where} must list at least {error.validator_value} entry"
+        hint = "add an entry, '- …', or remove the field if it is optional"
     elif validator == "minLength":
         message = f"{where} is empty"
+        hint = "write the text, or remove the field if it is optional"
     elif validator == "pattern":
         message = f"{where}: '{error.instance}' has the wrong form"
         hint = {"date": "write dates as \"YYYY-MM-DD\"", "cutoff": "write dates as \"YYYY-MM-DD\"",
@@ -114,4 +121,5 @@ def _finding(error: Any, pointer: str, lines: Mapping[str, int], path: str) -> F
                 "id": "lower-case letters, digits and hyphens"}.get(pointer.rpartition("/")[2], "")
     else:
         message = f"{where}: {error.message}"
+        hint = "docs/sections.md describes every field"
     return Finding("error", path, _line(lines, pointer), message, hint, rule)

@@ -14,7 +14,7 @@ from typing import Any
 
 from . import citations as cit
 from . import frontmatter, schemas
-from .errors import BriefError
+from .errors import BriefError, UsageError
 from .model import Citation, Finding, Meta, Project, Section
 from .sources import slugify
 
@@ -32,10 +32,11 @@ def load_meta(project: Project) -> tuple[Meta, list[Finding]]:
     try:
         text = path.read_text("utf-8")
     except FileNotFoundError:
-        raise BriefError("report/brief.yaml is missing", rel, 1,
-                         hint="run 'brief init' to start a project") from None
-    except UnicodeDecodeError:
-        raise BriefError("not UTF-8 text", rel, 1) from None
+        raise UsageError(f"no brief project in {project.root}: report/brief.yaml is missing",
+                         hint="run 'brief init DIR' to start one, or pass -C DIR") from None
+    except UnicodeDecodeError as exc:
+        line = path.read_bytes()[: exc.start].count(b"\n") + 1
+        raise BriefError("not UTF-8 text", rel, line, hint="save the file as UTF-8") from None
     doc = frontmatter.parse(text, rel)
     findings = schemas.validate(doc.data, doc.lines, rel, "brief")
     return Meta(rel, doc.data, doc.lines), findings
@@ -56,7 +57,9 @@ def load_sections(project: Project, meta: Meta) -> tuple[tuple[Section, ...], li
             present = sorted(p.name for p in project.sections_dir.glob("*.md"))
             findings.append(Finding("error", meta.path, line,
                                     f"section file 'report/sections/{name}' does not exist",
-                                    schemas.suggest(name, present), "sections.missing"))
+                                    schemas.suggest(name, present) or "create it with 'brief "
+                                    "new-section KIND TITLE', or remove this line",
+                                    "sections.missing"))
             continue
         section, problems = read_section(path, project.rel(path))
         findings.extend(problems)
