@@ -33,6 +33,10 @@ REPO = Path(__file__).resolve().parent.parent
 SECTION_KINDS = ("summary", "background", "motives", "opportunities", "challenges",
                  "scenarios", "implications", "method")
 LIKELIHOODS = ("very unlikely", "unlikely", "roughly even chance", "likely", "very likely")
+# a set of mutually exclusive scenarios: at most one "likely", lower bounds within 100%
+SCENARIO_SETS = (("likely", "unlikely", "very unlikely"),
+                 ("roughly even chance", "unlikely", "very unlikely"),
+                 ("roughly even chance", "roughly even chance", "very unlikely"))
 CONFIDENCES = ("low", "moderate", "high")
 # only characters that mean nothing to pandoc Markdown, BibTeX, YAML or the citation syntax
 _WORD = re.compile(r"^[A-Za-z0-9’'–-][A-Za-z0-9’'–.,;:?!-]*$")
@@ -54,6 +58,12 @@ class Prose:
 
     def __init__(self, rng: random.Random, corpus: str | None = None) -> None:
         self.rng = rng
+        try:  # a sentence must not give a likelihood and a confidence level together
+            from policybrief.tradecraft import mixed
+        except ImportError:  # pragma: no cover
+            def mixed(sentence: str) -> object:
+                return None
+        self.mixed = mixed
         words = [w for w in (corpus if corpus is not None else _corpus()).split()
                  if _WORD.match(w)]
         if len(words) < 200:
@@ -81,7 +91,7 @@ class Prose:
                 if word.endswith((".", "?", "!")) and len(out) >= low:
                     break
             text = " ".join(out).rstrip(",;:–-")
-            if len(out) >= low and text[:1].isalpha():
+            if len(out) >= low and text[:1].isalpha() and self.mixed(text) is None:
                 text = text[0].upper() + text[1:]
                 return text if text.endswith((".", "?", "!")) else text + "."
         return "The situation remained uncertain throughout the period under review."
@@ -190,6 +200,16 @@ class Writer:
         self.sources = sources
         self.turn = 0
         self.ids = 0
+        self.phrases: set[str] = set()
+
+    def unique_phrase(self) -> str:
+        """A list entry no other scenario has (a shared indicator is not diagnostic)."""
+        for _ in range(20):
+            text = self.prose.phrase(5, 12)
+            if text.casefold() not in self.phrases:
+                break
+        self.phrases.add(text.casefold())
+        return text
 
     def source(self) -> Src:
         """Sources in turn, so that every one is cited, with some random picks."""
@@ -255,25 +275,29 @@ class Writer:
             for i in range(3):
                 text = "\n\n".join(self.prose.paragraph(3, 5)
                                    for _ in range(self.rng.randint(1, 3)))
-                head.append(f"  - title: {json.dumps(f'{self.prose.phrase(3, 7)} ({number}.{i + 1})')}")
+                title = f"{self.prose.phrase(3, 7)} ({number}.{i + 1})"
+                head.append(f"  - title: {json.dumps(title)}")
                 head.append(f"    text: {self.block(text)}")
                 head += self.citations_yaml(self.refs(2, 3), 4)
             body = self.body(1, 1)
         elif kind == "scenarios":
             head.append("scenarios:")
+            chances = list(self.rng.choice(SCENARIO_SETS))
+            self.rng.shuffle(chances)
             for i in range(3):
                 self.ids += 1
                 head.append(f"  - id: \"s{number}-{i + 1}\"")
-                head.append(f"    title: {json.dumps(f'{self.prose.phrase(3, 7)} ({number}.{i + 1})')}")
+                title = f"{self.prose.phrase(3, 7)} ({number}.{i + 1})"
+                head.append(f"    title: {json.dumps(title)}")
                 text = "\n\n".join(self.prose.paragraph(3, 5) for _ in range(2))
                 head.append(f"    narrative: {self.block(text)}")
-                head.append(f"    likelihood: {json.dumps(self.rng.choice(LIKELIHOODS))}")
+                head.append(f"    likelihood: {json.dumps(chances[i])}")
                 head.append(f"    confidence: {json.dumps(self.rng.choice(CONFIDENCES[:2]))}")
                 head.append(f"    attribution: {json.dumps('brief')}")
                 for name in ("drivers", "indicators", "implications"):
                     head.append(f"    {name}:")
                     for _ in range(self.rng.randint(2, 4)):
-                        head.append(f"      - {json.dumps(self.prose.phrase(5, 12))}")
+                        head.append(f"      - {json.dumps(self.unique_phrase())}")
                 head += self.citations_yaml(self.refs(2, 3), 4)
             body = self.body(1, 2)
         head.append("---")

@@ -76,8 +76,7 @@ def env() -> dict[str, str]:
 def run_cli(args: Sequence[str], cwd: Path) -> float:
     """Wall time of one command; raise with its stderr if it fails."""
     start = time.perf_counter()
-    done = subprocess.run(list(args), cwd=cwd, env=env(), stdout=subprocess.PIPE,
-                          stderr=subprocess.PIPE)
+    done = subprocess.run(list(args), cwd=cwd, env=env(), capture_output=True)
     took = time.perf_counter() - start
     if done.returncode != 0:
         raise RuntimeError(f"{' '.join(map(str, args))} failed ({done.returncode}):\n"
@@ -276,7 +275,7 @@ def probe(args: Sequence[str], cwd: Path) -> dict[str, Any]:
     """One run of ``brief args`` with the time at which each stage started."""
     start = time.perf_counter()
     done = subprocess.run([PYTHON, "-c", _PROBE, *args], cwd=cwd, env=env(),
-                          stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+                          capture_output=True)
     wall = time.perf_counter() - start
     line = done.stderr.decode().strip().splitlines()[-1]
     data = json.loads(line)
@@ -298,7 +297,7 @@ def breakdown(data: dict[str, Any]) -> list[tuple[str, float]]:
 def import_time(args: Sequence[str], cwd: Path) -> tuple[float, list[str]]:
     """``python -X importtime`` of a command: total import time and the heavy modules."""
     done = subprocess.run([PYTHON, "-X", "importtime", BRIEF, *args], cwd=cwd, env=env(),
-                          stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+                          capture_output=True)
     total, heavy = 0, set()
     for line in done.stderr.decode().splitlines():
         match = re.match(r"import time:\s+(\d+) \|\s+(\d+) \|( *)(\S+)", line)
@@ -328,7 +327,7 @@ print(json.dumps({"code": done.returncode, "wall": took, "maxrss_kb": peak,
 
 def in_fresh_process(project: Path, args: Sequence[str]) -> dict[str, Any]:
     done = subprocess.run([PYTHON, "-c", _CHILD, str(project), *args], env=env(),
-                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, check=True)
+                          capture_output=True, check=True)
     data = json.loads(done.stdout)
     if data["code"] != 0:
         raise RuntimeError(f"{' '.join(args)} failed:\n{data['stderr']}")

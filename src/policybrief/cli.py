@@ -143,9 +143,12 @@ def build(ctx: click.Context, formats: str, strict: bool, allow_stale: bool) -> 
 @click.option("--fix-locators", is_flag=True,
               help="Correct ¶ locators that do not match where their quote is found.")
 @click.option("--allow-stale", is_flag=True, help=STALE_HELP)
+@click.option("--parity", is_flag=True,
+              help="Also compare the built PDF, HTML and DOCX; write build/parity.md.")
 @click.pass_context
-def check(ctx: click.Context, strict: bool, fix_locators: bool, allow_stale: bool) -> None:
-    """Load and check everything; write nothing (but --fix-locators)."""
+def check(ctx: click.Context, strict: bool, fix_locators: bool, allow_stale: bool,
+          parity: bool) -> None:
+    """Load and check everything; write nothing (but --fix-locators, --parity)."""
     from . import pipeline
 
     ui: Ui = ctx.obj["ui"]
@@ -166,6 +169,31 @@ def check(ctx: click.Context, strict: bool, fix_locators: bool, allow_stale: boo
     ui.say(f"ok: {len(brief.sections)} sections, {len(brief.citations)} citations, "
            f"{len(checked.evidence.matches)} quotes verified, "
            f"{len(checked.warnings)} warnings")
+    if parity:
+        _parity(project, ui)
+
+
+def _parity(project: Any, ui: Ui) -> None:
+    """Compare the three built outputs; fail (exit 1) when they differ."""
+    from . import outputs
+    from . import parity as parity_stage
+
+    build_dir = project.build
+    for name in ("brief.pdf", "brief.html", "brief.docx"):
+        if not (build_dir / name).is_file():
+            raise BriefError(f"build/{name} is missing: run 'brief build' first",
+                             f"build/{name}", 1)
+    report = parity_stage.compare((build_dir / "brief.pdf").read_bytes(),
+                                  (build_dir / "brief.html").read_text("utf-8"),
+                                  (build_dir / "brief.docx").read_bytes())
+    with outputs.locked(build_dir):
+        outputs.publish(build_dir, {"parity.md": report.markdown().encode("utf-8")}, {})
+    if report.ok:
+        ui.say("parity: the PDF, HTML and DOCX agree (build/parity.md)")
+        return
+    for row in report.differences:
+        ui.warn(f"build/parity.md:1: {row.name}: {parity_stage.first_difference(row)}")
+    raise BriefError("the outputs differ; see build/parity.md", "build/parity.md", 1)
 
 
 @cli.group()

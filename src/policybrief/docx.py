@@ -161,15 +161,15 @@ def reference_doc(path: Path, style: Mapping[str, Any]) -> Path:
     _spacing(styles["Body Text"], 0, 7, 1.2)
     _spacing(styles["First Paragraph"], 0, 7, 1.2)
     _spacing(styles["Compact"], 0, 3, 1.15)
-    for level, size in ((1, 18), (2, 16), (3, 12), (4, 11)):
+    for level, size in ((1, 18.0), (2, 16.0), (3, 12.0), (4, 11.0)):
         heading = styles[f"Heading {level}"]
         _faces(heading, sans, arabic, size)
         heading.font.bold = True
         heading.font.color.rgb = RGBColor.from_string(accent if level < 3 else "1B1F24")
         _spacing(heading, 20 if level < 3 else 12, 6)
         heading.paragraph_format.keep_with_next = True
-    for name, size in (("Title", 26), ("Subtitle", 14), ("Author", 10.5), ("Date", 10.5)):
-        _faces(styles[name], sans, arabic, size)
+    for name, points in (("Title", 26.0), ("Subtitle", 14.0), ("Author", 10.5), ("Date", 10.5)):
+        _faces(styles[name], sans, arabic, points)
         styles[name].paragraph_format.alignment = WD_ALIGN_PARAGRAPH.LEFT
         styles[name].font.bold = name in ("Title", "Author")
     styles["Title"].font.color.rgb = RGBColor.from_string(accent)

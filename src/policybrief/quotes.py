@@ -13,8 +13,6 @@ from bisect import bisect_right
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from rapidfuzz import fuzz, process
-
 from .model import NearMiss, Passage, QuoteMatch, Source
 from .sources import fold, normalise
 
@@ -128,6 +126,8 @@ class QuoteIndex:
 
     def closest(self, key: str, quote: str) -> NearMiss | None:
         """The passage most like ``quote`` (rapidfuzz partial ratio, 0–1)."""
+        from rapidfuzz import fuzz, process  # only a quote not found needs it
+
         index = self._get(key)
         needle = normalise(quote)
         if index is None or not needle or not index.passages:

@@ -115,6 +115,14 @@ def source_pages(brief: Brief, evidence: Evidence) -> dict[str, bytes]:
     return pages
 
 
+def _preload() -> None:
+    """Import WeasyPrint ahead of the layout; a failure is left to pdf.py to report."""
+    import contextlib
+
+    with contextlib.suppress(Exception):
+        import weasyprint  # noqa: F401
+
+
 def render(brief: Brief, evidence: Evidence, markdown: str, formats: list[str], workdir: Path,
            epoch: int, extra: Mapping[str, Any], report: Callable[[str], None]) -> dict[str, bytes]:
     """Every requested output, as bytes, keyed by its name under ``build/``."""
@@ -126,6 +134,10 @@ def render(brief: Brief, evidence: Evidence, markdown: str, formats: list[str], 
     files: dict[str, bytes] = {}
 
     drawn = brief.figures or figures.Figures()
+    if "pdf" in formats:  # importing WeasyPrint takes ~0.7 s: do it while pandoc works
+        import threading
+
+        threading.Thread(target=_preload, name="policybrief-preload", daemon=True).start()
     report("render HTML (pandoc)")
     raw = html_stage.render_fragment(markdown, bib, csl, workdir)
     # before anything can fetch what the brief points at (figures/*.svg are our own)

@@ -175,7 +175,8 @@ def nesting(text: str, first_line: int, path: str) -> list[Finding]:
     found = []
     depth, line = 0, first_line
     escaped = False
-    for ch in text:
+    # depth can only pass MAX_BRACKETS with more than MAX_BRACKETS "[" in the text
+    for ch in text if text.count("[") > MAX_BRACKETS else "":
         if ch == "\n":
             line += 1
         if escaped:

@@ -3,9 +3,10 @@
 The web page must work offline as one file, so page.html.j2 embeds these subsets. They
 cover Latin (with the transliteration letters ḍ ḥ ṣ ṭ ẓ and the ʿ ʾ marks), general
 punctuation and basic Arabic; ``unicode-range`` lets the browser take any other
-character from the next face in the CSS font stack. About 210 kB of fonts, 280 kB as
-base64. Run after changing the TTF files (SIL OFL 1.1, see OFL.txt; subsetting is a
-Modified Version the licence allows, and Noto has no Reserved Font Name)::
+character from the next face in the CSS font stack. About 240 kB of fonts, 320 kB as
+base64 (the page itself is about 180 kB). Run after changing the TTF files (SIL OFL
+1.1, see OFL.txt; subsetting is a Modified Version the licence allows, and Noto has
+no Reserved Font Name)::
 
     .venv/bin/python templates/fonts/webfonts.py
 """
