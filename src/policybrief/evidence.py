@@ -73,10 +73,14 @@ def appendix(brief: Brief, locators: dict[Citation, str],
         by_section.setdefault(c.where.split(" › ")[0], []).append(c)
     for title, cites in by_section.items():
         rows = []
+        previous = None
         for c in cites:
             entry = brief.entries.get(c.key)
             label = short_label(entry) if entry else c.key
-            rows.append(Row(_trim(c.claim), label, locators.get(c, c.locator or ""),
+            # A claim resting on several quotes is written once, on its first row.
+            claim = _trim(c.claim) if c.claim != previous else ""
+            previous = c.claim
+            rows.append(Row(claim, label, locators.get(c, c.locator or ""),
                             c.quote or "", c in brief.matches))
         groups.append(Group(title, tuple(rows)))
     paragraphs = [p for s in brief.sections for p in analysis_paragraphs(s)]
@@ -88,6 +92,6 @@ def appendix(brief: Brief, locators: dict[Citation, str],
     return groups, coverage
 
 
-def _trim(text: str, limit: int = 160) -> str:
+def _trim(text: str, limit: int = 110) -> str:
     text = " ".join(text.split())
     return text if len(text) <= limit else text[: limit - 1].rsplit(" ", 1)[0] + " …"
