@@ -23,32 +23,14 @@ from pathlib import Path
 
 import pytest
 
-REPO = Path(__file__).resolve().parent.parent
+from conftest import BIB, REPO
+
 AXE = Path(__file__).resolve().parent / "node_modules" / "axe-core" / "axe.min.js"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync", "--no-first-run"]
 W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
 BIDI_CONTROLS = re.compile("[\u200e\u200f\u202a-\u202e\u2066-\u2069]")
 
-BIB = """\
-@report{rasanah2024rifts,
-  author = {{Rasanah – International Institute for Iranian Studies}},
-  title = {Rifts Within Iraqi Shiite Parties: Will Maliki's Attempts to Seek Overtures With Sadr Be Fruitful?},
-  type = {Position Paper},
-  institution = {Rasanah – International Institute for Iranian Studies},
-  date = {2024-05-05},
-  url = {https://rasanah-iiis.org/english/position-estimate/rifts},
-  file = {seeds/rasanah-2024-maliki-sadr-overtures.md},
-}
-
-@online{wikipedia-sadrist-khomeinist,
-  author = {{Wikipedia contributors}},
-  title = {Sadrist–Khomeinist conflict},
-  organization = {Wikipedia, The Free Encyclopedia},
-  url = {https://en.wikipedia.org/wiki/Sadrist%E2%80%93Khomeinist_conflict},
-  file = {seeds/sadrist-khomeinist-conflict.wikipedia.txt},
-}
-"""
 
 FILES = {
     "report/brief.yaml": """\
