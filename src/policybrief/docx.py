@@ -134,8 +134,9 @@ def _footer(document: Any, sans: str, muted: str) -> None:
 def reference_doc(path: Path, style: Mapping[str, Any]) -> Path:
     """Write the reference.docx for ``style`` to ``path`` (once per style).
 
-    ``style`` has ``accent``, ``serif`` and ``sans``; ``arabic``, ``muted``, ``soft`` and
-    ``rule`` default to the house values of brief.css.
+    ``style`` has ``accent``, ``serif`` and ``sans`` and may have ``logo`` (PNG bytes) and
+    ``soft`` (the accent's tint); ``arabic``, ``muted`` and ``rule`` default to the house
+    values of brief.css.
     """
     if path.exists():
         return path
@@ -212,9 +213,23 @@ def reference_doc(path: Path, style: Mapping[str, Any]) -> Path:
     section.left_margin = section.right_margin = Mm(24)
     section.top_margin, section.bottom_margin = Mm(22), Mm(24)
     _footer(document, sans, muted)
+    if house.get("logo"):
+        _logo(document, house["logo"])
     path.parent.mkdir(parents=True, exist_ok=True)
     document.save(str(path))
     return path
+
+
+def _logo(document: Any, png: bytes) -> None:
+    """The house logo at the head of every page (PNG: Word takes no SVG)."""
+    from docx.enum.text import WD_ALIGN_PARAGRAPH
+    from docx.shared import Mm
+
+    header = document.sections[0].header
+    header.is_linked_to_previous = False
+    paragraph = header.paragraphs[0] if header.paragraphs else header.add_paragraph()
+    paragraph.alignment = WD_ALIGN_PARAGRAPH.RIGHT
+    paragraph.add_run().add_picture(io.BytesIO(png), height=Mm(9))
 
 
 def front_matter(markdown: str) -> dict[str, Any]:

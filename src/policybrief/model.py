@@ -227,6 +227,7 @@ class Brief:
     matches: Mapping[Citation, QuoteMatch] = field(default_factory=dict)
     findings: tuple[Finding, ...] = ()
     figures: Any = None  # figures.Figures: the timeline and the actor map
+    house: Any = None  # house.House: colours, faces and logo
     figure_citations: tuple[Citation, ...] = ()
 
     @property

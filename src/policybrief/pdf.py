@@ -59,6 +59,30 @@ def font_stylesheet(folders: Iterable[Path]) -> Path | None:
     return None
 
 
+def _page_references_once() -> None:
+    """pydyf's ``PDF.page_references`` builds the tuple of every page's reference each
+    time it is read, and WeasyPrint reads it for every tagged element and link: work
+    quadratic in the pages (3 s at 240 pages, over a minute at 1,100). Here the same
+    tuple is built once per page count. Same values, so the same PDF bytes."""
+    import pydyf
+
+    if not isinstance(pydyf.PDF.__dict__.get("page_references"), property) or \
+            getattr(pydyf.PDF, "_policybrief_page_references", False):
+        return
+
+    def page_references(self: Any) -> tuple[bytes, ...]:
+        kids = self.pages["Kids"]
+        key = (len(kids), kids[-3] if kids else None)
+        cached = self.__dict__.get("_policybrief_refs")
+        if cached is None or cached[0] != key:
+            refs = tuple(f"{number} 0 R".encode("ascii") for number in kids[::3])
+            cached = self.__dict__["_policybrief_refs"] = (key, refs)
+        return cached[1]
+
+    pydyf.PDF.page_references = property(page_references)
+    pydyf.PDF._policybrief_page_references = True
+
+
 def write_pdf(html: str, base: Path, allowed: Iterable[Path], language: str,
               identifier: bytes) -> bytes:
     """Lay out ``html`` and return the PDF bytes (tagged, fonts embedded and subset).
@@ -70,6 +94,7 @@ def write_pdf(html: str, base: Path, allowed: Iterable[Path], language: str,
     from weasyprint.text.fonts import FontConfiguration
     from weasyprint.urls import FatalURLFetchingError
 
+    _page_references_once()
     allowed = list(allowed)
     collector = _Collector()
     logger = logging.getLogger("weasyprint")

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from . import __version__, bibliography, checks, figures, sections, tradecraft
+from . import __version__, bibliography, checks, figures, house, sections, tradecraft
 from .errors import BriefError, ContentError
 from .model import Brief, Finding, Project, Source
 
@@ -114,8 +114,10 @@ def load(project: Project, report: Reporter = _quiet) -> Checked:
     findings += evidence.findings
     findings += checks.check_coverage(loaded, entries, project.rel(project.bibliography),
                                       figure_citations)
+    style, more = house.resolve(project, dict(meta.fields), meta.path, dict(meta.lines))
+    findings += more
     brief = Brief(project, meta, loaded, entries, sources, evidence.matches,
-                  figures=drawn, figure_citations=tuple(figure_citations))
+                  figures=drawn, figure_citations=tuple(figure_citations), house=style)
     ordered = sorted(findings, key=lambda f: (f.severity != "error", f.path, f.line))
     return Checked(brief, evidence, tuple(ordered))
 
@@ -185,7 +187,7 @@ def build(project: Project, formats: Iterable[str] = FORMATS, strict: bool = Fal
     epoch = source_epoch(project)
     inputs = _digest(__version__, markdown, _template_files(project),
                      project.bibliography.read_bytes(), str(epoch), repr(brief.meta.fields),
-                     brief.figures.fingerprint)
+                     brief.figures.fingerprint, brief.house.fingerprint())
     # the HTML comes with the source pages, which show each source's text
     texts = repr(sorted((k, s.sha256) for k, s in brief.sources.items()))
     digests = {f"brief.{fmt}": _digest(inputs, fmt, texts if fmt == "html" else "")

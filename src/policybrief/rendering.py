@@ -14,7 +14,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
-from . import __version__, assembly, figures, limits, links, tradecraft
+from . import __version__, assembly, figures, house, limits, links, tradecraft
 from . import html as html_stage
 from .checks import Evidence
 from .errors import BriefError
@@ -22,7 +22,6 @@ from .model import Brief, Citation
 
 PDF_SECONDS = float(os.environ.get("POLICYBRIEF_PDF_SECONDS", "300"))
 PDF_MEGABYTES = float(os.environ.get("POLICYBRIEF_PDF_MEGABYTES", "3000"))
-HOUSE = {"accent": "#1f4e79", "serif": "Noto Serif", "sans": "Noto Sans"}
 
 
 def csl_path(brief: Brief) -> Path:
@@ -60,6 +59,7 @@ def context(brief: Brief, locators: Mapping[Citation, str]) -> dict[str, Any]:
         "coverage": coverage,
         "estimative": tradecraft.estimative(),
         "figures": brief.figures or figures.Figures(),
+        "house": brief.house or house.House(),
     }
 
 
@@ -75,10 +75,8 @@ def _links(brief: Brief, evidence: Evidence) -> dict[str, html_stage.Link]:
 
 
 def _css(brief: Brief, *names: str) -> str:
-    parts = []
-    for name in names:
-        parts.append(assembly.render(brief.project, name))
-    return "\n".join(parts)
+    style = brief.house or house.House()
+    return "\n".join(assembly.render(brief.project, name, house=style) for name in names)
 
 
 def _page(brief: Brief, body: str, toc: list[dict], target: str, extra: Mapping[str, Any]) -> str:
@@ -146,9 +144,14 @@ def render(brief: Brief, evidence: Evidence, markdown: str, formats: list[str], 
     # Word gets the figures as PNG data; drawn here, before the DOCX thread starts, so
     # that WeasyPrint never runs in two threads at once.
     docx_markdown = drawn.for_docx(markdown) if "docx" in formats else markdown
+    logo = house.logo_png(brief.house) if "docx" in formats and brief.house and \
+        brief.house.logo_bytes else b""
 
     def docx_family() -> None:
-        reference = docx.reference_doc(workdir / "reference.docx", HOUSE)
+        style = brief.house or house.House()
+        reference = docx.reference_doc(workdir / "reference.docx",
+                                       {**house.style_of(style), "logo": logo,
+                                        "soft": style.accent_soft})
         files["brief.docx"] = docx.write_docx(docx_markdown, bib, csl, reference, workdir,
                                               epoch)
 

@@ -118,7 +118,10 @@ def _finding(error: Any, pointer: str, lines: Mapping[str, int], path: str) -> F
         message = f"{where}: '{error.instance}' has the wrong form"
         hint = {"date": "write dates as \"YYYY-MM-DD\"", "cutoff": "write dates as \"YYYY-MM-DD\"",
                 "language": "a language tag such as \"en-GB\"",
-                "id": "lower-case letters, digits and hyphens"}.get(pointer.rpartition("/")[2], "")
+                "id": "lower-case letters, digits and hyphens",
+                "accent": "a colour as \"#RRGGBB\", e.g. \"#1f4e79\"",
+                "serif": "a font family name: letters, digits, spaces",
+                "sans": "a font family name: letters, digits, spaces"}.get(pointer.rpartition("/")[2], "")
     else:
         message = f"{where}: {error.message}"
         hint = "docs/sections.md describes every field"

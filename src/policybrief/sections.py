@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from . import citations as cit
-from . import frontmatter, schemas
+from . import frontmatter, house, schemas
 from .errors import BriefError, UsageError
 from .model import Citation, Finding, Meta, Project, Section
 from .sources import slugify
@@ -38,8 +38,10 @@ def load_meta(project: Project) -> tuple[Meta, list[Finding]]:
         line = path.read_bytes()[: exc.start].count(b"\n") + 1
         raise BriefError("not UTF-8 text", rel, line, hint="save the file as UTF-8") from None
     doc = frontmatter.parse(text, rel)
-    findings = schemas.validate(doc.data, doc.lines, rel, "brief")
-    return Meta(rel, doc.data, doc.lines), findings
+    shared, _, findings = house.read_shared(project)
+    data = house.merge(doc.data, shared)
+    findings += schemas.validate(data, doc.lines, rel, "brief")
+    return Meta(rel, data, doc.lines), findings
 
 
 def load_sections(project: Project, meta: Meta) -> tuple[tuple[Section, ...], list[Finding]]:
