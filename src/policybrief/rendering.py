@@ -121,6 +121,18 @@ def _preload() -> None:
         import weasyprint  # noqa: F401
 
 
+def _draw(drawn: figures.Figures, png: bool) -> None:
+    """Lay out the figures (and draw Word's PNGs) ahead of use; a failure here is met
+    again, and reported, where they are used."""
+    import contextlib
+
+    with contextlib.suppress(Exception):
+        for figure in drawn:
+            figure.layout  # noqa: B018 (a cached property)
+            if png:
+                figure.png  # noqa: B018
+
+
 def render(brief: Brief, evidence: Evidence, markdown: str, formats: list[str], workdir: Path,
            epoch: int, extra: Mapping[str, Any], report: Callable[[str], None]) -> dict[str, bytes]:
     """Every requested output, as bytes, keyed by its name under ``build/``."""
@@ -132,12 +144,21 @@ def render(brief: Brief, evidence: Evidence, markdown: str, formats: list[str], 
     files: dict[str, bytes] = {}
 
     drawn = brief.figures or figures.Figures()
-    if "pdf" in formats:  # importing WeasyPrint takes ~0.7 s: do it while pandoc works
-        import threading
+    import threading
 
+    # While pandoc renders the HTML in its own process, this one imports WeasyPrint
+    # (~0.7 s) and lays out the figures (Word's PNGs too); the drawing is waited for
+    # before going on, so WeasyPrint still never runs in two threads at once.
+    if "pdf" in formats:
         threading.Thread(target=_preload, name="policybrief-preload", daemon=True).start()
+    ahead = threading.Thread(target=_draw, args=(drawn, "docx" in formats),
+                             name="policybrief-figures", daemon=True)
+    ahead.start()
     report("render HTML (pandoc)")
-    raw = html_stage.render_fragment(markdown, bib, csl, workdir)
+    try:
+        raw = html_stage.render_fragment(markdown, bib, csl, workdir)
+    finally:
+        ahead.join()
     # before anything can fetch what the brief points at (figures/*.svg are our own)
     links.check(drawn.for_pdf(raw), project)
     fragment = html_stage.sanitize(raw)
