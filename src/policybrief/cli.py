@@ -168,7 +168,7 @@ def check(ctx: click.Context, strict: bool, fix_locators: bool, allow_stale: boo
     brief = checked.brief
     ui.say(f"ok: {len(brief.sections)} sections, {len(brief.citations)} citations, "
            f"{len(checked.evidence.matches)} quotes verified, "
-           f"{len(checked.warnings)} warnings")
+           f"{len(checked.warnings)} warning{'' if len(checked.warnings) == 1 else 's'}")
     if parity:
         _parity(project, ui)
 

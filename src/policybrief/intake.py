@@ -124,6 +124,12 @@ def _html_meta(doc: Any) -> Metadata:
     title = first("citation_title", "og:title", "dc.title")
     if not title:
         title = " ".join(" ".join(doc.xpath("//title//text()")).split())
+        # "Headline | Site name": keep the headline (the page's h1 when it agrees)
+        heading = " ".join(" ".join(doc.xpath("(//h1)[1]//text()")).split())
+        if heading and title.startswith(heading) and len(heading) < len(title):
+            title = heading
+        else:
+            title = re.split(r"\s+[|–—]\s+|\s+-\s+(?=[^-]*$)", title)[0] or title
     authors = named.get("citation_author") or named.get("dc.creator") or []
     author = " and ".join(authors) or first("author")
     if not author and "article:author" in named and "://" not in named["article:author"][0]:
