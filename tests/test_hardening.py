@@ -154,3 +154,15 @@ def test_copy_of_the_repository_templates_is_used_first(tiny: Path) -> None:
                        "utf-8")
     assert main(["-C", str(tiny), "-q", "build", "--format", "html"]) == 0
     assert "Overridden: Background" in (tiny / "build/brief.html").read_text("utf-8")
+
+
+def test_pandoc_failure_names_the_section(tiny: Path,
+                                          capsys: pytest.CaptureFixture[str]) -> None:
+    """A warning pandoc fails on (a duplicate note) is reported at the section's file."""
+    motives = tiny / "report/sections/02-motives.md"
+    motives.write_text(motives.read_text("utf-8") + "\nSee this.[^a] [@rasanah2024rifts, ¶ 3]"
+                       "\n\n[^a]: one\n\n[^a]: two\n", "utf-8")
+    assert main(["-C", str(tiny), "-q", "build", "--format", "html"]) == 1
+    err = capsys.readouterr().err
+    assert "report/sections/02-motives.md:" in err
+    assert "Duplicate note reference" in err

@@ -35,7 +35,8 @@ def version() -> tuple[int, ...]:
 
 
 def convert(markdown: str, to: str, args: list[str], cwd: Path, what: str,
-            output: Path | None = None, epoch: int | None = None) -> str:
+            output: Path | None = None, epoch: int | None = None,
+            timeout: float = TIMEOUT) -> str:
     """Convert ``markdown`` with pandoc; ``what`` names the job in error messages."""
     command = [binary(), "+RTS", f"-M{MEMORY}", "-RTS", "--from", READER, "--to", to,
                "--sandbox", "--fail-if-warnings", *args]
@@ -46,9 +47,9 @@ def convert(markdown: str, to: str, args: list[str], cwd: Path, what: str,
         env["SOURCE_DATE_EPOCH"] = str(epoch)
     try:
         done = subprocess.run(command, input=markdown.encode("utf-8"), capture_output=True,
-                              cwd=cwd, timeout=TIMEOUT, env=env)
+                              cwd=cwd, timeout=timeout, env=env)
     except subprocess.TimeoutExpired:
-        raise RenderError(f"pandoc took longer than {TIMEOUT} s rendering {what} (deeply "
+        raise RenderError(f"pandoc took longer than {timeout:g} s rendering {what} (deeply "
                           "nested brackets or lists?)", "report/sections", 1) from None
     if done.returncode != 0:
         message = done.stderr.decode("utf-8", "replace").strip().splitlines()

@@ -9,17 +9,19 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
-from . import __version__, assembly, figures, house, limits, links, tradecraft
+from . import __version__, assembly, figures, house, limits, links, pandoc, tradecraft
 from . import html as html_stage
 from .checks import Evidence
-from .errors import BriefError
+from .errors import BriefError, RenderError
 from .model import Brief, Citation
 
+BLAME_SECONDS = 20.0  # per section, when finding the one pandoc fails on
 PDF_SECONDS = float(os.environ.get("POLICYBRIEF_PDF_SECONDS", "300"))
 PDF_MEGABYTES = float(os.environ.get("POLICYBRIEF_PDF_MEGABYTES", "3000"))
 
@@ -133,6 +135,26 @@ def _draw(drawn: figures.Figures, png: bool) -> None:
                 figure.png  # noqa: B018
 
 
+def blame(brief: Brief, markdown: str, error: RenderError, bib: Path, csl: Path,
+          workdir: Path) -> RenderError:
+    """The same error, at the section pandoc fails on: each section's part of the
+    assembled document is converted alone (a failure path only, so time is no object)."""
+    by_slug = {s.slug: s for s in brief.sections}
+    for part in re.split(r"(?m)^(?=## )", markdown):
+        found = re.match(r"## .*?\{ ?#([\w-]+)", part)
+        section = by_slug.get(found.group(1)) if found else None
+        if section is None:
+            continue
+        try:
+            pandoc.convert(part, "html5", ["--citeproc", f"--bibliography={bib}",
+                                           f"--csl={csl}"], workdir, section.title,
+                           timeout=BLAME_SECONDS)
+        except RenderError as alone:
+            return RenderError(error.message, section.path, section.body_line,
+                               hint=alone.hint or "simplify this section's text")
+    return error
+
+
 def render(brief: Brief, evidence: Evidence, markdown: str, formats: list[str], workdir: Path,
            epoch: int, extra: Mapping[str, Any], report: Callable[[str], None]) -> dict[str, bytes]:
     """Every requested output, as bytes, keyed by its name under ``build/``."""
@@ -157,6 +179,8 @@ def render(brief: Brief, evidence: Evidence, markdown: str, formats: list[str], 
     report("render HTML (pandoc)")
     try:
         raw = html_stage.render_fragment(markdown, bib, csl, workdir)
+    except RenderError as error:
+        raise blame(brief, markdown, error, bib, csl, workdir) from None
     finally:
         ahead.join()
     # before anything can fetch what the brief points at (figures/*.svg are our own)
