@@ -7,12 +7,13 @@ import zipfile
 from pathlib import Path
 
 import pytest
-from conftest import make_tiny, write
 from lxml import html as lhtml
 from PIL import Image
 from pypdf import PdfReader
 
 from policybrief.cli import main
+
+from conftest import write
 
 ACCENT = "#8b1e3f"
 

@@ -15,6 +15,15 @@ from typing import Any
 
 from .model import Finding
 
+PATTERN_HINTS = {
+    "date": "write dates as \"YYYY-MM-DD\"",
+    "cutoff": "write dates as \"YYYY-MM-DD\"",
+    "language": "a language tag such as \"en-GB\"",
+    "id": "lower-case letters, digits and hyphens",
+    "accent": "a colour as \"#RRGGBB\", e.g. \"#1f4e79\"",
+    "serif": "a font family name: letters, digits, spaces",
+    "sans": "a font family name: letters, digits, spaces",
+}
 KINDS = ("summary", "background", "motives", "opportunities", "challenges", "scenarios",
          "implications", "method")
 
@@ -116,12 +125,7 @@ def _finding(error: Any, pointer: str, lines: Mapping[str, int], path: str) -> F
         hint = "write the text, or remove the field if it is optional"
     elif validator == "pattern":
         message = f"{where}: '{error.instance}' has the wrong form"
-        hint = {"date": "write dates as \"YYYY-MM-DD\"", "cutoff": "write dates as \"YYYY-MM-DD\"",
-                "language": "a language tag such as \"en-GB\"",
-                "id": "lower-case letters, digits and hyphens",
-                "accent": "a colour as \"#RRGGBB\", e.g. \"#1f4e79\"",
-                "serif": "a font family name: letters, digits, spaces",
-                "sans": "a font family name: letters, digits, spaces"}.get(pointer.rpartition("/")[2], "")
+        hint = PATTERN_HINTS.get(pointer.rpartition("/")[2], "")
     else:
         message = f"{where}: {error.message}"
         hint = "docs/sections.md describes every field"
