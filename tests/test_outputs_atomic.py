@@ -69,3 +69,14 @@ def test_killed_builds_leave_one_complete_set(tmp_path: Path) -> None:
     assert markers(root / "build") == {"9"}
     assert not [p for p in builds.iterdir() if p.name.startswith(".stage-")]
     assert len(list(builds.iterdir())) <= outputs.KEEP
+
+
+def test_a_second_build_at_once_is_refused(tiny: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from policybrief.cli import main
+
+    with outputs.locked(tiny / "build"):
+        assert main(["-C", str(tiny), "-q", "build", "--format", "html"]) == 1
+    assert "build/.lock:1: another build is writing to build/ right now" in \
+        capsys.readouterr().err
+    assert not (tiny / "build" / "brief.html").exists()
+    assert main(["-C", str(tiny), "-q", "build", "--format", "html"]) == 0
