@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import gc
 import json
 import os
 import platform
@@ -168,7 +169,8 @@ class Capture:
         capture = self
 
         def convert(markdown: str, to: str, args: list[str], cwd: Path, what: str,
-                    output: Path | None = None, epoch: int | None = None) -> str:
+                    output: Path | None = None, epoch: int | None = None,
+                    **more: Any) -> str:
             kept = []
             for arg in args:
                 if arg.startswith("--reference-doc="):
@@ -178,8 +180,8 @@ class Capture:
                     arg = f"--reference-doc={copy}"
                 kept.append(arg)
             capture.pandoc[to] = {"markdown": markdown, "args": kept, "what": what,
-                                  "output": output is not None, "epoch": epoch}
-            return original_convert(markdown, to, args, cwd, what, output, epoch)
+                                  "output": output is not None, "epoch": epoch, "more": more}
+            return original_convert(markdown, to, args, cwd, what, output, epoch, **more)
 
         def init(self: Any, *a: Any, **k: Any) -> None:
             capture.weasy["html"] = {x: y for x, y in k.items() if x != "url_fetcher"}
@@ -187,6 +189,7 @@ class Capture:
 
         def write(self: Any, *a: Any, **k: Any) -> Any:
             capture.weasy["write"] = k
+            capture.weasy["gc"] = gc.get_threshold()  # as the pipeline sets it for layout
             return b"%PDF-1.7 (not laid out: the bench only captures the page)"
 
         def css(self: Any, *a: Any, **k: Any) -> None:
@@ -222,7 +225,7 @@ class Capture:
         def job() -> float:
             start = time.perf_counter()
             pandoc.convert(call["markdown"], to, call["args"], self.keep, call["what"],
-                           out if call["output"] else None, call["epoch"])
+                           out if call["output"] else None, call["epoch"], **call["more"])
             return time.perf_counter() - start
 
         return job
@@ -236,18 +239,24 @@ class Capture:
         sheets = self.weasy.get("css", [])
 
         def job() -> float:
-            start = time.perf_counter()
-            if bare:  # literally weasyprint.HTML(string=…).write_pdf()
-                weasyprint.HTML(**html).write_pdf()
+            thresholds = gc.get_threshold()
+            gc.set_threshold(*self.weasy.get("gc", thresholds))
+            try:
+                start = time.perf_counter()
+                if bare:  # literally weasyprint.HTML(string=…).write_pdf()
+                    weasyprint.HTML(**html).write_pdf()
+                    return time.perf_counter() - start
+                fonts = FontConfiguration()
+                options = dict(write)
+                if "stylesheets" in options:
+                    options["stylesheets"] = [weasyprint.CSS(font_config=fonts, **k)
+                                              for k in sheets]
+                if "font_config" in options:
+                    options["font_config"] = fonts
+                weasyprint.HTML(**html).write_pdf(**options)
                 return time.perf_counter() - start
-            fonts = FontConfiguration()
-            options = dict(write)
-            if "stylesheets" in options:
-                options["stylesheets"] = [weasyprint.CSS(font_config=fonts, **k) for k in sheets]
-            if "font_config" in options:
-                options["font_config"] = fonts
-            weasyprint.HTML(**html).write_pdf(**options)
-            return time.perf_counter() - start
+            finally:
+                gc.set_threshold(*thresholds)
 
         return job
 
@@ -302,6 +311,8 @@ def breakdown(data: dict[str, Any]) -> list[tuple[str, float]]:
     out = [("interpreter start-up and exit", data["interpreter"])]
     marks = data["marks"]
     out.append((marks[0][0], marks[0][1]))
+    if len(marks) > 1:
+        out.append(("import the command's modules", marks[1][1] - marks[0][1]))
     for (name, at), (_, nxt) in zip(marks[1:], marks[2:], strict=False):
         out.append((name, nxt - at))
     return out
@@ -338,8 +349,9 @@ print(json.dumps({"code": done.returncode, "wall": took, "maxrss_kb": peak,
 """
 
 
-# The pipeline stops a PDF layout after 300 s by default; a 50x brief needs longer.
-SCALE_ENV = {"POLICYBRIEF_PDF_SECONDS": "3600"}
+# The pipeline stops a PDF layout after 300 s or 3,000 MB by default; a 50x brief needs
+# about 8 minutes and close to 3,000 MB.
+SCALE_ENV = {"POLICYBRIEF_PDF_SECONDS": "3600", "POLICYBRIEF_PDF_MEGABYTES": "16000"}
 
 
 def in_fresh_process(project: Path, args: Sequence[str]) -> dict[str, Any]:
@@ -578,7 +590,7 @@ def main(argv: list[str] | None = None) -> int:
             made = time.perf_counter() - start
             pdf_only = scale >= 50
             command = [BRIEF, "build"] + (["--format", "pdf"] if pdf_only else [])
-            log(f"  scale {scale}x: {' '.join(command[1:])} … (POLICYBRIEF_PDF_SECONDS=3600)")
+            log(f"  scale {scale}x: {' '.join(command[1:])} … ({SCALE_ENV})")
             data = in_fresh_process(where, command)
             n = pages(where / "build" / "brief.pdf")
             scale_rows.append({
@@ -620,6 +632,9 @@ def main(argv: list[str] | None = None) -> int:
                           "html first, then the DOCX conversion in its own process while "
                           "WeasyPrint lays out the PDF (see core_overlapped)",
                   "core pdf": "pandoc html + weasyprint pdf",
+                  "core runtime": "the in-process WeasyPrint runs use the pipeline's own "
+                                  "settings for the layout (its collector thresholds and "
+                                  "pydyf page-reference fix), not its wrappers",
                   "spread": "min–max over the runs (q1–q3 in the JSON)",
                   "peak memory": "ru_maxrss of RUSAGE_CHILDREN in a fresh process per "
                                  "scale: the largest single process (brief or pandoc)"}}

@@ -8,6 +8,7 @@ rendering fails the build.
 
 from __future__ import annotations
 
+import gc
 import logging
 from collections.abc import Iterable
 from pathlib import Path
@@ -99,6 +100,13 @@ def write_pdf(html: str, base: Path, allowed: Iterable[Path], language: str,
     collector = _Collector()
     logger = logging.getLogger("weasyprint")
     logger.addHandler(collector)
+    # The layout makes millions of objects that live until the end; with the default
+    # thresholds the cycle collector runs thousands of times over them (8% of the time
+    # at 200 pages, more beyond). Young collections 70 times rarer: the same PDF, the
+    # same peak memory, a fifth of the collector's time.
+    thresholds = gc.get_threshold()
+    if 0 < thresholds[0] < 50_000:  # (0: collection is off; leave it so)
+        gc.set_threshold(50_000, *thresholds[1:])
     try:
         fonts = FontConfiguration()
         url_fetcher = fetcher(allowed)
@@ -118,6 +126,7 @@ def write_pdf(html: str, base: Path, allowed: Iterable[Path], language: str,
         raise RenderError("the document is nested too deeply for the PDF layout",
                           "report/sections", 1) from None
     finally:
+        gc.set_threshold(*thresholds)
         logger.removeHandler(collector)
     problems = [m for m in collector.messages if "Ignored" not in m or "url" in m.lower()]
     if problems:
