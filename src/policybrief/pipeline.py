@@ -7,19 +7,17 @@ rendered before anything is written (MkDocs' ``build()`` does the same).
 
 from __future__ import annotations
 
-import datetime as dt
 import hashlib
 import os
 import subprocess
 import tempfile
 from collections.abc import Callable, Iterable, Mapping
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from . import __version__, bibliography, checks, figures, house, sections, tradecraft
-from .errors import BriefError, ContentError
+from .errors import ContentError
 from .model import Brief, Finding, Project, Source
 
 FORMATS = ("pdf", "html", "docx")
@@ -212,15 +210,3 @@ def build(project: Project, formats: Iterable[str] = FORMATS, strict: bool = Fal
                                   {k: v for k, v in digests.items() if k in files})
     return Result(checked, written, skipped)
 
-
-def long_date(iso: str) -> str:
-    day = dt.date.fromisoformat(iso)
-    return f"{day.day} {day.strftime('%B %Y')}"
-
-
-def likelihood_terms() -> dict[str, str]:
-    return tradecraft.terms()
-
-
-__all__ = ["FORMATS", "BriefError", "Checked", "Result", "build", "check", "load",
-           "ThreadPoolExecutor"]

