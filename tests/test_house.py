@@ -114,3 +114,19 @@ def test_logo_svg_is_drawn_for_word(tiny: Path) -> None:
     image = Image.open(io.BytesIO(png)).convert("RGB")
     assert image.width >= 300
     assert image.getpixel((image.width // 2, image.height // 2)) == (12, 120, 60)
+
+
+def test_rebuild_with_a_logo_and_nothing_changed_writes_nothing(tiny: Path,
+                                                                capsys: pytest.CaptureFixture[str]
+                                                                ) -> None:
+    import subprocess
+    import sys
+
+    logo(tiny / "assets/logo.png")
+    add_house(tiny, 'house:\n  logo: "assets/logo.png"\n')
+    command = [sys.executable, "-m", "policybrief.cli", "-C", str(tiny), "build", "-f", "html"]
+    subprocess.run(command, check=True, capture_output=True, timeout=120)
+    before = (tiny / "build/brief.html").stat().st_mtime_ns
+    again = subprocess.run(command, check=True, capture_output=True, text=True, timeout=120)
+    assert "nothing changed" in again.stdout  # a fresh process: another hash seed
+    assert (tiny / "build/brief.html").stat().st_mtime_ns == before

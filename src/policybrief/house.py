@@ -10,6 +10,7 @@ and the web page, the cover and masthead (the logo), and the DOCX reference docu
 from __future__ import annotations
 
 import base64
+import hashlib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -54,8 +55,9 @@ class House:
         return f"data:{self.logo_type};base64,{base64.b64encode(self.logo_bytes).decode()}"
 
     def fingerprint(self) -> str:
-        return repr((self.accent, self.serif, self.sans, self.logo_path, len(self.logo_bytes),
-                     hash(self.logo_bytes)))
+        # sha256, not hash(): bytes hash differently in every process
+        return repr((self.accent, self.serif, self.sans, self.logo_path,
+                     hashlib.sha256(self.logo_bytes).hexdigest()))
 
 
 def _mix(colour: str, other: str, amount: float) -> str:
