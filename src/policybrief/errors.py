@@ -27,6 +27,10 @@ class BriefError(Exception):
         self.line = line
         self.hint = hint
 
+    def __reduce__(self) -> tuple[object, ...]:
+        # Raised in a worker process (the PDF laid out in parts) and re-raised here.
+        return (self.__class__, (self.message, self.path, self.line, self.hint))
+
     def __str__(self) -> str:
         where = ""
         if self.path:
@@ -48,6 +52,9 @@ class ContentError(BriefError):
             first.path if first else None,
             first.line if first else None,
         )
+
+    def __reduce__(self) -> tuple[object, ...]:
+        return (self.__class__, (self.findings,))
 
     def __str__(self) -> str:
         return "\n".join(str(f) for f in self.findings)

@@ -142,7 +142,10 @@ def to_png(svg: str, width: float, height: float, dpi: int = DPI) -> bytes:
     page = (f"<style>@page {{ size: {width}mm {height}mm; margin: 0 }} body {{ margin: 0 }}"
             f"img {{ display: block; width: {width}mm; height: {height}mm }}</style>"
             f'<img src="{uri}" alt="">')
-    pdf = weasyprint.HTML(string=page).write_pdf()
+    from .pdf import LOCK
+
+    with LOCK:
+        pdf = weasyprint.HTML(string=page).write_pdf()
     document = pypdfium2.PdfDocument(pdf)
     try:
         image = document[0].render(scale=dpi / 72).to_pil()

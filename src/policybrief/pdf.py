@@ -8,9 +8,13 @@ rendering fails the build.
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import logging
-from collections.abc import Iterable
+import os
+import threading
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -84,13 +88,53 @@ def _page_references_once() -> None:
     pydyf.PDF._policybrief_page_references = True
 
 
-def write_pdf(html: str, base: Path, allowed: Iterable[Path], language: str,
-              identifier: bytes) -> bytes:
+@dataclass(frozen=True)
+class Laid:
+    """A document laid out by WeasyPrint: the PDF, and what binding it to others needs."""
+
+    pdf: bytes
+    pages: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = ()  # page name, strings set
+    anchors: tuple[tuple[str, int], ...] = ()                       # id, page index
+    levels: tuple[int, ...] = ()                                     # of the bookmarks
+
+
+# WeasyPrint is not made for threads: in this process, one layout at a time.
+LOCK = threading.RLock()
+
+
+def whole(html: str, base: Path, allowed: Iterable[Path], identifier: bytes) -> bytes:
     """Lay out ``html`` and return the PDF bytes (tagged, fonts embedded and subset).
 
     The house faces come from ``fonts/fonts.css`` (see :func:`font_stylesheet`), so the
     PDF looks the same on any machine whatever fonts it has installed.
     """
+    with LOCK:
+        return lay_out(html, base, allowed, identifier).pdf
+
+
+@contextlib.contextmanager
+def _without_margin_boxes() -> Iterator[None]:
+    """Lay out the pages without their margin boxes (running heads, page numbers): a
+    part of the page cannot know them; furniture.py draws them for the whole."""
+    import weasyprint.layout
+
+    original = weasyprint.layout.make_margin_boxes
+
+    def none(context: Any, page: Any, state: Any) -> Iterator[Any]:
+        return iter(())
+
+    weasyprint.layout.make_margin_boxes = none
+    try:
+        yield
+    finally:
+        weasyprint.layout.make_margin_boxes = original
+
+
+def lay_out(html: str, base: Path, allowed: Iterable[Path], identifier: bytes,
+            part: bool = False, tags: bool = True, margins: bool = True) -> Laid:
+    """Lay out ``html`` with WeasyPrint. For a ``part`` of the page (parts.py), the
+    margin boxes are left out and the pages' names, named strings, anchors and
+    bookmark levels are recorded for binding."""
     import weasyprint
     from weasyprint.text.fonts import FontConfiguration
     from weasyprint.urls import FatalURLFetchingError
@@ -108,18 +152,23 @@ def write_pdf(html: str, base: Path, allowed: Iterable[Path], language: str,
     if 0 < thresholds[0] < 50_000:  # (0: collection is off; leave it so)
         gc.set_threshold(50_000, *thresholds[1:])
     try:
-        fonts = FontConfiguration()
         url_fetcher = fetcher(allowed)
-        stylesheets = []
         faces = font_stylesheet([base, *allowed])
-        if faces is not None:
-            stylesheets.append(weasyprint.CSS(filename=str(faces), url_fetcher=url_fetcher,
-                                              font_config=fonts))
-        document = weasyprint.HTML(string=html, base_url=base.as_uri() + "/",
-                                   url_fetcher=url_fetcher)
-        data = document.write_pdf(stylesheets=stylesheets, font_config=fonts, pdf_tags=True,
-                                  pdf_identifier=identifier, custom_metadata=True,
-                                  pdf_variant="pdf/ua-1")
+        if part:  # a layout process lays out many parts: load the faces once
+            fonts, stylesheets = _faces(faces, url_fetcher)
+        else:
+            fonts = FontConfiguration()
+            stylesheets = [] if faces is None else [weasyprint.CSS(
+                filename=str(faces), url_fetcher=url_fetcher, font_config=fonts)]
+        source = weasyprint.HTML(string=html, base_url=base.as_uri() + "/",
+                                 url_fetcher=url_fetcher)
+        options: dict[str, Any] = {"pdf_identifier": identifier, "custom_metadata": True}
+        if tags:
+            options.update(pdf_tags=True, pdf_variant="pdf/ua-1")
+        with contextlib.nullcontext() if margins else _without_margin_boxes():
+            document = source.render(stylesheets=stylesheets, font_config=fonts, **options)
+        data = document.write_pdf(**options)
+        laid = Laid(data, *(_records(document) if part else ()))
     except FatalURLFetchingError as exc:
         raise RenderError(str(exc).split("\n")[0], "templates", 1) from None
     except RecursionError:
@@ -132,4 +181,199 @@ def write_pdf(html: str, base: Path, allowed: Iterable[Path], language: str,
     if problems:
         raise RenderError(f"WeasyPrint: {problems[0]}", "templates", 1)
     assert isinstance(data, bytes)
-    return data
+    return laid
+
+
+_FACES: dict[tuple[str, float], tuple[Any, list[Any]]] = {}
+
+
+def _faces(faces: Path | None, url_fetcher: Any) -> tuple[Any, list[Any]]:
+    """The font configuration and @font-face stylesheet for ``faces``, made once per
+    process (and per version of the file)."""
+    import weasyprint
+    from weasyprint.text.fonts import FontConfiguration
+
+    key = (str(faces), faces.stat().st_mtime if faces is not None else 0.0)
+    if key not in _FACES:
+        fonts = FontConfiguration()
+        sheets = [] if faces is None else [weasyprint.CSS(
+            filename=str(faces), url_fetcher=url_fetcher, font_config=fonts)]
+        _FACES.clear()
+        _FACES[key] = (fonts, sheets)
+    return _FACES[key]
+
+
+def _records(document: Any) -> tuple[Any, Any, Any]:
+    pages: list[tuple[str, tuple[tuple[str, str], ...]]] = []
+    anchors: list[tuple[str, int]] = []
+    levels: list[int] = []
+    for index, page in enumerate(document.pages):
+        strings: list[tuple[str, str]] = []
+        for box in page._page_box.descendants():
+            if box.string_set and box.string_set != "none":
+                strings.extend((name, text) for name, text in box.string_set)
+        pages.append((page._page_box.page_type.name or "", tuple(strings)))
+        anchors.extend((name, index) for name in page.anchors)
+        levels.extend(level for level, *_ in page.bookmarks)
+    return tuple(pages), tuple(anchors), tuple(levels)
+
+
+# --- The page laid out in parts, side by side ------------------------------------------
+
+WORKERS = int(os.environ.get("POLICYBRIEF_PDF_WORKERS", str(min(os.cpu_count() or 1, 4))))
+CHUNK = 40_000  # characters of text at most in a part: bounds each process's memory
+
+
+def _warm() -> None:
+    """Start-up of a layout process: WeasyPrint and fontconfig ready before the work."""
+    from weasyprint.text.fonts import FontConfiguration
+
+    FontConfiguration()
+
+
+def _orphan_dies() -> None:
+    """In a layout process: die with the process that started it (the forkserver, which
+    ends when the build ends, killed or not), never lay out for nobody."""
+    import ctypes
+    import signal
+
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG (Linux)
+    except (OSError, AttributeError):
+        pass
+
+
+def _lay_out_part(html: str, base: Path, allowed: list[Path], identifier: bytes,
+                  seconds: float, megabytes: float) -> Laid:
+    from . import limits
+
+    with limits.bounded(seconds, megabytes, "laying out the PDF"):
+        return lay_out(html, base, allowed, identifier, part=True, margins=False)
+
+
+class Workers:
+    """Processes that lay out parts of the page; started early, so that their start-up
+    (importing WeasyPrint) happens while pandoc converts the brief."""
+
+    def __init__(self, count: int | None = None) -> None:
+        self.count = count = WORKERS if count is None else count
+        self.pool: Any = None
+        self.ready = threading.Event()
+        if count > 1:
+            threading.Thread(target=self._start, name="policybrief-workers",
+                             daemon=True).start()
+        else:
+            self.ready.set()
+
+    def _start(self) -> None:
+        import multiprocessing
+        from concurrent.futures import ProcessPoolExecutor
+
+        try:
+            context = multiprocessing.get_context("forkserver")
+            context.set_forkserver_preload(["weasyprint", "policybrief.pdf",
+                                             "policybrief.reaper"])
+            self.pool = ProcessPoolExecutor(self.count, mp_context=context,
+                                            initializer=_orphan_dies)
+            for future in [self.pool.submit(_warm) for _ in range(self.count)]:
+                future.result()
+        except Exception:  # no processes here: the page is laid out whole
+            self.pool = None
+        finally:
+            self.ready.set()
+
+    def close(self, kill: bool = False) -> None:
+        self.ready.wait()
+        if self.pool is not None:
+            if kill:
+                for process in list(getattr(self.pool, "_processes", {}).values()):
+                    process.kill()
+            self.pool.shutdown(wait=not kill, cancel_futures=True)
+            self.pool = None
+
+
+def write_pdf(html: str, base: Path, allowed: Iterable[Path], identifier: bytes,
+              workers: Workers | None, seconds: float, megabytes: float) -> bytes:
+    """The PDF of ``html``: laid out in parts by ``workers`` where the page can be cut
+    (parts.py), bound into one (binding.py); else laid out whole, here."""
+    from . import parts
+
+    allowed = list(allowed)
+    if workers is not None:
+        workers.ready.wait()
+    if workers is None or workers.pool is None:
+        return whole(html, base, allowed, identifier)
+    plan = parts.plan(html, _chunk(html, workers.count))
+    if plan is None:
+        return whole(html, base, allowed, identifier)
+    try:
+        return _in_parts(plan, base, allowed, identifier, workers, seconds, megabytes)
+    except BaseException:
+        workers.close(kill=True)
+        raise
+
+
+def _chunk(html: str, count: int) -> int:
+    from . import parts
+
+    total = parts._weight(html, 0, len(html))
+    return max(4_000, min(CHUNK, total // count + 1))
+
+
+def _in_parts(plan: Any, base: Path, allowed: list[Path], identifier: bytes,
+              workers: Workers, seconds: float, megabytes: float) -> bytes:
+    from . import binding, furniture
+
+    pool = workers.pool
+    n = len(plan.ranges)
+
+    def submit(index: int, pages: dict[str, int] | None = None) -> Any:
+        part = plan.part(index, pages)
+        return pool.submit(_lay_out_part, part.html, base, allowed, identifier, seconds,
+                           megabytes)
+
+    # The parts that show page numbers of others wait; a first layout with stand-in
+    # numbers tells how many pages they take.
+    order = sorted(range(n), key=lambda i: (plan.dependent[i], -plan.weights[i]))
+    futures = {i: submit(i, {t: 99 for t in plan.links[i]} if plan.dependent[i] else None)
+               for i in order}
+    laid: dict[int, Laid] = {i: futures[i].result() for i in order}
+    dependent = [i for i in range(n) if plan.dependent[i]]
+    for _ in range(3):
+        # The contents with their page numbers, and the running heads and page numbers
+        # of every page, side by side (the contents keep their number of pages, or
+        # both are done again).
+        before = [laid[i].pages for i in dependent]
+        numbers = _page_numbers(plan, laid)
+        final = {i: submit(i, numbers) for i in dependent}
+        sheets = furniture.sheets(plan.html, [p for i in range(n) for p in laid[i].pages])
+        drawn = pool.submit(_lay_out_furniture, sheets, base, allowed, identifier, seconds,
+                            megabytes)
+        laid.update({i: future.result() for i, future in final.items()})
+        if [laid[i].pages for i in dependent] == before:
+            break
+    else:
+        raise RenderError("the contents do not settle on a number of pages", "templates", 1)
+    return binding.bind([laid[i].pdf for i in range(n)], list(plan.anchors),
+                        [laid[i].levels for i in range(n)], drawn.result())
+
+
+def _lay_out_furniture(html: str, base: Path, allowed: list[Path], identifier: bytes,
+                       seconds: float, megabytes: float) -> bytes:
+    from . import limits
+
+    with limits.bounded(seconds, megabytes, "laying out the PDF's running heads"):
+        return lay_out(html, base, allowed, identifier, part=True, tags=False).pdf
+
+
+def _page_numbers(plan: Any, laid: dict[int, Laid]) -> dict[str, int]:
+    """The page number of every element laid out, as the bound PDF will have it."""
+    numbers: dict[str, int] = {}
+    first = 1
+    for index in range(len(plan.ranges)):
+        for name, page in laid[index].anchors:
+            if name in plan.anchors[index]:
+                numbers.setdefault(name, first + page)
+        first += len(laid[index].pages)
+    return numbers

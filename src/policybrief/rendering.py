@@ -129,16 +129,14 @@ def _preload() -> None:
         import weasyprint  # noqa: F401
 
 
-def _draw(drawn: figures.Figures, png: bool) -> None:
-    """Lay out the figures (and draw Word's PNGs) ahead of use; a failure here is met
-    again, and reported, where they are used."""
+def _draw(drawn: figures.Figures) -> None:
+    """Lay out the figures ahead of use; a failure here is met again, and reported,
+    where they are used."""
     import contextlib
 
     with contextlib.suppress(Exception):
         for figure in drawn:
             figure.layout  # noqa: B018 (a cached property)
-            if png:
-                figure.png  # noqa: B018
 
 
 def blame(brief: Brief, markdown: str, error: RenderError, bib: Path, csl: Path,
@@ -164,23 +162,40 @@ def blame(brief: Brief, markdown: str, error: RenderError, bib: Path, csl: Path,
 def render(brief: Brief, evidence: Evidence, markdown: str, formats: list[str], workdir: Path,
            epoch: int, extra: Mapping[str, Any], report: Callable[[str], None]) -> dict[str, bytes]:
     """Every requested output, as bytes, keyed by its name under ``build/``."""
+    import threading
+
+    from . import pdf
+
+    files: dict[str, bytes] = {}
+    drawn = brief.figures or figures.Figures()
+
+    # Processes to lay out the PDF in parts, side by side (pdf.py, parts.py), start
+    # while pandoc renders the HTML; with none, this process imports WeasyPrint then.
+    workers = pdf.Workers() if "pdf" in formats else None
+    if workers is not None and workers.count < 2:
+        threading.Thread(target=_preload, name="policybrief-preload", daemon=True).start()
+    try:
+        return _render(brief, evidence, markdown, formats, workdir, epoch, extra, report,
+                       drawn, workers, files)
+    finally:
+        if workers is not None:
+            workers.close()
+
+
+def _render(brief: Brief, evidence: Evidence, markdown: str, formats: list[str],
+            workdir: Path, epoch: int, extra: Mapping[str, Any],
+            report: Callable[[str], None], drawn: figures.Figures, workers: Any,
+            files: dict[str, bytes]) -> dict[str, bytes]:
+    import threading
+
     from . import docx, pdf
 
     project = brief.project
     bib = project.bibliography.resolve()
     csl = csl_path(brief)
-    files: dict[str, bytes] = {}
 
-    drawn = brief.figures or figures.Figures()
-    import threading
-
-    # While pandoc renders the HTML in its own process, this one imports WeasyPrint
-    # (~0.7 s) and lays out the figures (Word's PNGs too); the drawing is waited for
-    # before going on, so WeasyPrint still never runs in two threads at once.
-    if "pdf" in formats:
-        threading.Thread(target=_preload, name="policybrief-preload", daemon=True).start()
-    ahead = threading.Thread(target=_draw, args=(drawn, "docx" in formats),
-                             name="policybrief-figures", daemon=True)
+    ahead = threading.Thread(target=_draw, args=(drawn,), name="policybrief-figures",
+                             daemon=True)
     ahead.start()
     report("render HTML (pandoc)")
     try:
@@ -192,13 +207,13 @@ def render(brief: Brief, evidence: Evidence, markdown: str, formats: list[str], 
     # before anything can fetch what the brief points at (figures/*.svg are our own)
     links.check(drawn.for_pdf(raw), project)
     fragment = html_stage.sanitize(raw)
-    # Word gets the figures as PNG data; drawn here, before the DOCX thread starts, so
-    # that WeasyPrint never runs in two threads at once.
-    docx_markdown = drawn.for_docx(markdown) if "docx" in formats else markdown
     logo = house.logo_png(brief.house) if "docx" in formats and brief.house and \
         brief.house.logo_bytes else b""
 
     def docx_family() -> None:
+        # Word gets the figures as PNG data, drawn with WeasyPrint (one thread at a time:
+        # pdf.LOCK) while the PDF is laid out in other processes.
+        docx_markdown = drawn.for_docx(markdown)
         style = brief.house or house.House()
         reference = docx.reference_doc(workdir / "reference.docx",
                                        {**house.style_of(style), "logo": logo,
@@ -226,8 +241,8 @@ def render(brief: Brief, evidence: Evidence, markdown: str, formats: list[str], 
             allowed = [templates, assembly.default_templates(), project.root / "assets"]
             identifier = hashlib.sha256(page.encode("utf-8")).hexdigest()[:32].encode()
             with limits.bounded(PDF_SECONDS, PDF_MEGABYTES, "laying out the PDF"):
-                files["brief.pdf"] = pdf.write_pdf(page, templates, allowed,
-                                                   str(brief.meta["language"]), identifier)
+                files["brief.pdf"] = pdf.write_pdf(page, templates, allowed, identifier,
+                                                   workers, PDF_SECONDS, PDF_MEGABYTES)
         if pending is not None:
             pending.result()
     return files

@@ -1,0 +1,49 @@
+"""The running heads and "Page N of M" of a PDF laid out in parts (see parts.py).
+
+A part cannot know its page numbers or the running heads carried over from the parts
+before it, so the parts are laid out without margin boxes and the margin boxes of the
+whole document are laid out afterwards, by WeasyPrint, from the same stylesheet: one
+empty "sheet" per page, on the same named page, setting the same named strings in the
+same order. binding.py lays each sheet over its page.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+Pages = Sequence[tuple[str, Sequence[tuple[str, str]]]]
+
+# The sheets draw nothing but the margin boxes: no page or canvas background (it would
+# cover the page it is laid over), no content.
+RULES = ("html,body{background:transparent!important}"
+         "@page{background:transparent!important;border:0!important}"
+         ".pb-sheet{break-before:page;height:0;margin:0;padding:0;border:0}"
+         ".pb-sheet:first-child{break-before:auto}"
+         ".pb-sheet>div{height:0;margin:0;padding:0}")
+
+
+def _css_string(text: str) -> str:
+    escaped = text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\A ")
+    return f'"{escaped}"'
+
+
+def _attr(text: str) -> str:
+    return text.replace("&", "&amp;").replace('"', "&quot;").replace("<", "&lt;")
+
+
+def sheets(page: str, pages: Pages) -> str:
+    """The furniture document for ``pages`` (each page's name and the named strings set
+    on it, in order), with the head (and so the stylesheet) of ``page``."""
+    head_end = page.index("</head>")
+    body_at = page.index("<body", head_end)
+    body_open = page[body_at:page.index(">", body_at) + 1]
+    out = [page[:head_end], f"<style>{RULES}</style>", page[head_end:body_at], body_open]
+    for name, strings in pages:
+        style = f' style="page: {_attr(name)}"' if name else ""
+        out.append(f'<div class="pb-sheet"{style}>')
+        for string, value in strings:
+            declaration = f"string-set: {string} {_css_string(value)}"
+            out.append(f'<div style="{_attr(declaration)}"></div>')
+        out.append("</div>")
+    out.append("</body></html>")
+    return "".join(out)
