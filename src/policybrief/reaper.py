@@ -16,5 +16,7 @@ def _watch(parent: int) -> None:
     os._exit(0)
 
 
+if os.getppid() == 1:  # the build was gone before this forkserver had started
+    os._exit(0)
 threading.Thread(target=_watch, args=(os.getppid(),), name="policybrief-reaper",
                  daemon=True).start()
