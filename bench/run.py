@@ -164,7 +164,7 @@ class Capture:
         from policybrief.model import Project
 
         original_convert, original_pdf = pandoc.convert, pdf.write_pdf
-        html_init, html_write = weasyprint.HTML.__init__, weasyprint.HTML.write_pdf
+        html_init, html_write = weasyprint.HTML.__init__, weasyprint.HTML.render
         css_init = weasyprint.CSS.__init__
         capture = self
 
@@ -187,10 +187,14 @@ class Capture:
             capture.weasy["html"] = {x: y for x, y in k.items() if x != "url_fetcher"}
             html_init(self, *a, **k)
 
+        class Unlaid:
+            def write_pdf(self, *a: Any, **k: Any) -> bytes:
+                return b"%PDF-1.7 (not laid out: the bench only captures the page)"
+
         def write(self: Any, *a: Any, **k: Any) -> Any:
             capture.weasy["write"] = k
             capture.weasy["gc"] = gc.get_threshold()  # as the pipeline sets it for layout
-            return b"%PDF-1.7 (not laid out: the bench only captures the page)"
+            return Unlaid()
 
         def css(self: Any, *a: Any, **k: Any) -> None:
             capture.weasy.setdefault("css", []).append(
@@ -200,13 +204,13 @@ class Capture:
         def write_pdf(*a: Any, **k: Any) -> bytes:
             """The pipeline's PDF stage: record what it hands WeasyPrint, skip the layout
             (figures drawn with WeasyPrint elsewhere are left alone)."""
-            weasyprint.HTML.__init__, weasyprint.HTML.write_pdf = init, write
+            weasyprint.HTML.__init__, weasyprint.HTML.render = init, write
             weasyprint.CSS.__init__ = css
             try:  # laid out here, whole (no layout processes), to see what WeasyPrint gets
                 data: bytes = original_pdf(*a[:4], None, *a[5:], **k)
                 return data
             finally:
-                weasyprint.HTML.__init__, weasyprint.HTML.write_pdf = html_init, html_write
+                weasyprint.HTML.__init__, weasyprint.HTML.render = html_init, html_write
                 weasyprint.CSS.__init__ = css_init
 
         pandoc.convert, pdf.write_pdf = convert, write_pdf
