@@ -10,6 +10,7 @@ same order. binding.py lays each sheet over its page.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from html import escape
 
 Pages = Sequence[tuple[str, Sequence[tuple[str, str]]]]
 
@@ -27,10 +28,6 @@ def _css_string(text: str) -> str:
     return f'"{escaped}"'
 
 
-def _attr(text: str) -> str:
-    return text.replace("&", "&amp;").replace('"', "&quot;").replace("<", "&lt;")
-
-
 def sheets(page: str, pages: Pages) -> str:
     """The furniture document for ``pages`` (each page's name and the named strings set
     on it, in order), with the head (and so the stylesheet) of ``page``."""
@@ -39,11 +36,11 @@ def sheets(page: str, pages: Pages) -> str:
     body_open = page[body_at:page.index(">", body_at) + 1]
     out = [page[:head_end], f"<style>{RULES}</style>", page[head_end:body_at], body_open]
     for name, strings in pages:
-        style = f' style="page: {_attr(name)}"' if name else ""
+        style = f' style="page: {escape(name)}"' if name else ""
         out.append(f'<div class="pb-sheet"{style}>')
         for string, value in strings:
             declaration = f"string-set: {string} {_css_string(value)}"
-            out.append(f'<div style="{_attr(declaration)}"></div>')
+            out.append(f'<div style="{escape(declaration)}"></div>')
         out.append("</div>")
     out.append("</body></html>")
     return "".join(out)

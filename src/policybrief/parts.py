@@ -25,6 +25,7 @@ from __future__ import annotations
 import re
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
+from html import escape
 from html.parser import HTMLParser
 from typing import Any
 
@@ -276,10 +277,17 @@ def boundaries(body: Node) -> list[int]:
     return sorted(set(found))
 
 
-def _shell(html: str, node: Node) -> str:
+def _start_tag(html: str, node: Node, mark: str, keep_id: bool) -> str:
+    """``node``'s start tag as written, with ``mark`` added after the tag name and,
+    unless ``keep_id``, without its id."""
     start_tag = html[node.start:node.open_end]
-    start_tag = re.sub(r'\s(id)="[^"]*"', "", start_tag, count=1)
-    marked = start_tag[:len(node.tag) + 1] + " data-pb-shell" + start_tag[len(node.tag) + 1:]
+    if not keep_id:
+        start_tag = re.sub(r'\sid="[^"]*"', "", start_tag, count=1)
+    return start_tag[:len(node.tag) + 1] + " " + mark + start_tag[len(node.tag) + 1:]
+
+
+def _shell(html: str, node: Node) -> str:
+    marked = _start_tag(html, node, "data-pb-shell", keep_id=False)
     return marked if node.tag in VOID or node.end == node.open_end else \
         f"{marked}</{node.tag}>"
 
@@ -293,11 +301,9 @@ def _emit(html: str, node: Node, lo: int, hi: int, out: list[str]) -> None:
         return
     cuts = " ".join(side for side, cut in (("top", node.start < lo), ("bottom", node.end > hi))
                     if cut)
-    start_tag = html[node.start:node.open_end]
-    if node.start < lo:  # its anchor is in an earlier part (a stand-in may take its id)
-        start_tag = re.sub(r'\s(id)="[^"]*"', "", start_tag, count=1)
-    out.append(start_tag[:len(node.tag) + 1] + f' data-pb-cut="{cuts}"'
-               + start_tag[len(node.tag) + 1:])
+    # an element cut at the top has its anchor in an earlier part (a stand-in may take
+    # its id)
+    out.append(_start_tag(html, node, f'data-pb-cut="{cuts}"', keep_id=node.start >= lo))
     position = node.open_end
     for child in node.children:
         out.append(html[position:child.start])  # whitespace between blocks
@@ -340,7 +346,7 @@ class Plan:
         proxies = []
         for target in external:
             reset = f' style="counter-reset: page {pages[target]}"' if pages else ""
-            proxies.append(f'<div id="{_attr(target)}"{reset}></div>')
+            proxies.append(f'<div id="{escape(target)}"{reset}></div>')
         content = "".join(out)
         close = content.rindex("</body>")
         content = (content[:close] + "<div data-pb-proxies aria-hidden=\"true\">"
@@ -353,10 +359,6 @@ class Plan:
                     + content + html[self.body.end:])
         return Part(index, document, self.weights[index], inside, external,
                     self.dependent[index])
-
-
-def _attr(value: str) -> str:
-    return value.replace("&", "&amp;").replace('"', "&quot;").replace("<", "&lt;")
 
 
 def plan(html: str, chunk: int, *, most: int | None = None) -> Plan | None:

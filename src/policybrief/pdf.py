@@ -136,7 +136,6 @@ def lay_out(html: str, base: Path, allowed: Iterable[Path], identifier: bytes,
     margin boxes are left out and the pages' names, named strings, anchors and
     bookmark levels are recorded for binding."""
     import weasyprint
-    from weasyprint.text.fonts import FontConfiguration
     from weasyprint.urls import FatalURLFetchingError
 
     _page_references_once()
@@ -154,12 +153,9 @@ def lay_out(html: str, base: Path, allowed: Iterable[Path], identifier: bytes,
     try:
         url_fetcher = fetcher(allowed)
         faces = font_stylesheet([base, *allowed])
-        if part:  # a layout process lays out many parts: load the faces once
-            fonts, stylesheets = _faces(faces, url_fetcher)
-        else:
-            fonts = FontConfiguration()
-            stylesheets = [] if faces is None else [weasyprint.CSS(
-                filename=str(faces), url_fetcher=url_fetcher, font_config=fonts)]
+        # a layout process lays out many parts: it loads the faces once
+        fonts, stylesheets = _faces(faces, url_fetcher) if part else \
+            _load_faces(faces, url_fetcher)
         source = weasyprint.HTML(string=html, base_url=base.as_uri() + "/",
                                  url_fetcher=url_fetcher)
         options: dict[str, Any] = {"pdf_identifier": identifier, "custom_metadata": True}
@@ -190,17 +186,21 @@ _FACES: dict[tuple[str, float], tuple[Any, list[Any]]] = {}
 def _faces(faces: Path | None, url_fetcher: Any) -> tuple[Any, list[Any]]:
     """The font configuration and @font-face stylesheet for ``faces``, made once per
     process (and per version of the file)."""
-    import weasyprint
-    from weasyprint.text.fonts import FontConfiguration
 
     key = (str(faces), faces.stat().st_mtime if faces is not None else 0.0)
     if key not in _FACES:
-        fonts = FontConfiguration()
-        sheets = [] if faces is None else [weasyprint.CSS(
-            filename=str(faces), url_fetcher=url_fetcher, font_config=fonts)]
         _FACES.clear()
-        _FACES[key] = (fonts, sheets)
+        _FACES[key] = _load_faces(faces, url_fetcher)
     return _FACES[key]
+
+
+def _load_faces(faces: Path | None, url_fetcher: Any) -> tuple[Any, list[Any]]:
+    import weasyprint
+    from weasyprint.text.fonts import FontConfiguration
+
+    fonts = FontConfiguration()
+    return fonts, [] if faces is None else [weasyprint.CSS(
+        filename=str(faces), url_fetcher=url_fetcher, font_config=fonts)]
 
 
 def _records(document: Any) -> tuple[Any, Any, Any]:
@@ -245,11 +245,15 @@ def _orphan_dies() -> None:
 
 
 def _lay_out_part(html: str, base: Path, allowed: list[Path], identifier: bytes,
-                  seconds: float, megabytes: float) -> Laid:
+                  seconds: float, megabytes: float, furniture: bool = False) -> Laid:
+    """In a layout process: a part without its margin boxes, or (``furniture``) the
+    margin boxes of every page, untagged (binding.py marks them as artifacts)."""
     from . import limits
 
-    with limits.bounded(seconds, megabytes, "laying out the PDF"):
-        return lay_out(html, base, allowed, identifier, part=True, margins=False)
+    what = "laying out the PDF's running heads" if furniture else "laying out the PDF"
+    with limits.bounded(seconds, megabytes, what):
+        return lay_out(html, base, allowed, identifier, part=True, tags=not furniture,
+                       margins=furniture)
 
 
 class Workers:
@@ -348,23 +352,15 @@ def _in_parts(plan: Any, base: Path, allowed: list[Path], identifier: bytes,
         numbers = _page_numbers(plan, laid)
         final = {i: submit(i, numbers) for i in dependent}
         sheets = furniture.sheets(plan.html, [p for i in range(n) for p in laid[i].pages])
-        drawn = pool.submit(_lay_out_furniture, sheets, base, allowed, identifier, seconds,
-                            megabytes)
+        drawn = pool.submit(_lay_out_part, sheets, base, allowed, identifier, seconds,
+                            megabytes, furniture=True)
         laid.update({i: future.result() for i, future in final.items()})
         if [laid[i].pages for i in dependent] == before:
             break
     else:
         raise RenderError("the contents do not settle on a number of pages", "templates", 1)
     return binding.bind([laid[i].pdf for i in range(n)], list(plan.anchors),
-                        [laid[i].levels for i in range(n)], drawn.result())
-
-
-def _lay_out_furniture(html: str, base: Path, allowed: list[Path], identifier: bytes,
-                       seconds: float, megabytes: float) -> bytes:
-    from . import limits
-
-    with limits.bounded(seconds, megabytes, "laying out the PDF's running heads"):
-        return lay_out(html, base, allowed, identifier, part=True, tags=False).pdf
+                        [laid[i].levels for i in range(n)], drawn.result().pdf)
 
 
 def _page_numbers(plan: Any, laid: dict[int, Laid]) -> dict[str, int]:
