@@ -128,7 +128,7 @@ def build(ctx: click.Context, formats: str, strict: bool, allow_stale: bool) -> 
                                 _notice(ui))
     finally:
         ui.done()
-    _report_findings(ui, result.checked.warnings)
+    _report_findings(ui, result.warnings)
     for name in result.written:
         ui.say(f"wrote build/{name}")
     if result.skipped and not result.written:

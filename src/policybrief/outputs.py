@@ -125,8 +125,12 @@ def publish(build: Path, files: Mapping[str, bytes], digests: Mapping[str, str])
         identity.update(state.encode())
         final = builds / identity.hexdigest()[:16]
         if previous is not None and final == previous:
+            # the same set again: only a file missing or damaged in it can have changed;
+            # put the staged copy back in its place
+            for name in changed:
+                os.replace(stage / name, previous / name)
             shutil.rmtree(stage)
-            return []
+            return changed
         if final.exists():
             shutil.rmtree(final)
         os.rename(stage, final)

@@ -14,11 +14,14 @@ import tempfile
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from . import __version__, bibliography, checks, figures, house, sections, tradecraft
+from . import __version__
 from .errors import ContentError
 from .model import Brief, Finding, Project, Source
+
+if TYPE_CHECKING:
+    from . import checks
 
 FORMATS = ("pdf", "html", "docx")
 Reporter = Callable[[str], None]
@@ -48,9 +51,20 @@ class Checked:
 
 @dataclass(frozen=True)
 class Result:
-    checked: Checked
+    """What a build wrote, what it left, and what the checks found.
+
+    ``checked`` is None when nothing had changed since the last build and its findings
+    were replayed from the record rather than checked again.
+    """
+
+    findings: tuple[Finding, ...]
     written: list[str] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)
+    checked: Checked | None = None
+
+    @property
+    def warnings(self) -> list[Finding]:
+        return [f for f in self.findings if f.severity == "warning"]
 
 
 def load_sources(project: Project, entries: Mapping[str, object]) -> tuple[
@@ -92,6 +106,8 @@ def load_sources(project: Project, entries: Mapping[str, object]) -> tuple[
 
 def load(project: Project, report: Reporter = _quiet) -> Checked:
     """Load and check everything; raise only when nothing more can be checked."""
+    from . import bibliography, checks, figures, house, sections, tradecraft
+
     report("load the brief")
     meta, findings = sections.load_meta(project)
     report("load the bibliography")
@@ -171,10 +187,51 @@ def _template_files(project: Project) -> bytes:
 def build(project: Project, formats: Iterable[str] = FORMATS, strict: bool = False,
           report: Reporter = _quiet, allow_stale: bool = False,
           notice: Reporter = _quiet) -> Result:
-    """Check, render and write the requested formats; skip outputs that are current."""
-    from . import assembly, changes, outputs, rendering
+    """Check, render and write the requested formats; skip outputs that are current.
+
+    When no input file has changed since the last build (``inputs``), and its outputs are
+    still in place, the findings it recorded are replayed and nothing is loaded at all.
+    """
+    from . import inputs
 
     wanted = [f for f in FORMATS if f in set(formats)]
+    epoch = source_epoch(project)
+    salt = f"allow_stale={allow_stale}\0epoch={epoch}"
+    record = inputs.read(project.build)
+    scanned = inputs.scan(project, salt, record)
+    if record is not None and record.fingerprint == scanned.fingerprint:
+        replayed = _replay(project, record, wanted, strict, report, notice)
+        if replayed is not None:
+            return replayed
+    return _build(project, wanted, strict, report, allow_stale, notice, epoch, scanned,
+                  record.extras if record is not None else ())
+
+
+def _replay(project: Project, record: Any, wanted: list[str], strict: bool,
+            report: Reporter, notice: Reporter) -> Result | None:
+    """The last build's findings, when its outputs are all still the current ones."""
+    from . import inputs, outputs
+
+    state = outputs.read_state(project.build)
+    names = [f"brief.{f}" for f in wanted]
+    if not all(name in record.outputs and outputs.unchanged(
+            project.build, name, record.outputs[name], state) for name in names) \
+            or inputs.changes_digest(project.build) != record.changes:
+        return None
+    report("nothing changed")
+    if record.notice:
+        notice(record.notice)
+    failing = [f for f in record.findings if f.severity == "error" or strict]
+    if failing:
+        raise ContentError(failing)
+    return Result(record.findings, [], names)
+
+
+def _build(project: Project, wanted: list[str], strict: bool, report: Reporter,
+           allow_stale: bool, notice: Reporter, epoch: int, scanned: Any,
+           scanned_extras: tuple[str, ...]) -> Result:
+    from . import assembly, changes, inputs, outputs, rendering
+
     checked = check(project, strict, report, allow_stale, notice)
     brief = checked.brief
     report("assemble")
@@ -182,14 +239,18 @@ def build(project: Project, formats: Iterable[str] = FORMATS, strict: bool = Fal
     stale = checked.changes.stale if allow_stale and checked.changes is not None else ()
     markdown = assembly.assemble(brief, checked.evidence.locators, checked.evidence.matches,
                                  context, stale)
-    epoch = source_epoch(project)
-    inputs = _digest(__version__, markdown, _template_files(project),
-                     project.bibliography.read_bytes(), str(epoch), repr(brief.meta.fields),
-                     brief.figures.fingerprint, brief.house.fingerprint())
+    inputs_digest = _digest(__version__, markdown, _template_files(project),
+                            project.bibliography.read_bytes(), str(epoch),
+                            repr(brief.meta.fields), brief.figures.fingerprint,
+                            brief.house.fingerprint())
     # the HTML comes with the source pages, which show each source's text
     texts = repr(sorted((k, s.sha256) for k, s in brief.sources.items()))
-    digests = {f"brief.{fmt}": _digest(inputs, fmt, texts if fmt == "html" else "")
-               for fmt in wanted}
+    digests = {f"brief.{fmt}": _digest(inputs_digest, fmt, texts if fmt == "html" else "")
+               for fmt in FORMATS}
+    named = [project.root / e.file for e in brief.entries.values() if e.file] + [
+        project.root / e.fields["original"] for e in brief.entries.values()
+        if e.fields.get("original")]
+    extras = inputs.extras(project, named)
     build_dir = project.build
     with outputs.locked(build_dir):
         state = outputs.read_state(build_dir)
@@ -200,13 +261,21 @@ def build(project: Project, formats: Iterable[str] = FORMATS, strict: bool = Fal
         if not todo:
             report("nothing changed")
             written = outputs.publish(build_dir, report_file, {}) if report_file else []
-            return Result(checked, written, skipped)
-        with tempfile.TemporaryDirectory(prefix="policybrief-") as tmp:
-            files = rendering.render(brief, checked.evidence, markdown, todo, Path(tmp),
-                                     epoch, context, report)
-        files.update(report_file)
-        report("write")
-        written = outputs.publish(build_dir, files,
-                                  {k: v for k, v in digests.items() if k in files})
-    return Result(checked, written, skipped)
-
+        else:
+            with tempfile.TemporaryDirectory(prefix="policybrief-") as tmp:
+                files = rendering.render(brief, checked.evidence, markdown, todo, Path(tmp),
+                                         epoch, context, report)
+            files.update(report_file)
+            report("write")
+            written = outputs.publish(build_dir, files,
+                                      {k: v for k, v in digests.items() if k in files})
+        # the fingerprint was taken before loading: a file saved during the build makes
+        # the next build load again. Sources found outside the scanned folders for the
+        # first time are scanned by the next build, which records them.
+        has_changes = checked.changes is not None and not checked.changes.empty
+        inputs.write(build_dir, inputs.Record(
+            fingerprint=scanned.fingerprint if extras == scanned_extras else "",
+            outputs=digests, changes=inputs.changes_digest(build_dir),
+            findings=checked.findings, notice=checked.changes.text() if has_changes else "",
+            extras=extras, files=scanned.files))
+    return Result(checked.findings, written, skipped, checked)

@@ -139,7 +139,7 @@ def rebuild(project: Project, formats: Sequence[str], state: State, allow_stale:
     except BriefError as exc:
         warn(f"build failed; still serving the last good build:\n{exc}")
         return False
-    for finding in result.checked.warnings:
+    for finding in result.warnings:
         warn(str(finding))
     version = state.bump()
     written = ", ".join(result.written) or "nothing changed"
