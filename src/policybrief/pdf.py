@@ -257,13 +257,16 @@ def _lay_out_part(html: str, base: Path, allowed: list[Path], identifier: bytes,
 
 
 class Workers:
-    """Processes that lay out parts of the page; started early, so that their start-up
-    (importing WeasyPrint) happens while pandoc converts the brief."""
+    """Processes that lay out parts of the page; started as the build begins, so that
+    their start-up (importing WeasyPrint, in the forkserver) overlaps the loading and
+    checking of the brief. With one worker there are none: the page is laid out whole."""
 
     def __init__(self, count: int | None = None) -> None:
         self.count = count = WORKERS if count is None else count
         self.pool: Any = None
         self.ready = threading.Event()
+        self._closed = False
+        self._guard = threading.Lock()
         if count > 1:
             threading.Thread(target=self._start, name="policybrief-workers",
                              daemon=True).start()
@@ -278,23 +281,36 @@ class Workers:
             context = multiprocessing.get_context("forkserver")
             context.set_forkserver_preload(["weasyprint", "policybrief.pdf",
                                              "policybrief.reaper"])
-            self.pool = ProcessPoolExecutor(self.count, mp_context=context,
-                                            initializer=_orphan_dies)
-            for future in [self.pool.submit(_warm) for _ in range(self.count)]:
+            with self._guard:
+                if self._closed:
+                    return
+                self.pool = ProcessPoolExecutor(self.count, mp_context=context,
+                                                initializer=_orphan_dies)
+            warm = [self.pool.submit(_warm) for _ in range(self.count)]
+            for future in warm:
                 future.result()
         except Exception:  # no processes here: the page is laid out whole
             self.pool = None
         finally:
-            self.ready.set()
+            with self._guard:
+                self.ready.set()
+                if self._closed and self.pool is not None:
+                    self._shut(kill=True)  # the build ended while they started
 
     def close(self, kill: bool = False) -> None:
-        self.ready.wait()
-        if self.pool is not None:
-            if kill:
-                for process in list(getattr(self.pool, "_processes", {}).values()):
-                    process.kill()
-            self.pool.shutdown(wait=not kill, cancel_futures=True)
-            self.pool = None
+        """Stop the processes. A build that ends before they are up (a content error)
+        does not wait for them: they stop as soon as they have started."""
+        with self._guard:
+            self._closed = True
+            if self.ready.is_set() and self.pool is not None:
+                self._shut(kill)
+
+    def _shut(self, kill: bool) -> None:
+        pool, self.pool = self.pool, None
+        if kill:
+            for process in list(getattr(pool, "_processes", {}).values()):
+                process.kill()
+        pool.shutdown(wait=not kill, cancel_futures=True)
 
 
 def write_pdf(html: str, base: Path, allowed: Iterable[Path], identifier: bytes,

@@ -230,6 +230,22 @@ def _replay(project: Project, record: Any, wanted: list[str], strict: bool,
 def _build(project: Project, wanted: list[str], strict: bool, report: Reporter,
            allow_stale: bool, notice: Reporter, epoch: int, scanned: Any,
            scanned_extras: tuple[str, ...]) -> Result:
+    from . import pdf
+
+    # The processes that lay out the PDF start now: their start-up (importing
+    # WeasyPrint) overlaps the loading and checking. A build that stops early stops them.
+    workers = pdf.Workers() if "pdf" in wanted else None
+    try:
+        return _checked_build(project, wanted, strict, report, allow_stale, notice, epoch,
+                              scanned, scanned_extras, workers)
+    finally:
+        if workers is not None:
+            workers.close()
+
+
+def _checked_build(project: Project, wanted: list[str], strict: bool, report: Reporter,
+                   allow_stale: bool, notice: Reporter, epoch: int, scanned: Any,
+                   scanned_extras: tuple[str, ...], workers: Any) -> Result:
     from . import assembly, changes, inputs, outputs, rendering
 
     checked = check(project, strict, report, allow_stale, notice)
@@ -264,7 +280,7 @@ def _build(project: Project, wanted: list[str], strict: bool, report: Reporter,
         else:
             with tempfile.TemporaryDirectory(prefix="policybrief-") as tmp:
                 files = rendering.render(brief, checked.evidence, markdown, todo, Path(tmp),
-                                         epoch, context, report)
+                                         epoch, context, report, workers)
             files.update(report_file)
             report("write")
             written = outputs.publish(build_dir, files,

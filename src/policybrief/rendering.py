@@ -160,26 +160,23 @@ def blame(brief: Brief, markdown: str, error: RenderError, bib: Path, csl: Path,
 
 
 def render(brief: Brief, evidence: Evidence, markdown: str, formats: list[str], workdir: Path,
-           epoch: int, extra: Mapping[str, Any], report: Callable[[str], None]) -> dict[str, bytes]:
-    """Every requested output, as bytes, keyed by its name under ``build/``."""
-    import threading
+           epoch: int, extra: Mapping[str, Any], report: Callable[[str], None],
+           workers: Any = None) -> dict[str, bytes]:
+    """Every requested output, as bytes, keyed by its name under ``build/``.
 
-    from . import pdf
+    ``workers`` (pdf.Workers) lay the PDF out in parts; the caller starts them as early
+    as it can, and closes them. Without them, the PDF is laid out whole, here.
+    """
+    import threading
 
     files: dict[str, bytes] = {}
     drawn = brief.figures or figures.Figures()
-
-    # Processes to lay out the PDF in parts, side by side (pdf.py, parts.py), start
-    # while pandoc renders the HTML; with none, this process imports WeasyPrint then.
-    workers = pdf.Workers() if "pdf" in formats else None
-    if workers is not None and workers.count < 2:
+    if "pdf" in formats and (workers is None or workers.count < 2):
+        # the page is laid out whole, here: WeasyPrint is imported while pandoc runs (not
+        # earlier: an import in a thread of this process would slow the checks beside it)
         threading.Thread(target=_preload, name="policybrief-preload", daemon=True).start()
-    try:
-        return _render(brief, evidence, markdown, formats, workdir, epoch, extra, report,
-                       drawn, workers, files)
-    finally:
-        if workers is not None:
-            workers.close()
+    return _render(brief, evidence, markdown, formats, workdir, epoch, extra, report,
+                   drawn, workers, files)
 
 
 def _render(brief: Brief, evidence: Evidence, markdown: str, formats: list[str],
