@@ -231,9 +231,9 @@ class Board:
         self.place: list[int] = list(range(len(nodes)))  # node index → slot index
         pairs = [(a, b) for a in range(len(slots)) for b in range(a + 1, len(slots))]
         self.length = {sg: _distance(slots[sg[0]], slots[sg[1]]) for sg in pairs}
-        self.near = {sg: {n: gap for n in range(len(slots)) if n not in sg and (gap := _gap(
-            slots[sg[0]], slots[sg[1]], slots[n], width / 2 + MARGIN)) is not None}
-            for sg in pairs}
+        self.near = {sg: tuple((n, gap) for n in range(len(slots)) if n not in sg and (
+            gap := _gap(slots[sg[0]], slots[sg[1]], slots[n], width / 2 + MARGIN))
+            is not None) for sg in pairs}  # segment → (slot, how near it passes)
         self.crossing: set[tuple[Segment, Segment]] = set()
         for i, one in enumerate(pairs):
             for two in pairs[i + 1:]:
@@ -255,18 +255,21 @@ class Board:
 
     def _cost(self) -> float:
         place = self.place
-        at = dict(zip(place, range(len(place)), strict=True))  # slot → node
-        segments = [(min(place[a], place[b]), max(place[a], place[b])) for a, b in self.edges]
-        total = 0.0
-        for i, sg in enumerate(segments):
-            total += 0.05 * self.length[sg]
-            for slot, gap in self.near[sg].items():
-                if slot in at and gap < self.half[at[slot]]:
-                    total += 100
+        clearance = dict(zip(place, self.half, strict=True))  # slot → what its box needs
+        segments = [(a, b) if a < b else (b, a)
+                    for a, b in ((place[x], place[y]) for x, y in self.edges)]
+        present = set(segments)
+        hits = crossings = 0
+        length = 0.0
+        for sg in segments:
+            length += self.length[sg]
+            for slot, gap in self.near[sg]:
+                if slot in clearance and gap < clearance[slot]:
+                    hits += 1
             crossers = self.crossers.get(sg)
-            if crossers:  # (adding 8 * 0 would leave the total as it is)
-                total += 8 * sum(other in crossers for other in segments[i + 1:])
-        return total
+            if crossers:
+                crossings += len(crossers & present)
+        return 0.05 * length + 100 * hits + 8 * (crossings // 2)  # each crossing seen twice
 
 
 def _distance(p: tuple[float, float], q: tuple[float, float]) -> float:
