@@ -297,6 +297,14 @@ class Workers:
                 if self._closed and self.pool is not None:
                     self._shut(kill=True)  # the build ended while they started
 
+    def submit(self, fn: Any, *args: Any) -> Any:
+        """``fn(*args)`` in one of the processes (a Future), or None when there are none."""
+        self.ready.wait()
+        with self._guard:
+            if self.pool is None or self._closed:
+                return None
+            return self.pool.submit(fn, *args)
+
     def close(self, kill: bool = False) -> None:
         """Stop the processes. A build that ends before they are up (a content error)
         does not wait for them: they stop as soon as they have started."""

@@ -129,14 +129,20 @@ def _preload() -> None:
         import weasyprint  # noqa: F401
 
 
-def _draw(drawn: figures.Figures) -> None:
-    """Lay out the figures ahead of use; a failure here is met again, and reported,
-    where they are used."""
+def _draw(drawn: figures.Figures, workers: Any, pngs: dict[str, Any]) -> None:
+    """Lay out the figures ahead of use and, with layout processes to spare before the
+    PDF reaches them, have them draw Word's PNGs (``pngs``: figure name → Future). A
+    failure here is met again, and reported, where the figures are used."""
     import contextlib
 
     with contextlib.suppress(Exception):
         for figure in drawn:
             figure.layout  # noqa: B018 (a cached property)
+        if workers is not None:
+            for figure in drawn:
+                future = workers.submit(figures.to_png, *figure.png_source)
+                if future is not None:
+                    pngs[figure.name] = future
 
 
 def blame(brief: Brief, markdown: str, error: RenderError, bib: Path, csl: Path,
@@ -191,8 +197,9 @@ def _render(brief: Brief, evidence: Evidence, markdown: str, formats: list[str],
     bib = project.bibliography.resolve()
     csl = csl_path(brief)
 
-    ahead = threading.Thread(target=_draw, args=(drawn,), name="policybrief-figures",
-                             daemon=True)
+    pngs: dict[str, Any] = {}
+    ahead = threading.Thread(target=_draw, name="policybrief-figures", daemon=True,
+                             args=(drawn, workers if "docx" in formats else None, pngs))
     ahead.start()
     report("render HTML (pandoc)")
     try:
@@ -208,9 +215,10 @@ def _render(brief: Brief, evidence: Evidence, markdown: str, formats: list[str],
         brief.house.logo_bytes else b""
 
     def docx_family() -> None:
-        # Word gets the figures as PNG data, drawn with WeasyPrint (one thread at a time:
-        # pdf.LOCK) while the PDF is laid out in other processes.
-        docx_markdown = drawn.for_docx(markdown)
+        # Word gets the figures as PNG data, drawn with WeasyPrint by the layout processes
+        # before the PDF reaches them, or else here (one thread at a time: pdf.LOCK).
+        docx_markdown = drawn.for_docx(markdown, {name: future.result()
+                                                  for name, future in pngs.items()})
         style = brief.house or house.House()
         reference = docx.reference_doc(workdir / "reference.docx",
                                        {**house.style_of(style), "logo": logo,
