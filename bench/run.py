@@ -448,6 +448,13 @@ def main(argv: list[str] | None = None) -> int:
         return REPS[name][1 if quick else 0]
 
     began = time.perf_counter()
+    # An installed package comes with its bytecode; an editable one run where
+    # PYTHONDONTWRITEBYTECODE is set would compile it again on every command.
+    import compileall
+
+    import policybrief
+
+    compileall.compile_dir(Path(policybrief.__file__).parent, quiet=1)
     figures: dict[str, dict[str, Any]] = {}
     info: dict[str, Any] = {}
     notes: list[str] = []
