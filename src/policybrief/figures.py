@@ -88,10 +88,15 @@ class Figure:
         return render(self.project, f"figures/{self.name}.svg.j2", figure=self, outlines=arabic,
                       **layout)
 
+    @cached_property
+    def print_svg(self) -> str:
+        """The SVG for the PDF and the PNG (Arabic as outlines), drawn once."""
+        return self.svg(outlines=True)
+
     @property
     def png_source(self) -> tuple[str, float, float]:
         """What :func:`to_png` draws the PNG from: the print SVG and its size in mm."""
-        return self.svg(outlines=True), self.layout["width"], self.layout["height"]
+        return self.print_svg, self.layout["width"], self.layout["height"]
 
     @cached_property
     def png(self) -> bytes:
@@ -121,7 +126,7 @@ class Figures:
     def for_pdf(self, html: str) -> str:
         """HTML whose figures are the print SVGs as data: URLs (for WeasyPrint)."""
         for f in self.items:
-            uri = "data:image/svg+xml;base64," + _b64(f.svg(outlines=True).encode("utf-8"))
+            uri = "data:image/svg+xml;base64," + _b64(f.print_svg.encode("utf-8"))
             html = html.replace(f'src="{f.path}"', f'src="{uri}"')
         return html
 
