@@ -383,8 +383,12 @@ def _in_parts(plan: Any, base: Path, allowed: list[Path], identifier: bytes,
             break
     else:
         raise RenderError("the contents do not settle on a number of pages", "templates", 1)
+    sheets_pdf = drawn.result().pdf
+    # every layout is done: the layout processes end before the binding, the build's
+    # largest step in memory
+    workers.close()
     return binding.bind([laid[i].pdf for i in range(n)], list(plan.anchors),
-                        [laid[i].levels for i in range(n)], drawn.result().pdf)
+                        [laid[i].levels for i in range(n)], sheets_pdf)
 
 
 def _page_numbers(plan: Any, laid: dict[int, Laid]) -> dict[str, int]:
