@@ -125,3 +125,40 @@ def test_check_writes_nothing(tiny: Path, capsys: pytest.CaptureFixture[str]) ->
     assert main(["-C", str(tiny), "check"]) == 0
     assert not (tiny / "build").exists()
     assert "2 quotes verified" in capsys.readouterr().out
+
+
+def _tagged(tag: str) -> list[int]:
+    """The processes whose environment carries ``tag``."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                if tag.encode() in (entry / "environ").read_bytes():
+                    found.append(int(entry.name))
+            except OSError:
+                continue
+    return found
+
+
+@pytest.mark.skipif(not Path("/proc/self/environ").exists(), reason="needs Linux /proc")
+def test_a_build_stopped_by_its_checks_leaves_no_layout_process(tiny: Path) -> None:
+    import os
+    import subprocess
+    import sys
+    import time
+    import uuid
+
+    section = tiny / "report" / "sections" / "02-motives.md"
+    section.write_text(section.read_text("utf-8").replace("stark division", "stark unity"),
+                       "utf-8")
+    tag = f"POLICYBRIEF_TEST_TAG={uuid.uuid4().hex}"
+    done = subprocess.run([sys.executable, "-m", "policybrief.cli", "-C", str(tiny), "build"],
+                          env={**os.environ, tag.split("=")[0]: tag.split("=")[1]},
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 1
+    assert "02-motives.md" in done.stderr and "quote not found" in done.stderr
+    # the layout processes, started as the build began, stop with it
+    deadline = time.monotonic() + 20
+    while _tagged(tag) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert _tagged(tag) == []
