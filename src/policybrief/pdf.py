@@ -222,6 +222,7 @@ def _records(document: Any) -> tuple[Any, Any, Any]:
 
 WORKERS = int(os.environ.get("POLICYBRIEF_PDF_WORKERS", str(min(os.cpu_count() or 1, 4))))
 CHUNK = 40_000  # characters of text at most in a part: bounds each process's memory
+FRESH = 4  # parts per process beyond which each part gets a process of its own
 
 
 def _warm() -> None:
@@ -267,6 +268,7 @@ class Workers:
         self.ready = threading.Event()
         self._closed = False
         self._guard = threading.Lock()
+        self._context: Any = None
         if count > 1:
             threading.Thread(target=self._start, name="policybrief-workers",
                              daemon=True).start()
@@ -284,6 +286,7 @@ class Workers:
             with self._guard:
                 if self._closed:
                     return
+                self._context = context
                 self.pool = ProcessPoolExecutor(self.count, mp_context=context,
                                                 initializer=_orphan_dies)
             warm = [self.pool.submit(_warm) for _ in range(self.count)]
@@ -304,6 +307,23 @@ class Workers:
             if self.pool is None or self._closed:
                 return None
             return self.pool.submit(fn, *args)
+
+    def one_task_each(self) -> None:
+        """From now on, a new process for each task (forked from the forkserver, which
+        has WeasyPrint imported, in ~30 ms). For a long brief: a process that goes on
+        keeps the memory of its largest layout until the end of the build. (One task
+        each, not more: with more, Python 3.11-3.14 can fail to replace a process that
+        ended and hang, python/cpython#115634.)"""
+        from concurrent.futures import ProcessPoolExecutor
+
+        self.ready.wait()
+        with self._guard:
+            if self.pool is None or self._closed:
+                return
+            old, self.pool = self.pool, ProcessPoolExecutor(
+                self.count, mp_context=self._context, initializer=_orphan_dies,
+                max_tasks_per_child=1)
+        old.shutdown(wait=False)
 
     def close(self, kill: bool = False) -> None:
         """Stop the processes. A build that ends before they are up (a content error)
@@ -335,6 +355,8 @@ def write_pdf(html: str, base: Path, allowed: Iterable[Path], identifier: bytes,
     plan = parts.plan(html, _chunk(html, workers.count))
     if plan is None:
         return whole(html, base, allowed, identifier)
+    if len(plan.ranges) > FRESH * workers.count:
+        workers.one_task_each()
     try:
         return _in_parts(plan, base, allowed, identifier, workers, seconds, megabytes)
     except BaseException:
