@@ -56,7 +56,7 @@ def test_killed_builds_leave_one_complete_set(tmp_path: Path) -> None:
     for n in range(2, 10):
         mark(root, n)
         process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        time.sleep(rng.uniform(0.05, full * 1.1))
+        time.sleep(rng.uniform(0.05, full * 1.5))  # some kills come after the end
         process.kill()
         process.wait()
         found = markers(root / "build")
