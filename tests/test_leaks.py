@@ -121,3 +121,25 @@ def test_template_cannot_attach_a_local_file_to_the_pdf(project: Path,
     assert main(["-C", str(project), "-q", "build", "--format", "pdf"]) == 1
     assert "file:///etc/hostname" in capsys.readouterr().err
     assert not (project / "build" / "brief.pdf").exists()
+
+
+def test_a_failing_part_stops_a_build_with_a_process_per_part(project: Path) -> None:
+    """A long brief lays each part out in a process of its own (pdf.FRESH); a part that
+    fails must still end the build at once, with its message, and leave no process."""
+    import subprocess
+    import sys
+
+    templates = project / "templates"
+    shutil.copytree(Path(__file__).parent.parent / "templates", templates, symlinks=True)
+    page = templates / "page.html.j2"
+    page.write_text(page.read_text("utf-8").replace(
+        "</head>", '<style>body { background: url("file:///etc/hostname"); }</style>\n</head>'),
+        "utf-8")
+    script = ("import sys; from policybrief import cli, pdf; pdf.FRESH = 0; "
+              "sys.exit(cli.main(sys.argv[1:]))")
+    done = subprocess.run([sys.executable, "-c", script, "-C", str(project), "-q", "build",
+                           "--format", "pdf"], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 1
+    assert "file:///etc/hostname" in done.stderr
+    assert "Traceback" not in done.stderr
+    assert not (project / "build" / "brief.pdf").exists()

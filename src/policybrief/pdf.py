@@ -336,7 +336,15 @@ class Workers:
     def _shut(self, kill: bool) -> None:
         pool, self.pool = self.pool, None
         if kill:
-            for process in list(getattr(pool, "_processes", {}).values()):
+            with pool._shutdown_lock:
+                # No process started from here on. A pool of one task per process
+                # replaces each that ends: a replacement started after the kill would be
+                # left running, and one asked for after shutdown(wait=False) fails in the
+                # pool's thread (TypeError) and the build hangs instead of exiting
+                # (Python 3.11-3.13: python/cpython#119592, #132969, whose fix this is).
+                pool._adjust_process_count = lambda: None
+                processes = list(getattr(pool, "_processes", {}).values())
+            for process in processes:
                 process.kill()
         pool.shutdown(wait=not kill, cancel_futures=True)
 
