@@ -175,23 +175,14 @@ def render(brief: Brief, evidence: Evidence, markdown: str, formats: list[str], 
     """
     import threading
 
+    from . import docx, pdf
+
     files: dict[str, bytes] = {}
     drawn = brief.figures or figures.Figures()
     if "pdf" in formats and (workers is None or workers.count < 2):
         # the page is laid out whole, here: WeasyPrint is imported while pandoc runs (not
         # earlier: an import in a thread of this process would slow the checks beside it)
         threading.Thread(target=_preload, name="policybrief-preload", daemon=True).start()
-    return _render(brief, evidence, markdown, formats, workdir, epoch, extra, report,
-                   drawn, workers, files)
-
-
-def _render(brief: Brief, evidence: Evidence, markdown: str, formats: list[str],
-            workdir: Path, epoch: int, extra: Mapping[str, Any],
-            report: Callable[[str], None], drawn: figures.Figures, workers: Any,
-            files: dict[str, bytes]) -> dict[str, bytes]:
-    import threading
-
-    from . import docx, pdf
 
     project = brief.project
     bib = project.bibliography.resolve()
