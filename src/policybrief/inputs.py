@@ -107,6 +107,15 @@ def scan(project: Project, salt: str, known: Record | None = None) -> Scan:
     return Scan(total.hexdigest(), files)
 
 
+def digest_of(scanned: Scan, *prefixes: str) -> str:
+    """One hash of the scanned files whose names start with one of ``prefixes``."""
+    total = hashlib.sha256()
+    for name in sorted(scanned.files):
+        if name.startswith(prefixes):
+            total.update(f"{name}\0{scanned.files[name][3]}\0".encode())
+    return total.hexdigest()
+
+
 def extras(project: Project, named: Iterable[Path]) -> tuple[str, ...]:
     """The files among ``named`` (source files the entries point at) outside ROOTS."""
     root = project.root.resolve()

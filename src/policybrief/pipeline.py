@@ -21,7 +21,7 @@ from .errors import ContentError
 from .model import Brief, Finding, Project, Source
 
 if TYPE_CHECKING:
-    from . import checks
+    from . import checks, inputs
 
 FORMATS = ("pdf", "html", "docx")
 Reporter = Callable[[str], None]
@@ -75,15 +75,12 @@ def load_sources(project: Project, entries: Mapping[str, object]) -> tuple[
 
     found: dict[str, Source] = {}
     findings: list[Finding] = []
-    named = set()
+    named = {path.resolve() for path in named_files(project, entries)}
     for key, entry in entries.items():
         assert isinstance(entry, Entry)
         if not entry.file:
             continue
         path = project.root / entry.file
-        named.add(path.resolve())
-        if entry.fields.get("original"):  # the .html/.pdf the stored text came from
-            named.add((project.root / entry.fields["original"]).resolve())
         if not path.is_file():
             findings.append(Finding("error", entry.path, entry.line,
                                     f"'{key}' points at '{entry.file}', which does not exist",
@@ -102,6 +99,17 @@ def load_sources(project: Project, entries: Mapping[str, object]) -> tuple[
                                         "entry a file field pointing here",
                                         "source.no-entry"))
     return found, findings
+
+
+def named_files(project: Project, entries: Mapping[str, Any]) -> list[Path]:
+    """The stored copy each entry names (``file``), and the .html/.pdf it came from."""
+    paths = []
+    for entry in entries.values():
+        if entry.file:
+            paths.append(project.root / entry.file)
+            if entry.fields.get("original"):
+                paths.append(project.root / entry.fields["original"])
+    return paths
 
 
 def load(project: Project, report: Reporter = _quiet) -> Checked:
@@ -143,10 +151,15 @@ def check(project: Project, strict: bool = False, report: Reporter = _quiet,
     checked = changes.reconcile(load(project, report), allow_stale)
     if checked.changes is not None and not checked.changes.empty:
         notice(checked.changes.text())
-    failing = checked.errors + (checked.warnings if strict else [])
+    _stop_on(checked.findings, strict)
+    return checked
+
+
+def _stop_on(findings: Iterable[Finding], strict: bool) -> None:
+    """Raise ContentError for the errors, and (``strict``) the warnings too."""
+    failing = [f for f in findings if f.severity == "error" or strict]
     if failing:
         raise ContentError(failing)
-    return checked
 
 
 def source_epoch(project: Project) -> int:
@@ -169,19 +182,6 @@ def _digest(*parts: str | bytes) -> str:
         h.update(part.encode("utf-8") if isinstance(part, str) else part)
         h.update(b"\0")
     return h.hexdigest()
-
-
-def _template_files(project: Project) -> bytes:
-    """Every template and asset file, for the content hash of the outputs."""
-    from .assembly import default_templates
-
-    h = hashlib.sha256()
-    for root in (project.templates, default_templates()):
-        if root.is_dir():
-            for path in sorted(root.rglob("*")):
-                if path.is_file():
-                    h.update(path.as_posix().encode() + b"\0" + path.read_bytes())
-    return h.digest()
 
 
 def build(project: Project, formats: Iterable[str] = FORMATS, strict: bool = False,
@@ -207,7 +207,7 @@ def build(project: Project, formats: Iterable[str] = FORMATS, strict: bool = Fal
                   record.extras if record is not None else ())
 
 
-def _replay(project: Project, record: Any, wanted: list[str], strict: bool,
+def _replay(project: Project, record: inputs.Record, wanted: list[str], strict: bool,
             report: Reporter, notice: Reporter) -> Result | None:
     """The last build's findings, when its outputs are all still the current ones."""
     from . import inputs, outputs
@@ -221,14 +221,12 @@ def _replay(project: Project, record: Any, wanted: list[str], strict: bool,
     report("nothing changed")
     if record.notice:
         notice(record.notice)
-    failing = [f for f in record.findings if f.severity == "error" or strict]
-    if failing:
-        raise ContentError(failing)
+    _stop_on(record.findings, strict)
     return Result(record.findings, [], names)
 
 
 def _build(project: Project, wanted: list[str], strict: bool, report: Reporter,
-           allow_stale: bool, notice: Reporter, epoch: int, scanned: Any,
+           allow_stale: bool, notice: Reporter, epoch: int, scanned: inputs.Scan,
            scanned_extras: tuple[str, ...]) -> Result:
     from . import pdf
 
@@ -244,7 +242,7 @@ def _build(project: Project, wanted: list[str], strict: bool, report: Reporter,
 
 
 def _checked_build(project: Project, wanted: list[str], strict: bool, report: Reporter,
-                   allow_stale: bool, notice: Reporter, epoch: int, scanned: Any,
+                   allow_stale: bool, notice: Reporter, epoch: int, scanned: inputs.Scan,
                    scanned_extras: tuple[str, ...], workers: Any) -> Result:
     from . import assembly, changes, inputs, outputs, rendering
 
@@ -255,18 +253,16 @@ def _checked_build(project: Project, wanted: list[str], strict: bool, report: Re
     stale = checked.changes.stale if allow_stale and checked.changes is not None else ()
     markdown = assembly.assemble(brief, checked.evidence.locators, checked.evidence.matches,
                                  context, stale)
-    inputs_digest = _digest(__version__, markdown, _template_files(project),
-                            project.bibliography.read_bytes(), str(epoch),
+    # the templates (the project's and the package's) and the bibliography as scanned
+    scanned_files = inputs.digest_of(scanned, "templates/", "<package>/", "bibliography.bib")
+    inputs_digest = _digest(__version__, markdown, scanned_files, str(epoch),
                             repr(brief.meta.fields), brief.figures.fingerprint,
                             brief.house.fingerprint())
     # the HTML comes with the source pages, which show each source's text
     texts = repr(sorted((k, s.sha256) for k, s in brief.sources.items()))
     digests = {f"brief.{fmt}": _digest(inputs_digest, fmt, texts if fmt == "html" else "")
                for fmt in FORMATS}
-    named = [project.root / e.file for e in brief.entries.values() if e.file] + [
-        project.root / e.fields["original"] for e in brief.entries.values()
-        if e.fields.get("original")]
-    extras = inputs.extras(project, named)
+    extras = inputs.extras(project, named_files(project, brief.entries))
     build_dir = project.build
     with outputs.locked(build_dir):
         state = outputs.read_state(build_dir)
