@@ -17,10 +17,10 @@ was old enough, at hashing, that a second write within the same clock tick canno
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import json
 import os
+import stat
 import time
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -88,7 +88,7 @@ def scan(project: Project, salt: str, known: Record | None = None) -> Scan:
         except OSError:
             total.update(f"{name}\0missing\0".encode())
             continue
-        if not path.is_file():
+        if not stat.S_ISREG(st.st_mode):
             continue
         old = cached.get(name)
         if old is not None and old[:3] == (st.st_size, st.st_mtime_ns, st.st_ino):
@@ -157,11 +157,6 @@ def write(build: Path, record: Record) -> None:
     temp = build / f".{NAME}.{os.getpid()}"
     temp.write_text(json.dumps(data, ensure_ascii=False, sort_keys=True), "utf-8")
     os.replace(temp, build / NAME)
-
-
-def forget(build: Path) -> None:
-    with contextlib.suppress(FileNotFoundError):
-        (build / NAME).unlink()
 
 
 def changes_digest(build: Path) -> str:
