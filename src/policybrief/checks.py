@@ -15,6 +15,11 @@ from .model import Citation, Entry, Finding, QuoteMatch, Section, Source
 from .quotes import QuoteIndex
 
 
+# Kinds whose substance rests on other sections (recommendations on key judgments,
+# named in rests_on), so that neither they nor their paragraphs need citations.
+UNCITED_KINDS = frozenset({"recommendations"})
+
+
 @dataclass(frozen=True)
 class Evidence:
     """What the checks established about the citations."""
@@ -107,6 +112,8 @@ def check_coverage(sections: tuple[Section, ...], entries: Mapping[str, Entry],
                                     f"'{key}' is in the bibliography but nothing cites it",
                                     "cite it or remove the entry", "bibliography.uncited"))
     for section in sections:
+        if section.kind in UNCITED_KINDS:
+            continue
         if not section.citations:
             findings.append(Finding("warning", section.path, section.line,
                                     f"section '{section.title}' cites no source",

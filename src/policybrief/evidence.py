@@ -55,6 +55,8 @@ def short_label(entry: Entry) -> str:
 
 def analysis_paragraphs(section: Section) -> list[tuple[str, bool]]:
     """Each paragraph of analysis in a section, and whether it carries a citation."""
+    if section.kind in checks.UNCITED_KINDS:
+        return []
     found = [(text, bool(cit.parse(text)[0]))
              for _, text in checks.paragraphs(section.body, section.body_line)]
     for name in ("items", "judgments", "scenarios"):

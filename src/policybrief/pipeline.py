@@ -114,7 +114,7 @@ def named_files(project: Project, entries: Mapping[str, Any]) -> list[Path]:
 
 def load(project: Project, report: Reporter = _quiet) -> Checked:
     """Load and check everything; raise only when nothing more can be checked."""
-    from . import bibliography, checks, figures, house, sections, tradecraft
+    from . import bibliography, checks, figures, house, names, sections, tradecraft
 
     report("load the brief")
     meta, findings = sections.load_meta(project)
@@ -131,6 +131,7 @@ def load(project: Project, report: Reporter = _quiet) -> Checked:
     drawn, figure_citations, more = figures.load(project)
     findings += more
     findings += tradecraft.check(loaded, entries)
+    findings += names.check(project, [s.path for s in loaded])
     report("check citations and quotes")
     evidence = checks.check_citations(loaded, entries, sources, figure_citations)
     findings += evidence.findings

@@ -33,6 +33,7 @@ STARTER = (
     ("challenges", "Challenges"),
     ("scenarios", "Scenarios"),
     ("implications", "Implications"),
+    ("recommendations", "Recommendations"),
     ("method", "Sources and method"),
 )
 TEMPLATE_SUFFIXES = (".j2", ".css")

@@ -25,7 +25,7 @@ PATTERN_HINTS = {
     "sans": "a font family name: letters, digits, spaces",
 }
 KINDS = ("summary", "background", "motives", "opportunities", "challenges", "scenarios",
-         "implications", "method")
+         "implications", "recommendations", "method")
 
 
 @cache

@@ -18,7 +18,7 @@ from .errors import BriefError, UsageError
 from .model import Citation, Finding, Meta, Project, Section
 from .sources import slugify
 
-MARKDOWN_FIELDS = ("text", "narrative", "if_wrong")
+MARKDOWN_FIELDS = ("text", "narrative", "if_wrong", "action")
 # pandoc's Markdown reader is exponential on deep nesting (12 brackets took 26 s);
 # nothing a brief needs comes close to these.
 MAX_BRACKETS = 5

@@ -106,7 +106,10 @@ def check(sections: Sequence[Section], entries: Mapping[str, Entry]) -> list[Fin
     """Every tradecraft finding for the loaded sections (see the module docstring)."""
     findings: list[Finding] = []
     known = _scenario_ids(sections, findings)
+    judgments = _judgment_ids(sections, findings)
     for section in sections:
+        if section.kind == "recommendations":
+            findings += _recommendations(section, judgments)
         findings += _attributions(section, entries)
         if section.kind == "scenarios":
             findings += _scenario_set(section)
@@ -169,6 +172,47 @@ def _scenario_ids(sections: Sequence[Section], findings: list[Finding]) -> dict[
             else:
                 known[ident] = str(s.get("title", ident))
     return known
+
+
+def _judgment_ids(sections: Sequence[Section], findings: list[Finding]) -> dict[str, int]:
+    """Every key judgment id in the brief → its number in the key judgments box."""
+    known: dict[str, int] = {}
+    number = 0
+    for section in sections:
+        if section.kind != "summary":
+            continue
+        for i, j in enumerate(section.fields.get("judgments") or []):
+            number += 1
+            ident = j.get("id") if isinstance(j, Mapping) else None
+            if not isinstance(ident, str):
+                continue
+            if ident in known:
+                findings.append(_finding(
+                    "error", section, f"judgments/{i}/id",
+                    f"key judgment id '{ident}' is used twice", "give each key judgment its "
+                    "own id: recommendations name the judgment they rest on by it",
+                    "duplicate-id"))
+            else:
+                known[ident] = number
+    return known
+
+
+def _recommendations(section: Section, judgments: Mapping[str, int]) -> list[Finding]:
+    """Each recommendation rests on key judgments that exist."""
+    found = []
+    for i, r in enumerate(section.fields.get("recommendations") or []):
+        for j, ident in enumerate(r.get("rests_on") or [] if isinstance(r, Mapping) else []):
+            if ident in judgments:
+                continue
+            hint = _suggest(ident, list(judgments))
+            found.append(_finding(
+                "error", section, f"recommendations/{i}/rests_on/{j}",
+                f"recommendation {i + 1} rests on key judgment '{ident}', which does not "
+                "exist", hint or ("key judgment ids: " + ", ".join(judgments) if judgments
+                                  else "give the key judgments of the summary an id: "
+                                       "field, and name one here"),
+                "recommendation-judgment"))
+    return found
 
 
 def _scenario_set(section: Section) -> list[Finding]:
