@@ -218,18 +218,18 @@ def test_new_section_is_numbered_and_listed(fresh: Path) -> None:
     yaml = fresh / "report" / "brief.yaml"
     before = yaml.read_text("utf-8")
     assert main(["-C", str(fresh), "new-section", "motives", "Why now"]) == 0
-    path = fresh / "report" / "sections" / "09-why-now.md"
+    path = fresh / "report" / "sections" / "10-why-now.md"
     text = path.read_text("utf-8")
     assert 'kind: "motives"' in text and 'title: "Why now"' in text and "status: stub" in text
     after = yaml.read_text("utf-8")
     # one line added after the last item; comments and everything else as they were
     assert after.split("\n") == before.replace(
-        '  - "08-method.md"\n', '  - "08-method.md"\n  - "09-why-now.md"\n').split("\n")
+        '  - "09-method.md"\n', '  - "09-method.md"\n  - "10-why-now.md"\n').split("\n")
     assert main(["-C", str(fresh), "new-section", "scenarios", "What could happen"]) == 0
-    assert (fresh / "report" / "sections" / "10-what-could-happen.md").is_file()
+    assert (fresh / "report" / "sections" / "11-what-could-happen.md").is_file()
     checked = pipeline.check(Project(fresh))
-    assert checked.brief.meta["sections"][-2:] == ["09-why-now.md", "10-what-could-happen.md"]
-    assert [f.rule for f in checked.findings] == ["section.stub"] * 10
+    assert checked.brief.meta["sections"][-2:] == ["10-why-now.md", "11-what-could-happen.md"]
+    assert [f.rule for f in checked.findings] == ["section.stub"] * 11
 
 
 def test_new_section_numbers_after_the_highest(tiny: Path) -> None:
@@ -261,7 +261,7 @@ def test_new_section_unknown_kind_is_a_usage_error(fresh: Path,
     assert main(["-C", str(fresh), "new-section", "motive", "Why now"]) == 2
     err = capsys.readouterr().err
     assert "'motive' is not a section kind" in err and "did you mean 'motives'?" in err
-    assert not (fresh / "report" / "sections" / "09-why-now.md").exists()
+    assert not (fresh / "report" / "sections" / "10-why-now.md").exists()
 
 
 def test_new_section_outside_a_project(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

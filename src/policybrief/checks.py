@@ -6,6 +6,7 @@ down in docs/checks.md); the pipeline decides whether they stop the build.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
@@ -14,7 +15,7 @@ from . import schemas
 from .model import Citation, Entry, Finding, QuoteMatch, Section, Source
 from .quotes import QuoteIndex
 
-
+FENCE = re.compile(r"^\s*:::")  # a line opening or closing a fenced div
 # Kinds whose substance rests on other sections (recommendations on key judgments,
 # named in rests_on), so that neither they nor their paragraphs need citations.
 UNCITED_KINDS = frozenset({"recommendations"})
@@ -135,11 +136,20 @@ def paragraphs(body: str, first_line: int) -> list[tuple[int, str]]:
     out = []
     line = first_line
     for block in body.split("\n\n"):
-        stripped = block.strip()
-        skip = (not stripped or stripped.startswith(("#", ":::", "```", "|", "<!--"))
+        # A fenced div's fence lines (``::: own`` … ``:::``, a paragraph of the brief's
+        # own judgment) are not text: the paragraph inside is checked like any other.
+        rows = block.split("\n")
+        start = 0
+        while start < len(rows) and (not rows[start].strip() or FENCE.match(rows[start])):
+            start += 1
+        end = len(rows)
+        while end > start and (not rows[end - 1].strip() or FENCE.match(rows[end - 1])):
+            end -= 1
+        stripped = "\n".join(rows[start:end]).strip()
+        skip = (not stripped or stripped.startswith(("#", "```", "|", "<!--"))
                 or stripped == "---")
         if not skip:
-            out.append((line + len(block) - len(block.lstrip("\n")), stripped))
+            out.append((line + start, stripped))
         line += block.count("\n") + 2
     return out
 

@@ -246,6 +246,7 @@ def _claim(text: str, offset: int) -> str:
 
 def _plain(text: str) -> str:
     text = cit.GROUP.sub("", text)
+    text = re.sub(r"^[ \t]*:::.*$", "", text, flags=re.M)  # fenced divs (::: own)
     text = re.sub(r"\[([^\]]*)\]\{[^}]*\}", r"\1", text)
     text = re.sub(r"[*_`]", "", text)
     text = " ".join(text.split())
