@@ -54,3 +54,23 @@ def test_tiny_html_body(tmp_path: Path, update_golden: bool) -> None:
     main_element = page.find(".//main")
     body = lhtml.tostring(main_element, encoding="unicode", method="html")
     compare("tiny.main.html", body, update_golden)
+
+
+def test_recommendations_markdown(tmp_path: Path, update_golden: bool) -> None:
+    """Key judgments with ids, recommendations linked to them, own-judgment marks and
+    "About this brief" as the templates write them."""
+    from test_recommendations import project, recommendations
+
+    root = project(tmp_path / "p", recommendations())
+    brief = root / "report" / "brief.yaml"
+    brief.write_text(brief.read_text("utf-8") + 'about: "The Test Analysis Desk writes '
+                     'briefs."\nsuggested_citation: "Ada Analyst. Rifts. Test Briefs 7."\n',
+                     "utf-8")
+    background = root / "report" / "sections" / "01-background.md"
+    background.write_text(background.read_text("utf-8") + "\n::: own\n[Our view.]{.own} "
+                          '[@rasanah2024rifts, quote "Sadr\'s own retirement from '
+                          'politics"]\n:::\n', "utf-8")
+    text = assembled(root)
+    compare("recommendations.md", text, update_golden)
+    assert "[]{ #judgment-no-deal}A Maliki" in text
+    assert "[key judgment 2](#judgment-no-deal)" in text
