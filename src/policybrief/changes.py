@@ -23,7 +23,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from . import citations as cit
-from .model import Citation, Finding, Section, Severity, Source
+from .checks import _excerpt
+from .errors import BriefError
+from .model import Citation, Finding, NearMiss, Project, Section, Severity, Source
+from .quotes import QuoteIndex
 
 if TYPE_CHECKING:
     from .lock import Locked
@@ -70,12 +73,27 @@ class Moved:
 
 
 @dataclass(frozen=True)
+class Gone:
+    """A citation whose quote (or ¶) is no longer in its changed source, and the passage
+    now closest to the quote (as ``quote.not-found`` reports it)."""
+
+    citation: Citation
+    near: NearMiss | None = None
+
+    def did_you_mean(self) -> str:
+        if self.near is None or not self.citation.quote:
+            return ""
+        return (f"did you mean “{_excerpt(self.near.passage.text, self.citation.quote)}” "
+                f"(¶ {self.near.passage.number}, {round(self.near.similarity * 100)}%)?")
+
+
+@dataclass(frozen=True)
 class Changed:
     key: str
     path: str
     rechecked: int
     moved: tuple[Moved, ...]
-    vanished: tuple[Citation, ...]
+    vanished: tuple[Gone, ...]
 
 
 @dataclass(frozen=True)
@@ -99,12 +117,13 @@ class Report:
     @property
     def stale(self) -> frozenset[Citation]:
         """Citations whose evidence is gone: marked unverified under --allow-stale."""
-        gone = [c for ch in self.changed for c in ch.vanished]
+        gone = [g.citation for ch in self.changed for g in ch.vanished]
         gone += [c for r in self.removed if r.why == "file" for c in r.citations]
         return frozenset(gone)
 
     def text(self) -> str:
-        """The short report printed on stderr."""
+        """The short report printed on stderr. What is also a finding (a vanished quote,
+        a citation of a removed source) is counted here and printed once, as the finding."""
         return "\n".join(_lines(self, markdown=False))
 
     def markdown(self) -> str:
@@ -169,6 +188,7 @@ def compare(checked: Checked, locked: Mapping[str, Locked]) -> Report:
     for c in brief.citations:
         by_key.setdefault(c.key, []).append(c)
     new, changed, removed = [], [], []
+    index = QuoteIndex(brief.sources)
     for key, source in sorted(brief.sources.items()):
         cites = by_key.get(key, [])
         if key not in locked or not cites:
@@ -178,7 +198,8 @@ def compare(checked: Checked, locked: Mapping[str, Locked]) -> Report:
             continue
         moved = tuple(Moved(c, c.locator or "", evidence.fixes[c]) for c in cites
                       if c in evidence.fixes)
-        vanished = tuple(c for c in cites if _vanished(c, source, checked))
+        vanished = tuple(Gone(c, index.closest(key, c.quote) if c.quote else None)
+                         for c in cites if _vanished(c, source, checked))
         changed.append(Changed(key, source.path, len(cites), moved, vanished))
     for key, item in sorted(locked.items()):
         if key not in brief.sources:
@@ -210,15 +231,20 @@ def reconcile(checked: Checked, allow_stale: bool = False) -> Checked:
     severity: Severity = "warning" if allow_stale else "error"
     drop: set[tuple[str, str, int, str]] = set()
     added: list[Finding] = []
-    hint = ("quote the new text, restore the source, or build with --allow-stale; "
-            "then run 'brief sources lock'")
+    # the hint fits the options in use: under --allow-stale, that flag is no remedy
+    remedy = ("quote the new text or restore the source" if allow_stale else
+              "quote the new text, restore the source, or build with --allow-stale")
     for ch in report.changed:
         for m in ch.moved:
             drop.add(("locator.mismatch", m.citation.path, m.citation.line, ch.key))
-        for c in ch.vanished:
+        for gone in ch.vanished:
+            c = gone.citation
             drop.update((rule, c.path, c.line, ch.key)
                         for rule in ("quote.not-found", "locator.missing-paragraph"))
             what = f"the quote “{_short(c.quote, 60)}”" if c.quote else f"{c.locator}"
+            hint = f"{remedy}; then run 'brief sources lock'"
+            if gone.did_you_mean():
+                hint = f"{gone.did_you_mean()} {hint}"
             added.append(Finding(severity, c.path, c.line,
                                  f"{what} is gone from the changed source '{ch.key}': the "
                                  f"claim “{_short(c.claim, 70)}” ({c.where}) rests on it",
@@ -232,8 +258,9 @@ def reconcile(checked: Checked, allow_stale: bool = False) -> Checked:
             added.append(Finding(severity, c.path, c.line,
                                  f"the source of '{r.key}' was removed ({r.path}): the "
                                  f"claim “{_short(c.claim, 70)}” ({c.where}) cites it",
-                                 "restore the file, or build with --allow-stale; then run "
-                                 "'brief sources lock'", "source.removed"))
+                                 "restore the file" + ("" if allow_stale else ", or build "
+                                 "with --allow-stale") + "; then run 'brief sources lock'",
+                                 "source.removed"))
     kept = []
     for f in checked.findings:
         keys = re.findall(r"'([^']+)'", f.message)
@@ -310,10 +337,16 @@ def _lines(report: Report, markdown: bool) -> list[str]:
             c = m.citation
             out.append(f"{item}moved {m.old} → {m.new} ({c.path}:{c.line}); run "
                        f"{code}brief check --fix-locators{code} to write it")
-        for c in ch.vanished:
+        if ch.vanished and not markdown:  # each is a finding, printed below the report
+            their = "its" if len(ch.vanished) == 1 else "their"
+            out.append(f"{item}{_n(len(ch.vanished), 'citation')} lost {their} evidence "
+                       "(listed below)")
+        for lost in ch.vanished if markdown else ():
+            c = lost.citation
             what = f"“{_short(c.quote, 60)}”" if c.quote else c.locator or ""
+            near = f"; {lost.did_you_mean()}" if lost.did_you_mean() else ""
             out.append(f"{item}vanished {what} — claim “{_short(c.claim, 60)}” in "
-                       f"{c.where} ({c.path}:{c.line})")
+                       f"{c.where} ({c.path}:{c.line}){near}")
         if not ch.moved and not ch.vanished:
             out.append(f"{item}run {code}brief sources lock{code} to accept the new text")
         if markdown:
@@ -323,7 +356,7 @@ def _lines(report: Report, markdown: bool) -> list[str]:
         verb = "points" if len(r.citations) == 1 else "point"
         nowhere = f"; {_n(len(r.citations), 'citation')} {verb} nowhere" if r.citations else ""
         head("removed", r.key, f"{r.path}: {gone}{nowhere}")
-        for c in r.citations:
+        for c in r.citations if markdown else ():  # on stderr each is a finding
             out.append(f"{item}{c.path}:{c.line} — claim “{_short(c.claim, 60)}” in "
                        f"{c.where}")
         if markdown:
@@ -331,3 +364,44 @@ def _lines(report: Report, markdown: bool) -> list[str]:
     while markdown and out and out[-1] == "":
         out.pop()
     return out
+
+
+# --- build/changes.md ----------------------------------------------------------------
+
+
+def report_text(report: Report | None, failure: BaseException | None = None) -> str:
+    """``build/changes.md`` for a report, or for a check that could not compare."""
+    if report is not None:
+        return report.markdown()
+    head = "# Sources changed\n\n"
+    if failure is not None:
+        said = "\n".join("    " + line for line in str(failure).splitlines())
+        return (f"{head}Not compared with `seeds/sources.lock`: the brief did not load.\n\n"
+                f"{said}\n")
+    return f"{head}No `seeds/sources.lock` to compare with: run `brief sources lock`.\n"
+
+
+def write_report(project: Project, report: Report | None,
+                 failure: BaseException | None = None) -> bool:
+    """Publish ``build/changes.md`` when it would say something else than it says now.
+
+    ``brief check`` and every build, failed or not, call this, so the file is a report
+    of the last check and never a stale one. Without a lock (and no report written
+    before) nothing is written. A build writing at the same moment, or an unwritable
+    ``build/``, leaves the file to that build.
+    """
+    from . import lock, outputs
+
+    target = project.build / NAME
+    if report is None and not target.is_file() and (
+            failure is None or not lock.lock_path(project).is_file()):
+        return False
+    data = report_text(report, failure).encode("utf-8")
+    try:
+        if target.is_file() and target.read_bytes() == data:
+            return False
+        with outputs.locked(project.build):
+            outputs.publish(project.build, {NAME: data}, {})
+    except (BriefError, OSError):
+        return False
+    return True

@@ -238,14 +238,20 @@ def sources_add(ctx: click.Context, path: Path, key: str | None, title: str, aut
 @click.option("--added", "--date", "added",
               help="The day to record for sources new to the lock (default: "
                    "SOURCE_DATE_EPOCH or today).")
+@click.option("--force", is_flag=True,
+              help="Lock even while a cited source is missing or a quote has vanished.")
 @click.pass_context
-def sources_lock(ctx: click.Context, added: str | None) -> None:
-    """Accept the current state of all sources: rewrite seeds/sources.lock."""
+def sources_lock(ctx: click.Context, added: str | None, force: bool) -> None:
+    """Accept the current state of all sources: rewrite seeds/sources.lock.
+
+    Refuses while a cited source file is missing or a quoted passage has vanished from
+    a changed source (it says which), unless --force.
+    """
     from . import lock
 
     ui: Ui = ctx.obj["ui"]
     project = _project(ctx)
-    locked, changed = lock.accept(project, added)
+    locked, changed = lock.accept(project, added, force)
     rel = project.rel(lock.lock_path(project))
     ui.say(f"{'wrote' if changed else 'unchanged:'} {rel} ({len(locked)} sources)")
 
