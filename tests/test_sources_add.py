@@ -104,7 +104,13 @@ def test_a_source_added_three_ways(tiny: Path, tmp_path: Path,
     assert "added @report{analyst2024militias}" in out
     # the report of each add: the new source and the section it bears on most
     assert "new: smith2024sadrs" in err
-    assert "Motives and drivers: “The Coordination Framework split" in err
+    # each hit: the brief's file:line, its sentence, the passage and the shared terms
+    assert ("report/sections/02-motives.md:7 (Motives and drivers)\n"
+            "          brief: “The Coordination Framework split over how far to escalate against "
+            "US targets.”") in err
+    shared = [line for line in err.splitlines() if line.strip().startswith("shared:")]
+    assert any({"escalate", "Coordination", "targets", "Framework"} <= set(
+        line.split(":")[1].replace(",", " ").split()) for line in shared)
 
     # the old entries stay byte for byte; the new ones are parsed back
     new_bib = (tiny / "bibliography.bib").read_bytes()
@@ -163,7 +169,8 @@ def test_a_source_added_three_ways(tiny: Path, tmp_path: Path,
     assert run(tiny, "-q", "build", "--format", "html") == 0
     report = (tiny / "build" / "changes.md").read_text("utf-8")
     assert "## New: `smith2024sadrs`" in report
-    assert "| Motives and drivers | “The Coordination Framework split over" in report
+    assert "`report/sections/02-motives.md:7` (Motives and drivers), score" in report
+    assert "   - brief: “The Coordination Framework split over how far to escalate" in report
 
 
 def test_an_existing_key_is_an_error_not_an_overwrite(tiny: Path, tmp_path: Path,

@@ -14,10 +14,8 @@ warning and those citations are marked unverified in every format.
 
 from __future__ import annotations
 
-import math
 import re
-from collections import Counter
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -47,13 +45,17 @@ _WORD = re.compile(r"[^\W\d_]+")
 
 @dataclass(frozen=True)
 class Pair:
-    """A brief paragraph and a source passage that share rare words."""
+    """A sentence of the brief and a passage of a new source that bear on each other
+    (see :mod:`policybrief.ranking` for the score)."""
 
     score: float
     section: str
-    paragraph: str
+    paragraph: str  # the brief's sentence
     number: int
     passage: str
+    path: str = ""
+    line: int = 0
+    shared: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -137,45 +139,13 @@ class Report:
 # --- similarity ----------------------------------------------------------------------
 
 
-def tokens(text: str) -> list[str]:
-    words = (w.lower() for w in _WORD.findall(text))
-    return [w for w in words if len(w) > 2 and w not in STOP]
-
-
-def _vectors(docs: Sequence[list[str]]) -> list[dict[str, float]]:
-    df = Counter(w for doc in docs for w in set(doc))
-    n = len(docs)
-    vectors = []
-    for doc in docs:
-        weights = {w: (1 + math.log(c)) * (math.log((1 + n) / (1 + df[w])) + 1)
-                   for w, c in Counter(doc).items()}
-        norm = math.sqrt(sum(v * v for v in weights.values())) or 1.0
-        vectors.append({w: v / norm for w, v in weights.items()})
-    return vectors
-
-
-def _plain(text: str) -> str:
-    return " ".join(cit.GROUP.sub("", text).replace("*", "").split())
-
-
 def rank(source: Source, sections: Iterable[Section], limit: int = 5) -> list[Pair]:
-    """The ``limit`` (brief paragraph, source passage) pairs most alike, best first."""
-    from .evidence import analysis_paragraphs
+    """The ``limit`` (brief sentence, source passage) pairs most alike, best first."""
+    from . import ranking
 
-    brief = [(s.title, _plain(text)) for s in sections for text, _ in analysis_paragraphs(s)]
-    brief = [(title, text) for title, text in brief if text]
-    docs = [tokens(text) for _, text in brief] + [tokens(p.text) for p in source.passages]
-    vectors = _vectors(docs)
-    ours, theirs = vectors[: len(brief)], vectors[len(brief):]
-    pairs = []
-    for (title, text), a in zip(brief, ours, strict=True):
-        for passage, b in zip(source.passages, theirs, strict=True):
-            small, large = (a, b) if len(a) < len(b) else (b, a)
-            score = sum(v * large.get(w, 0.0) for w, v in small.items())
-            if score > 0:
-                pairs.append(Pair(round(score, 3), title, text, passage.number, passage.text))
-    pairs.sort(key=lambda p: -p.score)
-    return pairs[:limit]
+    return [Pair(h.score, h.claim.section, h.claim.text, h.passage.number, h.passage.text,
+                 h.claim.path, h.claim.line, h.shared)
+            for h in ranking.rank(source, sections, limit)]
 
 
 # --- comparing -----------------------------------------------------------------------
@@ -316,19 +286,22 @@ def _lines(report: Report, markdown: bool) -> list[str]:
             continue
         state = "in the lock" if n.locked else "not in the lock"
         head("new", n.key, f"{n.path}, {state}, not cited yet; it bears most on:")
-        if markdown and n.pairs:
-            out += ["| Score | Section | Brief paragraph | Source |", "|---|---|---|---|"]
-        for p in n.pairs:
-            para = _short(p.paragraph, 60).replace("|", "\\|")
-            passage = _short(p.passage, 50).replace("|", "\\|")
+        for rank_no, p in enumerate(n.pairs, 1):
+            why = ", ".join(p.shared[:6])
             if markdown:
-                out.append(f"| {p.score:.2f} | {p.section} | “{para}” | ¶ {p.number} "
-                           f"“{passage}” |")
+                out += [f"{rank_no}. `{p.path}:{p.line}` ({p.section}), score {p.score:.2f}",
+                        f"   - brief: “{_short(p.paragraph, 160)}”",
+                        f"   - source ¶ {p.number}: “{_short(p.passage, 160)}”",
+                        f"   - shared terms: {why}"]
             else:
-                out.append(f"{item}{p.score:.2f}  {p.section}: “{_short(p.paragraph, 50)}”"
-                           f" ↔ ¶ {p.number} “{_short(p.passage, 40)}”")
+                out += [f"{item}{p.score:.2f}  {p.path}:{p.line} ({p.section})",
+                        f"{item}      brief: “{_short(p.paragraph, 90)}”",
+                        f"{item}      ¶ {p.number}: “{_short(p.passage, 90)}”",
+                        f"{item}      shared: {why}"]
         if markdown:
-            out.append("" if n.pairs else "No paragraph of the brief shares its words.\n")
+            out.append("" if n.pairs else "No sentence of the brief shares its terms.\n")
+        elif not n.pairs:
+            out.append(f"{item}no sentence of the brief shares its terms")
     for ch in report.changed:
         ok = ch.rechecked - len(ch.vanished)
         head("changed", ch.key, f"{ch.path}: {_n(ch.rechecked, 'citation')} re-checked, "

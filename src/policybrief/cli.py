@@ -224,6 +224,8 @@ def sources_add(ctx: click.Context, path: Path, key: str | None, title: str, aut
     for rel in done.written:
         ui.say(f"wrote {rel}")
     ui.say(f"added @{done.entry_type}{{{done.key}}}: {done.fields.get('title', '')}")
+    ui.say(intake.entry_text(done.key, done.entry_type, done.fields).rstrip())
+    _say_guessed(ui, done)
     try:
         sections = pipeline.load(project).brief.sections
     except BriefError as exc:  # the brief itself has problems: skip the ranking
@@ -232,6 +234,16 @@ def sources_add(ctx: click.Context, path: Path, key: str | None, title: str, aut
     pairs = tuple(changes.rank(done.source, sections))
     ui.warn(changes.Report(new=(changes.New(done.key, done.source.path, True, 0, pairs),))
             .text())
+
+
+def _say_guessed(ui: Ui, done: Any) -> None:
+    """Where each field of the new entry came from, so that it can be corrected."""
+    guessed = {k: v for k, v in done.guessed.items() if not v.startswith("--")}
+    if not guessed:
+        return
+    ui.say("guessed (check them, and correct the entry in bibliography.bib if need be):")
+    for name, origin in guessed.items():
+        ui.say(f"  {name:<12} {done.fields[name]!s:<40} from {origin}")
 
 
 @sources.command("lock")

@@ -18,11 +18,11 @@ import logging
 import os
 import re
 import unicodedata
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from .errors import BriefError
+from .errors import BriefError, UsageError
 from .model import Project, Source
 
 
@@ -67,6 +67,7 @@ class Added:
     fields: dict[str, str]
     written: tuple[str, ...]
     source: Source
+    guessed: dict[str, str] = field(default_factory=dict)  # field → where it came from
 
 
 # --- reading documents ---------------------------------------------------------------
@@ -229,14 +230,6 @@ def _pdf_paragraphs(text: str) -> str:
     return "\n\n".join("\n".join(p) for p in paragraphs if p)
 
 
-def _text_meta(source: Source, text: str, stem: str) -> Metadata:
-    title = source.title if source.title != stem else ""
-    if not title:
-        line = next((ln.strip() for ln in text.splitlines() if ln.strip()), "")
-        title = line if len(line) <= 150 else ""
-    return Metadata(title=title or stem.replace("-", " ").replace("_", " "))
-
-
 # --- the entry -----------------------------------------------------------------------
 
 
@@ -251,8 +244,14 @@ def _corporate(name: str) -> bool:
                                  or any(w.lower().strip(".") in ORG_WORDS for w in words)))
 
 
-def make_key(author: str, date: str, title: str, url: str = "") -> str:
-    """``rasanah2024rifts``: author-ish, year, first title word; lower-case ASCII."""
+def make_key(author: str, date: str, title: str, url: str = "", organization: str = "",
+             slug: str = "") -> str:
+    """``rasanah2024rifts``: author-ish, year, first title word; lower-case ASCII.
+
+    Without an author the publisher names it (``shafaq2022coordination``), then the
+    URL's host, then the file name's first word: never ``anon``."""
+    if not author.strip("{} ") and organization:
+        author = "{" + organization + "}"
     first = re.split(r"\s+and\s+", author.strip("{} "))[0].strip()
     if "," in first:
         name = first.split(",")[0]
@@ -264,6 +263,8 @@ def make_key(author: str, date: str, title: str, url: str = "") -> str:
     if not who and url:
         host = re.sub(r"^(?:https?://)?(?:www\.)?", "", url).split("/")[0]
         who = _ascii(host.split(".")[0])
+    if not who and slug:
+        who = next((w for w in (_ascii(p) for p in slug.split()) if w and not w.isdigit()), "")
     year = date[:4] if date[:4].isdigit() else "nd"
     words = [_ascii(w) for w in re.split(r"[\s\-‐‑–—/:;,.]+", title)]
     word = next((w for w in words if len(w) > 2 and w not in TITLE_STOP), "") or \
@@ -334,6 +335,54 @@ def read_document(path: Path) -> tuple[bytes, str | None, Metadata]:
     return data, text, found
 
 
+def guess_metadata(given: Metadata, found: Metadata, path: Path, data: bytes,
+                   text: str) -> tuple[Metadata, dict[str, str]]:
+    """The entry's metadata and where each field came from: the flags first, then what
+    the document says of itself (HTML ``<meta>``, PDF info and XMP), then what its text
+    prints near the top, then its file name (see :mod:`policybrief.metadata`)."""
+    from . import metadata
+    from .bibliography import date_problem
+
+    names = ("title", "author", "date", "url", "organization")
+    guess = metadata.Guess()
+    for name in names:
+        guess.put(name, getattr(given, name), f"--{name}" if name != "organization"
+                  else "the command line")
+    suffix = path.suffix.lower()
+    if suffix == ".pdf":
+        pdf = metadata.from_pdf(data)
+        for name in names:
+            guess.put(name, pdf.get(name), pdf.origins.get(name, ""))
+    for name in names:
+        guess.put(name, getattr(found, name), "the page's head (<meta>, <title>, <link>)"
+                  if suffix in (".html", ".htm") else "the document info")
+    printed = metadata.from_text(text)
+    named = metadata.from_name(path.stem)
+    for extra in (printed, named):
+        for name, value in extra.fields.items():
+            if name == "date" and (date_problem(value) or name in guess.fields):
+                continue
+            guess.put(name, value, extra.origins[name])
+    if "title" not in guess.fields:
+        guess.put("title", path.stem.replace("-", " ").replace("_", " "), "the file name")
+    date = guess.get("date")
+    if date and not given.date and date_problem(date):
+        normal = _date(date)
+        guess.fields["date"] = normal if normal and not date_problem(normal) else ""
+    meta = Metadata(*(guess.get(name) for name in names))
+    return meta, {k: v for k, v in guess.origins.items() if guess.get(k)}
+
+
+def _check_date(date: str) -> None:
+    """``--date`` as the bibliography check will read it: a real calendar date."""
+    from .bibliography import date_problem
+
+    problem = date_problem(date) if date else ""
+    if problem:
+        raise UsageError(f"--date: {problem}",
+                         hint="write YYYY-MM-DD, YYYY-MM or YYYY (a range as start/end)")
+
+
 def _as_source(content: bytes, name: str, rel: str, shown: str) -> Source:
     """The stored text read as a source would be, before anything is written."""
     import tempfile
@@ -358,8 +407,7 @@ def add_source(project: Project, path: Path, key: str | None = None, given: Meta
     from . import bibliography, lock
 
     shown = str(path)
-    if given.date and not _date(given.date):
-        raise BriefError(f"'{given.date}' is not a date (YYYY-MM-DD, YYYY-MM or YYYY)")
+    _check_date(given.date)
     data, text, found = read_document(path)
     original = project.seeds / path.name
     stored = original if text is None else project.seeds / f"{path.stem}.txt"
@@ -369,12 +417,7 @@ def add_source(project: Project, path: Path, key: str | None = None, given: Meta
             raise BriefError(f"'{project.rel(target)}' already exists with other content",
                              shown, 1, hint="rename the document, or remove the old copy")
     source = _as_source(content, stored.name, project.rel(stored), shown)
-    if text is None:
-        found = _text_meta(source, data.decode("utf-8"), path.stem)
-    meta = Metadata(*(g or f for g, f in zip(
-        (given.title, given.author, given.date, given.url, given.organization),
-        (found.title, found.author, found.date, found.url, found.organization), strict=True)))
-    meta = replace(meta, date=_date(meta.date) or meta.date)
+    meta, origins = guess_metadata(given, found, path, data, content.decode("utf-8"))
     bib_rel = project.rel(project.bibliography)
     entries = bibliography.load_bibliography(project.bibliography, bib_rel) \
         if project.bibliography.exists() else {}
@@ -382,7 +425,8 @@ def add_source(project: Project, path: Path, key: str | None = None, given: Meta
         if other.file and (project.root / other.file).resolve() == stored.resolve():
             raise BriefError(f"'{project.rel(stored)}' is already the source of "
                              f"'{other.key}'", bib_rel, other.line)
-    key = key or make_key(meta.author, meta.date, meta.title, meta.url)
+    key = key or make_key(meta.author, meta.date, meta.title, meta.url, meta.organization,
+                          origins.get("slug", ""))
     clash = {k.lower(): k for k in entries}.get(key.lower())
     if clash:
         raise BriefError(f"the key '{key}' is already in the bibliography" +
@@ -425,4 +469,5 @@ def add_source(project: Project, path: Path, key: str | None = None, given: Meta
     locked[key] = lock.record(key, source, lock.today(added))
     lock.write(project, locked)
     written.append(project.rel(lock.lock_path(project)))
-    return Added(key, entry_type, fields, tuple(written), source)
+    return Added(key, entry_type, fields, tuple(written), source,
+                 {k: v for k, v in origins.items() if k in fields})
