@@ -199,7 +199,7 @@ def pdf_text(data: bytes) -> tuple[str, Metadata]:
     try:
         reader = PdfReader(io.BytesIO(data))
         info: Any = reader.metadata or {}
-        pages = [page.extract_text() or "" for page in reader.pages]
+        len(reader.pages)
     except (PyPdfError, ValueError, KeyError, TypeError, AttributeError) as exc:
         raise BriefError(f"cannot read the PDF: {exc}") from None
     finally:
@@ -207,30 +207,20 @@ def pdf_text(data: bytes) -> tuple[str, Metadata]:
     meta = Metadata(title=" ".join(str(info.get("/Title") or "").split()),
                     author=" ".join(str(info.get("/Author") or "").split()),
                     date=_date(str(info.get("/CreationDate") or "")))
-    text = "\n\n".join(p for p in (_pdf_paragraphs(page) for page in pages) if p)
-    return (text + "\n" if text else ""), meta
+    return _pdf_layout_text(data), meta
 
 
-def _pdf_paragraphs(text: str) -> str:
-    """Lines of one page grouped into paragraphs: a short line (one that ends a
-    sentence, or a very short one) ends a paragraph."""
-    lines = [" ".join(line.split()) for line in text.splitlines()]
-    lines = [line for line in lines
-             if line and not re.fullmatch(r"(?i)(page\s+)?\d{1,4}(\s+of\s+\d{1,4})?", line)]
-    if not lines:
-        return ""
-    widths = sorted(len(line) for line in lines)
-    full = widths[(len(widths) * 3) // 4]
-    paragraphs: list[list[str]] = [[]]
-    for line in lines:
-        paragraphs[-1].append(line)
-        final = re.search(r"[.!?:…][\"'”’)\]]*$", line) is not None
-        if len(line) < (0.9 if final else 0.6) * full:
-            paragraphs.append([])
-    return "\n\n".join("\n".join(p) for p in paragraphs if p)
+def _pdf_layout_text(data: bytes) -> str:
+    """The text as a reader reads it: see :mod:`policybrief.pdfread` (pdfplumber)."""
+    from pdfminer.pdfparser import PDFSyntaxError
+    from pdfplumber.utils.exceptions import PdfminerException
 
+    from . import pdfread
 
-# --- the entry -----------------------------------------------------------------------
+    try:
+        return pdfread.read(data)
+    except (PdfminerException, PDFSyntaxError, ValueError, KeyError, TypeError) as exc:
+        raise BriefError(f"cannot read the PDF: {exc}") from None
 
 
 def _ascii(text: str) -> str:
