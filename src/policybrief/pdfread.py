@@ -192,13 +192,13 @@ def read(data: bytes) -> str:
     note_paras = _note_paragraphs(notes)
     uses_u2010 = any(w["text"].endswith("\u2010") for rows in pages for r in rows
                      for w in r.words[-1:])
-    sizes = sorted({round(p.lines[0].size) for p in paras if p.kind == "heading"},
+    levels = sorted({round(p.lines[0].size) for p in paras if p.kind == "heading"},
                    reverse=True)
     out: list[str] = []
     for para in paras:
         text = _join(para.lines, uses_u2010)
         if para.kind == "heading":
-            level = min(sizes.index(round(para.lines[0].size)) + 1, 6)
+            level = min(levels.index(round(para.lines[0].size)) + 1, 6)
             out.append("#" * level + " " + text)
         else:
             out.append(_escape(text))
