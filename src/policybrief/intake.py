@@ -363,6 +363,13 @@ def guess_metadata(given: Metadata, found: Metadata, path: Path, data: bytes,
     return meta, {k: v for k, v in guess.origins.items() if guess.get(k)}
 
 
+def _slug(path: Path) -> str:
+    """The file name without its date: ``shafaq-2022-06-26.txt`` → ``shafaq``."""
+    from . import metadata
+
+    return metadata.from_name(path.stem).get("slug")
+
+
 def _check_date(date: str) -> None:
     """``--date`` as the bibliography check will read it: a real calendar date."""
     from .bibliography import date_problem
@@ -416,7 +423,7 @@ def add_source(project: Project, path: Path, key: str | None = None, given: Meta
             raise BriefError(f"'{project.rel(stored)}' is already the source of "
                              f"'{other.key}'", bib_rel, other.line)
     key = key or make_key(meta.author, meta.date, meta.title, meta.url, meta.organization,
-                          origins.get("slug", ""))
+                          _slug(path))
     clash = {k.lower(): k for k in entries}.get(key.lower())
     if clash:
         raise BriefError(f"the key '{key}' is already in the bibliography" +

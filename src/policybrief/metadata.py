@@ -97,6 +97,22 @@ def find_date(text: str) -> tuple[str, re.Match[str]] | None:
     return None
 
 
+def dateline(line: str) -> tuple[str, str] | None:
+    """(ISO date, the rest) when ``line`` is a dateline: a date and at most a few words
+    (a publisher, a place, "Published:"), not a sentence that mentions a date."""
+    found = find_date(line)
+    if not found:
+        return None
+    day, m = found
+    rest = (line[: m.start()] + " " + line[m.end():]).strip(_SEPARATORS + ".")
+    words = _LABEL.sub("", rest).split()
+    if len(words) > 6 or not all(w[:1].isupper() or w[:1].isdigit() or w.lower() in (
+            "of", "the", "and", "for", "al", "by", "on", "at", "in", "&", "—", "–", "-", "|")
+            for w in words):
+        return None
+    return day, rest
+
+
 def from_name(stem: str) -> Guess:
     """A date and a slug from a file name: ``shafaq-2022-06-26`` → 2022-06-26, shafaq."""
     guess = Guess()
@@ -160,16 +176,16 @@ def from_text(text: str) -> Guess:
         if len(line) > 120 or line.startswith("#"):
             continue
         byline = _BYLINE.match(line)
-        found = find_date(line)
+        found = dateline(line)
         if byline:
             who, org = _person(DATE.sub("", byline.group(1)))
             guess.put("author", who, f"the byline (line {no})")
             guess.put("organization", org, f"the byline (line {no})")
         if found:
-            day, m = found
+            day, rest = found
             guess.put("date", day, f"the dateline (line {no}: “{line}”)")
             if not byline:
-                guess.put("organization", _publisher(line[: m.start()] + " " + line[m.end():]),
+                guess.put("organization", _publisher(rest),
                           f"the dateline (line {no}: “{line}”)")
     for no, line in numbered:
         said = _SOURCE_URL.match(line)
@@ -221,9 +237,11 @@ def from_pdf(data: bytes) -> Guess:
     if first:
         title, text = first
         guess.put("title", title, "the largest type on the first page")
-        found = find_date(text)
-        if found:
-            guess.put("date", found[0], "the first page")
+        for no, line in enumerate(text.splitlines()[:TOP], 1):  # a dateline, not the body
+            found = dateline(line)
+            if found:
+                guess.put("date", found[0], f"the first page (line {no}: “{line.strip()}”)")
+                break
     return guess
 
 

@@ -14,7 +14,8 @@ only decides what a reader skips and in which order the rest is read:
   numbers in the body are dropped, so that a quote across one is still found;
 - **paragraphs**: a new one starts after a vertical gap larger than the line pitch, or
   at an indented first line; a paragraph cut by a column or page break continues when
-  its last line is full or does not end a sentence;
+  its last line does not end a sentence or the next begins in lower case (a paragraph
+  that breaks exactly between two sentences is read as two);
 - **headings**: a short line in type clearly larger than the body's becomes a Markdown
   heading (the largest size ``#``, the next ``##``, …);
 - **hyphens**: a line that ends in the hyphenation character (U+2010, a soft hyphen, or
@@ -73,10 +74,14 @@ def _rows(words: list[dict[str, Any]], page: int) -> list[Line]:
             rows.append(Line(page, w["top"], w["bottom"], w["x0"], w["x1"], w["size"], [w]))
     for row in rows:
         row.words.sort(key=lambda w: w["x0"])
-        row.size = Counter(round(w["size"], 1) for w in row.words
-                           for _ in w["text"]).most_common(1)[0][0]
+        row.size = _size(row.words)
     rows.sort(key=lambda r: r.top)
     return rows
+
+
+def _size(words: list[dict[str, Any]]) -> float:
+    """The type size of most of the characters."""
+    return Counter(round(w["size"], 1) for w in words for _ in w["text"]).most_common(1)[0][0]
 
 
 def _split(row: Line, at: float) -> list[Line]:
@@ -85,7 +90,8 @@ def _split(row: Line, at: float) -> list[Line]:
                                                           if w["x0"] >= at]):
         if side:
             part = Line(row.page, min(w["top"] for w in side), row.bottom,
-                        min(w["x0"] for w in side), max(w["x1"] for w in side), row.size, side)
+                        min(w["x0"] for w in side), max(w["x1"] for w in side), _size(side),
+                        side)
             parts.append(part)
     return parts
 
@@ -143,13 +149,26 @@ def _furniture(pages: list[list[Line]], heights: list[float]) -> set[int]:
 def _without_calls(words: list[dict[str, Any]], body: float) -> list[dict[str, Any]]:
     """The words without raised note numbers (a smaller number set right after a word of
     body text, its foot above that word's baseline)."""
-    def call(w: dict[str, Any]) -> bool:
+    def after(w: dict[str, Any], o: dict[str, Any]) -> bool:
+        return -1 < w["x0"] - o["x1"] < 0.5 * body and o["top"] < w["bottom"] <= o["bottom"]
+
+    out = list(words)
+    for w in words:
         if w["size"] >= body * 0.95 or not re.fullmatch(r"\d{1,3}|[*†‡§]", w["text"]):
-            return False
-        return any(-1 < w["x0"] - o["x1"] < 0.5 * body and o["size"] >= body * 0.95
-                   and o["top"] < w["bottom"] < o["bottom"] - 0.5
-                   for o in words if o is not w)
-    return [w for w in words if not call(w)]
+            continue
+        before = next((o for o in out if o is not w and o["size"] >= body * 0.95
+                       and after(w, o) and w["bottom"] < o["bottom"] - 0.5), None)
+        if before is None:
+            continue
+        out.remove(w)
+        # punctuation set right after the call belongs to the word before it
+        rest = next((o for o in out if abs(o["x0"] - w["x1"]) < 1
+                     and o["top"] < before["bottom"] and o["bottom"] > before["top"]), None)
+        if rest is not None and not rest["text"][:1].isalnum():
+            out[out.index(before)] = {**before, "text": before["text"] + rest["text"],
+                                      "x1": rest["x1"]}
+            out.remove(rest)
+    return out
 
 
 @dataclass
@@ -291,10 +310,7 @@ def _paragraphs(flows: list[list[Line]], body: float) -> list[_Para]:
                 current.lines.append(line)
         else:  # a new column or page: does the paragraph go on?
             last = current.lines[-1]
-            column_right = max(r.x1 for r in current.lines)
-            full = last.x1 >= column_right - 2 * body
-            if not _FINAL.search(last.text) or (full and len(current.lines) > 1) \
-                    or line.words[0]["text"][:1].islower():
+            if not _FINAL.search(last.text) or line.words[0]["text"][:1].islower():
                 current.lines.append(line)
             else:
                 paras.append(_Para([line]))
