@@ -148,7 +148,8 @@ def build(ctx: click.Context, formats: str, strict: bool, allow_stale: bool) -> 
 @click.pass_context
 def check(ctx: click.Context, strict: bool, fix_locators: bool, allow_stale: bool,
           parity: bool) -> None:
-    """Load and check everything; write nothing (but --fix-locators, --parity)."""
+    """Load and check everything; write only build/changes.md (and with --fix-locators,
+    --parity, what they write)."""
     from . import pipeline
 
     ui: Ui = ctx.obj["ui"]
