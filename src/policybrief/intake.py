@@ -240,13 +240,13 @@ def make_key(author: str, date: str, title: str, url: str = "", organization: st
 
     Without an author the publisher names it (``shafaq2022coordination``), then the
     URL's host, then the file name's first word: never ``anon``."""
-    if not author.strip("{} ") and organization:
-        author = "{" + organization + "}"
+    if not author.strip("{} ") and organization:  # a publisher: a name, whatever its length
+        author = next((w for w in organization.split() if w.lower() not in TITLE_STOP), "")
     first = re.split(r"\s+and\s+", author.strip("{} "))[0].strip()
     if "," in first:
         name = first.split(",")[0]
-    elif _corporate(first):
-        name = first.split()[0] if first.split() else ""
+    elif _corporate(first):  # "The Washington Post" → washington
+        name = next((w for w in first.split() if w.lower() not in TITLE_STOP), "")
     else:
         name = first.split()[-1] if first.split() else ""
     who = _ascii(name)

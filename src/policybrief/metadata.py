@@ -45,6 +45,9 @@ _LABEL = re.compile(r"^\s*(?:published|posted|updated|date|dated|first published
                     r"(?:\s+on)?\s*:?\s*", re.I)
 _SEPARATORS = " \t,;:|–—-·•/()[]"
 TOP = 12  # how many non-empty lines count as "near the top"
+_NAVIGATION = re.compile(r"(?:\s[|›»>]\s.*){2,}|^(?:tags?|share|home)\b", re.I)
+_NOBODY = re.compile(r"(?i)\b(?:staff|reporter|reporters|editor|editors|correspondent|"
+                     r"desk|agencies|newsroom|bureau|admin|anonymous)\b")
 
 
 @dataclass
@@ -101,10 +104,12 @@ def dateline(line: str) -> tuple[str, str] | None:
     """(ISO date, the rest) when ``line`` is a dateline: a date and at most a few words
     (a publisher, a place, "Published:"), not a sentence that mentions a date."""
     found = find_date(line)
-    if not found:
+    if not found or re.match(r"\s*[-*+•]\s", line):  # a list item: an infobox field
         return None
     day, m = found
     rest = (line[: m.start()] + " " + line[m.end():]).strip(_SEPARATORS + ".")
+    if find_date(rest):  # two dates: a span of time, not a dateline
+        return None
     words = _LABEL.sub("", rest).split()
     if len(words) > 6 or not all(w[:1].isupper() or w[:1].isdigit() or w.lower() in (
             "of", "the", "and", "for", "al", "by", "on", "at", "in", "&", "—", "–", "-", "|")
@@ -149,6 +154,8 @@ def _person(text: str) -> tuple[str, str]:
     parts = re.split(r"\s*(?:,|\s[|–—-]\s|\sfor\s)\s*", text, maxsplit=1)
     who = parts[0].strip()
     org = _publisher(parts[1]) if len(parts) > 1 else ""
+    if _NOBODY.search(who):  # "By Staff Writer", "By our Baghdad correspondent"
+        return "", org
     if not who or len(who.split()) > 5 or not all(w[0].isupper() for w in who.split()
                                                    if w.lower() not in ("and", "al", "de",
                                                                         "van", "von")):
@@ -167,11 +174,15 @@ def from_text(text: str) -> Guess:
         if heading:
             guess.put("title", heading.group(1).strip("*_ "), f"the first heading (line {no})")
             break
-    if "title" not in guess.fields and top:
-        no, line = top[0]
-        if len(line) <= 150 and not find_date(line) and not _URL.search(line) \
-                and not _BYLINE.match(line):
+    if "title" not in guess.fields:
+        # the first line that reads as a title: not navigation, a dateline, a byline or
+        # a URL
+        for no, line in top[:4]:
+            if _NAVIGATION.search(line) or _URL.search(line) or _BYLINE.match(line) \
+                    or dateline(line) or len(line) > 150:
+                continue
             guess.put("title", line.strip("*_ "), f"the first line (line {no})")
+            break
     for no, line in top:
         if len(line) > 120 or line.startswith("#"):
             continue
