@@ -174,3 +174,18 @@ def test_a_pdf_added_as_a_source(tiny: Path, tmp_path: Path) -> None:
     entry = bib[bib.index("@report{monitor2022rivalry,"):]  # a key from the file name
     assert re.search(rf"title += \{{{TITLE}\}}", entry)  # the largest type on page 1
     assert re.search(r"date += \{2022-11-02\}", entry)  # the file name's date
+
+
+def test_a_paragraph_that_begins_with_a_number_is_not_a_note() -> None:
+    import weasyprint
+
+    paras = ["The Framework met again on Sunday. " * 6,
+             "15 deputies resigned in protest, and the speaker accepted their letters at "
+             "once; the session was adjourned.",
+             "7 ministers stayed away from the cabinet meeting that followed."]
+    page = ('<html lang="en"><head><style>@page { size: A6; margin: 10mm } body { font: '
+            '10pt serif }</style></head><body>' + "".join(f"<p>{p}</p>" for p in paras)
+            + "</body></html>")
+    text = pdfread.read(weasyprint.HTML(string=page).write_pdf())
+    assert "Notes" not in text
+    assert [p.text for p in split_passages(text)] == [" ".join(p.split()) for p in paras]

@@ -1,10 +1,10 @@
 """The "sources changed" report: the sources now, compared with ``seeds/sources.lock``.
 
-- a **new** source (not in the lock, or in it but not cited yet): where in the brief it
-  bears most, by TF-IDF cosine between its passages and the brief's analysis paragraphs;
+- a **new** source (not in the lock, or in it but not cited yet): the sentences of the
+  brief it bears on most (:mod:`policybrief.ranking`);
 - a **changed** source (another sha256): quotes that moved to another ¶ (the build uses
   the new locator; ``brief check --fix-locators`` writes it) and quotes that vanished,
-  with the claim and the file:line that depend on them;
+  with the claim and the file:line that depend on them and the passage now closest;
 - a **removed** source (its entry or its file is gone): every citation that points
   nowhere now.
 

@@ -9,7 +9,8 @@ only decides what a reader skips and in which order the rest is read:
 - **columns**: a page whose words leave a vertical gutter in its middle is read column
   by column; lines that cross the gutter (a title, a wide table) are read in place;
 - **footnotes**: the lines at the foot of a page from the first one that starts with a
-  note number (below a gap, in type no larger than the body's) are notes: each note is
+  note number (below a gap, in type smaller than the body's, as are all below it) are
+  notes: each note is
   its own paragraph, after all the body text under a "Notes" heading; the raised note
   numbers in the body are dropped, so that a quote across one is still found;
 - **paragraphs**: a new one starts after a vertical gap larger than the line pitch, or
@@ -250,9 +251,10 @@ def _notes_start(rows: list[Line], body: float) -> int:
             continue
         first = row.words[0]["text"]
         gap = row.top - rows[i - 1].bottom
-        if _NOTE_MARK.match(first) and row.size <= body + 0.1 and gap > 0.9 * pitch \
-                and all(_NOTE_MARK.match(r.words[0]["text"]) or r.x0 > row.x0 + 1
-                        or r.size <= row.size for r in rows[i:]):
+        # notes are set smaller than the body: a paragraph that happens to begin with
+        # a number ("15 deputies resigned") is not a note
+        if _NOTE_MARK.match(first) and row.size < body * 0.95 and gap > 0.5 * pitch \
+                and all(r.size < body * 0.95 for r in rows[i:]):
             return i
     return len(rows)
 
