@@ -242,3 +242,13 @@ def test_lock_refuses_to_drop_evidence(tiny: Path, capsys: pytest.CaptureFixture
     assert (tiny / "seeds" / "sources.lock").read_bytes() == before
     assert run(tiny, "-q", "sources", "lock", "--force") == 0
     assert (tiny / "seeds" / "sources.lock").read_bytes() != before
+
+
+def test_changes_md_without_a_lock_says_so(tiny: Path) -> None:
+    locked(tiny)
+    assert run(tiny, "-q", "check") == 0
+    report = tiny / "build" / "changes.md"
+    assert "No source changed." in report.read_text("utf-8")
+    os.remove(tiny / "seeds" / "sources.lock")
+    assert run(tiny, "-q", "check") == 0
+    assert "No `seeds/sources.lock` to compare with" in report.read_text("utf-8")
