@@ -48,3 +48,29 @@ def test_keys_are_readable_and_stable() -> None:
     assert intake.make_key("", "", "Notes from Baghdad", slug="baghdad notes") == \
         "baghdadndnotes"
     assert intake.make_key("", "", "") == "anonndsource"  # nothing at all to go on
+
+
+def test_pdf_metadata_from_xmp_then_the_first_page(tmp_path: object) -> None:
+    import io
+
+    import pikepdf
+    import weasyprint
+
+    data = weasyprint.HTML(string="<html><body><h1>A printed title</h1><p>Gaza, 5 April "
+                                  "2023</p><p>Body text of the report, long enough to "
+                                  "read as a paragraph of its own.</p></body></html>"
+                           ).write_pdf()
+    guess = metadata.from_pdf(data)
+    assert guess.fields == {"title": "A printed title", "date": "2023-04-05"}
+    assert guess.origins["title"] == "the largest type on the first page"
+    pdf = pikepdf.open(io.BytesIO(data))
+    with pdf.open_metadata(set_pikepdf_as_editor=False, update_docinfo=False) as meta:
+        meta["dc:title"] = "The XMP title"
+        meta["dc:creator"] = ["Jane Analyst"]
+        meta["xmp:CreateDate"] = "2023-04-01T10:00:00Z"
+    out = io.BytesIO()
+    pdf.save(out)
+    guess = metadata.from_pdf(out.getvalue())
+    assert guess.fields == {"title": "The XMP title", "author": "Jane Analyst",
+                            "date": "2023-04-01"}
+    assert guess.origins["title"] == "the XMP metadata"
