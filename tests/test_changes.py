@@ -59,13 +59,19 @@ def test_vanished_quote_fails_the_build_naming_the_claim(
     edit_seed(tiny, RASANAH, QUOTE, "showed that Shiite groups disagree")
     assert run(tiny, "build", "--format", "html,docx") == 1
     err = capsys.readouterr().err
-    assert not (tiny / "build").exists()
+    # no output is written, but the report is: a failed build is when it matters most
+    assert sorted(p.name for p in (tiny / "build").iterdir()
+                  if not p.name.startswith(".")) == ["changes.md", "current"]
+    report = (tiny / "build" / "changes.md").read_text("utf-8")
+    assert (f"- vanished “{QUOTE}” — claim “The Coordination Framework split over how far "
+            "to escalate …” in Motives and drivers › A framework divided over Gaza "
+            "(report/sections/02-motives.md:10)") in report
     assert "sources changed since seeds/sources.lock:" in err
     assert "changed: rasanah2024rifts — seeds/rasanah-2024-maliki-sadr-overtures.md: " \
            "2 citations re-checked, 1 still verified" in err
-    assert (f"vanished “{QUOTE}” — claim “The Coordination Framework split over how far to "
-            "escalate …” in Motives and drivers › A framework divided over Gaza "
-            "(report/sections/02-motives.md:10)") in err
+    # each item once: the vanished quote is the error below, not also a report line
+    assert "1 citation lost its evidence (listed below)" in err
+    assert err.count(QUOTE) == 1
     # the error itself names the claim, its section and its file:line
     assert (f"report/sections/02-motives.md:10: the quote “{QUOTE}” is gone from the changed "
             "source 'rasanah2024rifts': the claim “The Coordination Framework split over how "
@@ -76,6 +82,8 @@ def test_vanished_quote_fails_the_build_naming_the_claim(
     assert run(tiny, "build", "--format", "html,docx", "--allow-stale") == 0
     err = capsys.readouterr().err
     assert "02-motives.md:10: warning: the quote “revealed a stark division" in err
+    assert "--allow-stale" not in err  # the hint fits the options in use
+    assert "quote the new text or restore the source; then run 'brief sources lock'" in err
     page = lhtml.fromstring((tiny / "build" / "brief.html").read_bytes())
     notes = [li.text_content() for li in page.xpath('//section[@id="footnotes"]//li')]
     assert "[unverified]" in notes[2] and page.xpath('//span[@class="unverified"]')
@@ -136,8 +144,10 @@ def test_removed_source_file_lists_what_points_nowhere(
     err = capsys.readouterr().err
     assert ("removed: wikipedia-sadrist-khomeinist — seeds/sadrist-khomeinist-conflict."
             "wikipedia.txt: its file is gone; 1 citation points nowhere") in err
+    # the citation is listed once, as the error (build/changes.md lists it too)
+    assert "01-background.md:5 — claim" not in err
     assert ("report/sections/01-background.md:5 — claim “The rivalry took shape during the "
-            "civil war.") in err
+            "civil war.") in (tiny / "build" / "changes.md").read_text("utf-8")
     assert "01-background.md:5: the source of 'wikipedia-sadrist-khomeinist' was removed" in err
     assert run(tiny, "check", "--allow-stale") == 0
     assert "warning: 'wikipedia-sadrist-khomeinist' points at" in capsys.readouterr().err
@@ -166,3 +176,79 @@ def test_changed_source_with_all_quotes_intact(tiny: Path,
     assert ("changed: wikipedia-sadrist-khomeinist — seeds/sadrist-khomeinist-conflict."
             "wikipedia.txt: 1 citation re-checked, 1 still verified") in err
     assert "run 'brief sources lock' to accept the new text" in err
+
+
+def test_a_one_word_change_gets_the_closest_passage(tiny: Path,
+                                                    capsys: pytest.CaptureFixture[str]) -> None:
+    """Before the lock accepts the change, as after: did you mean … (¶ N, %)."""
+    quote = "this victory stemmed from a need to offset a resounding electoral defeat"
+    write(tiny / "report/sections/01-background.md",
+          '---\nkind: background\ntitle: "Background"\n---\n'
+          f'The Framework won only after losing.[@rasanah2024rifts, quote "{quote}"]\n')
+    locked(tiny)
+    edit_seed(tiny, RASANAH, "a resounding electoral", "a crushing electoral")
+    assert run(tiny, "check") == 1
+    err = capsys.readouterr().err
+    assert "is gone from the changed source 'rasanah2024rifts'" in err
+    assert ("hint: did you mean “dominance, this victory stemmed from a need to offset a "
+            "crushing electoral defeat.” (¶ 10, 93%)?") in err
+    report = (tiny / "build" / "changes.md").read_text("utf-8")  # brief check writes it
+    assert "crushing electoral defeat.” (¶ 10, 93%)?" in report
+    # once locked (with --force: the lock would drop that quote) the same hint as before
+    assert run(tiny, "sources", "lock", "--force") == 0
+    assert run(tiny, "check") == 1
+    err = capsys.readouterr().err
+    assert "quote not found in 'rasanah2024rifts'" in err
+    assert "crushing electoral defeat.” (¶ 10, 93%)?" in err
+
+
+def test_changes_md_is_never_stale(tiny: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    locked(tiny)
+    assert run(tiny, "-q", "build", "--format", "html") == 0
+    report = tiny / "build" / "changes.md"
+    assert "No source changed." in report.read_text("utf-8")
+    edit_seed(tiny, RASANAH, QUOTE, "showed that Shiite groups disagree")
+    assert run(tiny, "-q", "build", "--format", "html") == 1  # a failed build
+    text = report.read_text("utf-8")
+    assert "No source changed" not in text and "## Changed: `rasanah2024rifts`" in text
+    assert (tiny / "build" / "brief.html").is_file()  # the last good output stays
+    edit_seed(tiny, RASANAH, "showed that Shiite groups disagree", QUOTE)
+    assert run(tiny, "-q", "check") == 0
+    assert "No source changed." in report.read_text("utf-8")
+    # a brief that does not load at all: the report says it compared nothing
+    bib = tiny / "bibliography.bib"
+    bib.write_text(bib.read_text("utf-8") + "\n@misc{broken,\n", "utf-8")
+    assert run(tiny, "-q", "check") == 1
+    text = report.read_text("utf-8")
+    assert "Not compared with `seeds/sources.lock`: the brief did not load." in text
+    assert "bibliography.bib:" in text and "No source changed" not in text
+
+
+def test_lock_refuses_to_drop_evidence(tiny: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    locked(tiny)
+    before = (tiny / "seeds" / "sources.lock").read_bytes()
+    os.remove(tiny / "seeds" / WIKIPEDIA)
+    edit_seed(tiny, RASANAH, QUOTE, "showed that Shiite groups disagree")
+    capsys.readouterr()
+    assert run(tiny, "sources", "lock") == 1
+    err = capsys.readouterr().err
+    assert "seeds/sources.lock:1: not locked: locking now would drop evidence" in err
+    assert ("bibliography.bib:11: the file of 'wikipedia-sadrist-khomeinist' (seeds/"
+            "sadrist-khomeinist-conflict.wikipedia.txt) is missing; 1 citation would lose "
+            "its source, first at report/sections/01-background.md:5") in err
+    assert (f"report/sections/02-motives.md:10: the quote “{QUOTE}” is gone from "
+            "'rasanah2024rifts'") in err
+    assert "brief sources lock --force" in err
+    assert (tiny / "seeds" / "sources.lock").read_bytes() == before
+    assert run(tiny, "-q", "sources", "lock", "--force") == 0
+    assert (tiny / "seeds" / "sources.lock").read_bytes() != before
+
+
+def test_changes_md_without_a_lock_says_so(tiny: Path) -> None:
+    locked(tiny)
+    assert run(tiny, "-q", "check") == 0
+    report = tiny / "build" / "changes.md"
+    assert "No source changed." in report.read_text("utf-8")
+    os.remove(tiny / "seeds" / "sources.lock")
+    assert run(tiny, "-q", "check") == 0
+    assert "No `seeds/sources.lock` to compare with" in report.read_text("utf-8")

@@ -267,3 +267,22 @@ def test_splitter_is_total(text: str) -> None:
     for p in passages:
         assert p.text and p.text == p.text.strip() and p.line >= 1
         assert p.slug.isascii()
+
+
+def test_a_compound_cut_at_a_page_break_is_rejoined() -> None:
+    """ "pro-" / blank line / "Iran": the compound keeps its hyphen; a word is joined."""
+    texts = [p.text for p in split_passages(
+        "Maliki leads the pro-\n\nIran camp, and al-\n\nSadr the other; the resig-\n\n"
+        "nation stands.\n\nA new paragraph.\n")]
+    assert texts == ["Maliki leads the pro-Iran camp, and al-Sadr the other; the resignation "
+                     "stands.", "A new paragraph."]
+    # within a paragraph too
+    assert [p.text for p in split_passages("the pro-\nIran camp")] == ["the pro-Iran camp"]
+
+
+def test_a_line_end_u2010_hyphen_is_repaired() -> None:
+    texts = [p.text for p in split_passages(
+        "The escala\u2010\ntion was contained by the Frame\u2010\n\nwork parties; the "
+        "pro\u2010\nIran factions objected.\n")]
+    assert texts == ["The escalation was contained by the Framework parties; the "
+                     "pro\u2010Iran factions objected."]

@@ -104,7 +104,13 @@ def test_a_source_added_three_ways(tiny: Path, tmp_path: Path,
     assert "added @report{analyst2024militias}" in out
     # the report of each add: the new source and the section it bears on most
     assert "new: smith2024sadrs" in err
-    assert "Motives and drivers: “The Coordination Framework split" in err
+    # each hit: the brief's file:line, its sentence, the passage and the shared terms
+    assert ("report/sections/02-motives.md:7 (Motives and drivers)\n"
+            "          brief: “The Coordination Framework split over how far to escalate against "
+            "US targets.”") in err
+    shared = [line for line in err.splitlines() if line.strip().startswith("shared:")]
+    assert any({"escalate", "Coordination", "targets", "Framework"} <= set(
+        line.split(":")[1].replace(",", " ").split()) for line in shared)
 
     # the old entries stay byte for byte; the new ones are parsed back
     new_bib = (tiny / "bibliography.bib").read_bytes()
@@ -151,7 +157,7 @@ def test_a_source_added_three_ways(tiny: Path, tmp_path: Path,
     assert data["sources"]["smith2024sadrs"] == {
         "key": "smith2024sadrs", "path": "seeds/sadr-return.txt", "added": "2024-06-15",
         "sha256": hashlib.sha256(stored).hexdigest(), "passages": 4}
-    assert data["sources"]["analyst2024militias"]["passages"] == 3  # title line + 2
+    assert data["sources"]["analyst2024militias"]["passages"] == 2  # the title is a heading
     assert lock == json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
 
     # the brief checks, the originals are not "sources with no entry", and the report
@@ -163,7 +169,8 @@ def test_a_source_added_three_ways(tiny: Path, tmp_path: Path,
     assert run(tiny, "-q", "build", "--format", "html") == 0
     report = (tiny / "build" / "changes.md").read_text("utf-8")
     assert "## New: `smith2024sadrs`" in report
-    assert "| Motives and drivers | “The Coordination Framework split over" in report
+    assert "`report/sections/02-motives.md:7` (Motives and drivers), score" in report
+    assert "   - brief: “The Coordination Framework split over how far to escalate" in report
 
 
 def test_an_existing_key_is_an_error_not_an_overwrite(tiny: Path, tmp_path: Path,
@@ -251,3 +258,93 @@ def test_lock_accepts_the_current_state(tiny: Path,
     assert lock.read_bytes() == before
     assert "unchanged: seeds/sources.lock (2 sources)" in capsys.readouterr().out
     assert run(tiny, "sources", "lock", "--date", "20 May") == 1
+
+
+SHAFAQ = """Coordination Framework convenes after Sadrist resignations
+
+Shafaq News, 2022-06-26
+
+Shafaq News/ Leaders of the Coordination Framework met in Baghdad on Sunday to discuss the formation of the next government, two weeks after the 73 Sadrist lawmakers resigned their seats at the request of Muqtada al-Sadr.
+
+The replacements sworn in on Thursday gave the Framework the largest bloc in the chamber.
+"""
+
+
+def test_a_text_with_a_dateline_gets_a_full_entry(tiny: Path, tmp_path: Path,
+                                                  capsys: pytest.CaptureFixture[str]) -> None:
+    doc = tmp_path / "article.txt"
+    doc.write_text(SHAFAQ, "utf-8")
+    assert run(tiny, "sources", "add", str(doc)) == 0
+    out = capsys.readouterr().out
+    entry = parse_bib(tiny)["shafaq2022coordination"]  # not anon…: the publisher names it
+    assert field(entry, "title") == "Coordination Framework convenes after Sadrist resignations"
+    assert field(entry, "date") == "2022-06-26"
+    assert field(entry, "organization") == "Shafaq News"
+    # the entry as written, and where each field was guessed from
+    assert "@misc{shafaq2022coordination,\n  title        = {Coordination Framework" in out
+    assert "date         2022-06-26" in out
+    assert "from the dateline (line 3: “Shafaq News, 2022-06-26”)" in out
+    assert "from the first line (line 1)" in out
+
+
+def test_a_dated_file_name_gives_the_date_and_the_key(tiny: Path, tmp_path: Path,
+                                                      capsys: pytest.CaptureFixture[str]
+                                                      ) -> None:
+    doc = tmp_path / "shafaq-2022-06-26.txt"
+    doc.write_text("# Framework convenes\n\nBy Ali Hassan, Shafaq News\n\nLeaders met in "
+                   "Baghdad on Sunday to discuss the next government.\n\nSource: "
+                   "https://shafaq.com/en/Iraq-News/framework-convenes\n", "utf-8")
+    assert run(tiny, "sources", "add", str(doc)) == 0
+    out = capsys.readouterr().out
+    entry = parse_bib(tiny)["hassan2022framework"]
+    assert field(entry, "date") == "2022-06-26"
+    assert field(entry, "author") == "Ali Hassan"
+    assert field(entry, "organization") == "Shafaq News"
+    assert field(entry, "url") == "https://shafaq.com/en/Iraq-News/framework-convenes"
+    assert entry.entry_type == "online"
+    assert "from the file name (shafaq-2022-06-26)" in out
+    # with no author, the file name's words name the key; still not anon…
+    bare = tmp_path / "baghdad-notes-20230105.md"
+    bare.write_text("Notes from Baghdad\n\nThe talks went on through the night.\n", "utf-8")
+    assert run(tiny, "-q", "sources", "add", str(bare)) == 0
+    entry = parse_bib(tiny)["baghdad2023notes"]
+    assert field(entry, "date") == "2023-01-05"
+
+
+def test_dates_are_checked(tiny: Path, tmp_path: Path,
+                           capsys: pytest.CaptureFixture[str]) -> None:
+    doc = tmp_path / "note.md"
+    doc.write_text(NOTE, "utf-8")
+    before = (tiny / "bibliography.bib").read_bytes()
+    assert run(tiny, "sources", "add", str(doc), "--date", "2022-13-45") == 2
+    assert "--date: '2022-13-45' has no month 13" in capsys.readouterr().err
+    assert run(tiny, "sources", "add", str(doc), "--date", "2023-02-29") == 2
+    assert "'2023-02-29' is not a day of the calendar" in capsys.readouterr().err
+    assert (tiny / "bibliography.bib").read_bytes() == before
+    assert not (tiny / "seeds" / "note.md").exists()
+    # every date, year and urldate of the bibliography, at its own line
+    bib = tiny / "bibliography.bib"
+    text = bib.read_text("utf-8").replace("date = {2024-05-05},",
+                                          "date = {2024-05-05},\n  urldate = {2024-02-30},")
+    text = text.replace("  file = {seeds/sadrist", "  year = {24},\n  file = {seeds/sadrist")
+    bib.write_text(text, "utf-8")
+    assert run(tiny, "check") == 1
+    err = capsys.readouterr().err
+    assert ("bibliography.bib:7: field 'urldate' of 'rasanah2024rifts' is not a valid date: "
+            "'2024-02-30' is not a day of the calendar") in err
+    assert "bibliography.bib:17: field 'year' of 'wikipedia-sadrist-khomeinist' is not a " \
+           "valid date: '24' is not a four-digit year" in err
+
+
+@pytest.mark.parametrize(("value", "problem"), [
+    ("2022", ""), ("2022-06", ""), ("2022-06-26", ""), ("2022-06-26/2022-07-01", ""),
+    ("2022-06/", ""), ("../2022", ""), ("2022?", ""), ("2022-06~", ""),
+    ("2022-13", "has no month 13"), ("2022-02-30", "not a day of the calendar"),
+    ("26 June 2022", "is not YYYY, YYYY-MM or YYYY-MM-DD"), ("2022/2021", "ends before"),
+    ("", "empty"), ("2022-06-26/2022-07-01/2023", "more than one"),
+])
+def test_date_problems(value: str, problem: str) -> None:
+    from policybrief.bibliography import date_problem
+
+    found = date_problem(value)
+    assert (problem in found and found) if problem else found == ""

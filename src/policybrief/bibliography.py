@@ -84,6 +84,14 @@ def load_bibliography(path: Path, rel: str) -> dict[str, Entry]:
                       f"field '{name}' of '{key}' uses the undefined macro '{undefined}'",
                       "put text in braces: " + f"{name} = {{{undefined}}}")
             fields[name.lower()] = value
+        for name in DATE_FIELDS:
+            if name in fields:
+                problem = date_problem(fields[name], year_only=name == "year")
+                if problem:
+                    error(line + _offset(raw_text, name),
+                          f"field '{name}' of '{key}' is not a valid date: {problem}",
+                          "write YYYY-MM-DD, YYYY-MM or YYYY (a range as start/end)"
+                          if name != "year" else "write the year as four digits")
         if "title" not in fields:
             error(line, f"entry '{key}' has no title", "add title = {…}")
         entry = Entry(key, raw.entry_type.lower(), fields, rel, line)
@@ -93,6 +101,47 @@ def load_bibliography(path: Path, rel: str) -> dict[str, Entry]:
     if findings:
         raise ContentError(sorted(findings, key=lambda f: f.line))
     return entries
+
+
+DATE_FIELDS = ("date", "year", "urldate", "eventdate", "origdate")
+_DAY = re.compile(r"(-?\d{4})(?:-(\d{2})(?:-(\d{2}))?)?[?~%]?")
+
+
+def date_problem(value: str, year_only: bool = False) -> str:
+    """What is wrong with a BibLaTeX date (ISO 8601 and the EDTF subset BibLaTeX reads:
+    ``2022``, ``2022-06``, ``2022-06-26``, ``2022?``/``~``/``%``, ranges ``a/b`` with an
+    open end ``..`` or empty); "" when nothing is."""
+    import datetime as dt
+
+    text = value.strip()
+    if not text:
+        return "it is empty"
+    if year_only:
+        return "" if re.fullmatch(r"-?\d{4}", text) else f"'{text}' is not a four-digit year"
+    parts = text.split("/")
+    if len(parts) > 2:
+        return f"'{text}' has more than one '/'"
+    if len(parts) == 2 and all(p in ("", "..") for p in parts):
+        return f"'{text}' is a range with no end at all"
+    days = []
+    for part in parts:
+        if len(parts) == 2 and part in ("", ".."):
+            continue
+        m = _DAY.fullmatch(part)
+        if not m:
+            return f"'{part}' is not YYYY, YYYY-MM or YYYY-MM-DD"
+        year, month, day = m.groups()
+        if month and not 1 <= int(month) <= 12:
+            return f"'{part}' has no month {month}"
+        if day:
+            try:
+                dt.date(int(year), int(month), int(day))
+            except ValueError:
+                return f"'{part}' is not a day of the calendar"
+        days.append((int(year), int(month or 0), int(day or 0)))
+    if len(days) == 2 and days[0] > days[1]:
+        return f"'{text}' ends before it starts"
+    return ""
 
 
 def _value(raw: str, macros: set[str]) -> tuple[str, str]:

@@ -1,10 +1,10 @@
 """The "sources changed" report: the sources now, compared with ``seeds/sources.lock``.
 
-- a **new** source (not in the lock, or in it but not cited yet): where in the brief it
-  bears most, by TF-IDF cosine between its passages and the brief's analysis paragraphs;
+- a **new** source (not in the lock, or in it but not cited yet): the sentences of the
+  brief it bears on most (:mod:`policybrief.ranking`);
 - a **changed** source (another sha256): quotes that moved to another ¶ (the build uses
   the new locator; ``brief check --fix-locators`` writes it) and quotes that vanished,
-  with the claim and the file:line that depend on them;
+  with the claim and the file:line that depend on them and the passage now closest;
 - a **removed** source (its entry or its file is gone): every citation that points
   nowhere now.
 
@@ -14,16 +14,17 @@ warning and those citations are marked unverified in every format.
 
 from __future__ import annotations
 
-import math
 import re
-from collections import Counter
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from . import citations as cit
-from .model import Citation, Finding, Section, Severity, Source
+from .checks import _excerpt
+from .errors import BriefError
+from .model import Citation, Finding, NearMiss, Project, Section, Severity, Source
+from .quotes import QuoteIndex
 
 if TYPE_CHECKING:
     from .lock import Locked
@@ -44,13 +45,17 @@ _WORD = re.compile(r"[^\W\d_]+")
 
 @dataclass(frozen=True)
 class Pair:
-    """A brief paragraph and a source passage that share rare words."""
+    """A sentence of the brief and a passage of a new source that bear on each other
+    (see :mod:`policybrief.ranking` for the score)."""
 
     score: float
     section: str
-    paragraph: str
+    paragraph: str  # the brief's sentence
     number: int
     passage: str
+    path: str = ""
+    line: int = 0
+    shared: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -70,12 +75,27 @@ class Moved:
 
 
 @dataclass(frozen=True)
+class Gone:
+    """A citation whose quote (or ¶) is no longer in its changed source, and the passage
+    now closest to the quote (as ``quote.not-found`` reports it)."""
+
+    citation: Citation
+    near: NearMiss | None = None
+
+    def did_you_mean(self) -> str:
+        if self.near is None or not self.citation.quote:
+            return ""
+        return (f"did you mean “{_excerpt(self.near.passage.text, self.citation.quote)}” "
+                f"(¶ {self.near.passage.number}, {round(self.near.similarity * 100)}%)?")
+
+
+@dataclass(frozen=True)
 class Changed:
     key: str
     path: str
     rechecked: int
     moved: tuple[Moved, ...]
-    vanished: tuple[Citation, ...]
+    vanished: tuple[Gone, ...]
 
 
 @dataclass(frozen=True)
@@ -99,12 +119,13 @@ class Report:
     @property
     def stale(self) -> frozenset[Citation]:
         """Citations whose evidence is gone: marked unverified under --allow-stale."""
-        gone = [c for ch in self.changed for c in ch.vanished]
+        gone = [g.citation for ch in self.changed for g in ch.vanished]
         gone += [c for r in self.removed if r.why == "file" for c in r.citations]
         return frozenset(gone)
 
     def text(self) -> str:
-        """The short report printed on stderr."""
+        """The short report printed on stderr. What is also a finding (a vanished quote,
+        a citation of a removed source) is counted here and printed once, as the finding."""
         return "\n".join(_lines(self, markdown=False))
 
     def markdown(self) -> str:
@@ -118,45 +139,13 @@ class Report:
 # --- similarity ----------------------------------------------------------------------
 
 
-def tokens(text: str) -> list[str]:
-    words = (w.lower() for w in _WORD.findall(text))
-    return [w for w in words if len(w) > 2 and w not in STOP]
-
-
-def _vectors(docs: Sequence[list[str]]) -> list[dict[str, float]]:
-    df = Counter(w for doc in docs for w in set(doc))
-    n = len(docs)
-    vectors = []
-    for doc in docs:
-        weights = {w: (1 + math.log(c)) * (math.log((1 + n) / (1 + df[w])) + 1)
-                   for w, c in Counter(doc).items()}
-        norm = math.sqrt(sum(v * v for v in weights.values())) or 1.0
-        vectors.append({w: v / norm for w, v in weights.items()})
-    return vectors
-
-
-def _plain(text: str) -> str:
-    return " ".join(cit.GROUP.sub("", text).replace("*", "").split())
-
-
 def rank(source: Source, sections: Iterable[Section], limit: int = 5) -> list[Pair]:
-    """The ``limit`` (brief paragraph, source passage) pairs most alike, best first."""
-    from .evidence import analysis_paragraphs
+    """The ``limit`` (brief sentence, source passage) pairs most alike, best first."""
+    from . import ranking
 
-    brief = [(s.title, _plain(text)) for s in sections for text, _ in analysis_paragraphs(s)]
-    brief = [(title, text) for title, text in brief if text]
-    docs = [tokens(text) for _, text in brief] + [tokens(p.text) for p in source.passages]
-    vectors = _vectors(docs)
-    ours, theirs = vectors[: len(brief)], vectors[len(brief):]
-    pairs = []
-    for (title, text), a in zip(brief, ours, strict=True):
-        for passage, b in zip(source.passages, theirs, strict=True):
-            small, large = (a, b) if len(a) < len(b) else (b, a)
-            score = sum(v * large.get(w, 0.0) for w, v in small.items())
-            if score > 0:
-                pairs.append(Pair(round(score, 3), title, text, passage.number, passage.text))
-    pairs.sort(key=lambda p: -p.score)
-    return pairs[:limit]
+    return [Pair(h.score, h.claim.section, h.claim.text, h.passage.number, h.passage.text,
+                 h.claim.path, h.claim.line, h.shared)
+            for h in ranking.rank(source, sections, limit)]
 
 
 # --- comparing -----------------------------------------------------------------------
@@ -169,6 +158,7 @@ def compare(checked: Checked, locked: Mapping[str, Locked]) -> Report:
     for c in brief.citations:
         by_key.setdefault(c.key, []).append(c)
     new, changed, removed = [], [], []
+    index = QuoteIndex(brief.sources)
     for key, source in sorted(brief.sources.items()):
         cites = by_key.get(key, [])
         if key not in locked or not cites:
@@ -178,7 +168,8 @@ def compare(checked: Checked, locked: Mapping[str, Locked]) -> Report:
             continue
         moved = tuple(Moved(c, c.locator or "", evidence.fixes[c]) for c in cites
                       if c in evidence.fixes)
-        vanished = tuple(c for c in cites if _vanished(c, source, checked))
+        vanished = tuple(Gone(c, index.closest(key, c.quote) if c.quote else None)
+                         for c in cites if _vanished(c, source, checked))
         changed.append(Changed(key, source.path, len(cites), moved, vanished))
     for key, item in sorted(locked.items()):
         if key not in brief.sources:
@@ -210,15 +201,20 @@ def reconcile(checked: Checked, allow_stale: bool = False) -> Checked:
     severity: Severity = "warning" if allow_stale else "error"
     drop: set[tuple[str, str, int, str]] = set()
     added: list[Finding] = []
-    hint = ("quote the new text, restore the source, or build with --allow-stale; "
-            "then run 'brief sources lock'")
+    # the hint fits the options in use: under --allow-stale, that flag is no remedy
+    remedy = ("quote the new text or restore the source" if allow_stale else
+              "quote the new text, restore the source, or build with --allow-stale")
     for ch in report.changed:
         for m in ch.moved:
             drop.add(("locator.mismatch", m.citation.path, m.citation.line, ch.key))
-        for c in ch.vanished:
+        for gone in ch.vanished:
+            c = gone.citation
             drop.update((rule, c.path, c.line, ch.key)
                         for rule in ("quote.not-found", "locator.missing-paragraph"))
             what = f"the quote “{_short(c.quote, 60)}”" if c.quote else f"{c.locator}"
+            hint = f"{remedy}; then run 'brief sources lock'"
+            if gone.did_you_mean():
+                hint = f"{gone.did_you_mean()} {hint}"
             added.append(Finding(severity, c.path, c.line,
                                  f"{what} is gone from the changed source '{ch.key}': the "
                                  f"claim “{_short(c.claim, 70)}” ({c.where}) rests on it",
@@ -232,8 +228,9 @@ def reconcile(checked: Checked, allow_stale: bool = False) -> Checked:
             added.append(Finding(severity, c.path, c.line,
                                  f"the source of '{r.key}' was removed ({r.path}): the "
                                  f"claim “{_short(c.claim, 70)}” ({c.where}) cites it",
-                                 "restore the file, or build with --allow-stale; then run "
-                                 "'brief sources lock'", "source.removed"))
+                                 "restore the file" + ("" if allow_stale else ", or build "
+                                 "with --allow-stale") + "; then run 'brief sources lock'",
+                                 "source.removed"))
     kept = []
     for f in checked.findings:
         keys = re.findall(r"'([^']+)'", f.message)
@@ -289,19 +286,22 @@ def _lines(report: Report, markdown: bool) -> list[str]:
             continue
         state = "in the lock" if n.locked else "not in the lock"
         head("new", n.key, f"{n.path}, {state}, not cited yet; it bears most on:")
-        if markdown and n.pairs:
-            out += ["| Score | Section | Brief paragraph | Source |", "|---|---|---|---|"]
-        for p in n.pairs:
-            para = _short(p.paragraph, 60).replace("|", "\\|")
-            passage = _short(p.passage, 50).replace("|", "\\|")
+        for rank_no, p in enumerate(n.pairs, 1):
+            why = ", ".join(p.shared[:6])
             if markdown:
-                out.append(f"| {p.score:.2f} | {p.section} | “{para}” | ¶ {p.number} "
-                           f"“{passage}” |")
+                out += [f"{rank_no}. `{p.path}:{p.line}` ({p.section}), score {p.score:.2f}",
+                        f"   - brief: “{_short(p.paragraph, 160)}”",
+                        f"   - source ¶ {p.number}: “{_short(p.passage, 160)}”",
+                        f"   - shared terms: {why}"]
             else:
-                out.append(f"{item}{p.score:.2f}  {p.section}: “{_short(p.paragraph, 50)}”"
-                           f" ↔ ¶ {p.number} “{_short(p.passage, 40)}”")
+                out += [f"{item}{p.score:.2f}  {p.path}:{p.line} ({p.section})",
+                        f"{item}      brief: “{_short(p.paragraph, 90)}”",
+                        f"{item}      ¶ {p.number}: “{_short(p.passage, 90)}”",
+                        f"{item}      shared: {why}"]
         if markdown:
-            out.append("" if n.pairs else "No paragraph of the brief shares its words.\n")
+            out.append("" if n.pairs else "No sentence of the brief shares its terms.\n")
+        elif not n.pairs:
+            out.append(f"{item}no sentence of the brief shares its terms")
     for ch in report.changed:
         ok = ch.rechecked - len(ch.vanished)
         head("changed", ch.key, f"{ch.path}: {_n(ch.rechecked, 'citation')} re-checked, "
@@ -310,10 +310,16 @@ def _lines(report: Report, markdown: bool) -> list[str]:
             c = m.citation
             out.append(f"{item}moved {m.old} → {m.new} ({c.path}:{c.line}); run "
                        f"{code}brief check --fix-locators{code} to write it")
-        for c in ch.vanished:
+        if ch.vanished and not markdown:  # each is a finding, printed below the report
+            their = "its" if len(ch.vanished) == 1 else "their"
+            out.append(f"{item}{_n(len(ch.vanished), 'citation')} lost {their} evidence "
+                       "(listed below)")
+        for lost in ch.vanished if markdown else ():
+            c = lost.citation
             what = f"“{_short(c.quote, 60)}”" if c.quote else c.locator or ""
+            near = f"; {lost.did_you_mean()}" if lost.did_you_mean() else ""
             out.append(f"{item}vanished {what} — claim “{_short(c.claim, 60)}” in "
-                       f"{c.where} ({c.path}:{c.line})")
+                       f"{c.where} ({c.path}:{c.line}){near}")
         if not ch.moved and not ch.vanished:
             out.append(f"{item}run {code}brief sources lock{code} to accept the new text")
         if markdown:
@@ -323,7 +329,7 @@ def _lines(report: Report, markdown: bool) -> list[str]:
         verb = "points" if len(r.citations) == 1 else "point"
         nowhere = f"; {_n(len(r.citations), 'citation')} {verb} nowhere" if r.citations else ""
         head("removed", r.key, f"{r.path}: {gone}{nowhere}")
-        for c in r.citations:
+        for c in r.citations if markdown else ():  # on stderr each is a finding
             out.append(f"{item}{c.path}:{c.line} — claim “{_short(c.claim, 60)}” in "
                        f"{c.where}")
         if markdown:
@@ -331,3 +337,44 @@ def _lines(report: Report, markdown: bool) -> list[str]:
     while markdown and out and out[-1] == "":
         out.pop()
     return out
+
+
+# --- build/changes.md ----------------------------------------------------------------
+
+
+def report_text(report: Report | None, failure: BaseException | None = None) -> str:
+    """``build/changes.md`` for a report, or for a check that could not compare."""
+    if report is not None:
+        return report.markdown()
+    head = "# Sources changed\n\n"
+    if failure is not None:
+        said = "\n".join("    " + line for line in str(failure).splitlines())
+        return (f"{head}Not compared with `seeds/sources.lock`: the brief did not load.\n\n"
+                f"{said}\n")
+    return f"{head}No `seeds/sources.lock` to compare with: run `brief sources lock`.\n"
+
+
+def write_report(project: Project, report: Report | None,
+                 failure: BaseException | None = None) -> bool:
+    """Publish ``build/changes.md`` when it would say something else than it says now.
+
+    ``brief check`` and every build, failed or not, call this, so the file is a report
+    of the last check and never a stale one. Without a lock (and no report written
+    before) nothing is written. A build writing at the same moment, or an unwritable
+    ``build/``, leaves the file to that build.
+    """
+    from . import lock, outputs
+
+    target = project.build / NAME
+    if report is None and not target.is_file() and (
+            failure is None or not lock.lock_path(project).is_file()):
+        return False
+    data = report_text(report, failure).encode("utf-8")
+    try:
+        if target.is_file() and target.read_bytes() == data:
+            return False
+        with outputs.locked(project.build):
+            outputs.publish(project.build, {NAME: data}, {})
+    except (BriefError, OSError):
+        return False
+    return True

@@ -148,7 +148,8 @@ def build(ctx: click.Context, formats: str, strict: bool, allow_stale: bool) -> 
 @click.pass_context
 def check(ctx: click.Context, strict: bool, fix_locators: bool, allow_stale: bool,
           parity: bool) -> None:
-    """Load and check everything; write nothing (but --fix-locators, --parity)."""
+    """Load and check everything; write only build/changes.md (and with --fix-locators,
+    --parity, what they write)."""
     from . import pipeline
 
     ui: Ui = ctx.obj["ui"]
@@ -224,6 +225,8 @@ def sources_add(ctx: click.Context, path: Path, key: str | None, title: str, aut
     for rel in done.written:
         ui.say(f"wrote {rel}")
     ui.say(f"added @{done.entry_type}{{{done.key}}}: {done.fields.get('title', '')}")
+    ui.say(intake.entry_text(done.key, done.entry_type, done.fields).rstrip())
+    _say_guessed(ui, done)
     try:
         sections = pipeline.load(project).brief.sections
     except BriefError as exc:  # the brief itself has problems: skip the ranking
@@ -234,18 +237,34 @@ def sources_add(ctx: click.Context, path: Path, key: str | None, title: str, aut
             .text())
 
 
+def _say_guessed(ui: Ui, done: Any) -> None:
+    """Where each field of the new entry came from, so that it can be corrected."""
+    guessed = {k: v for k, v in done.guessed.items() if not v.startswith("--")}
+    if not guessed:
+        return
+    ui.say("guessed (check them, and correct the entry in bibliography.bib if need be):")
+    for name, origin in guessed.items():
+        ui.say(f"  {name:<12} {done.fields[name]!s:<40} from {origin}")
+
+
 @sources.command("lock")
 @click.option("--added", "--date", "added",
               help="The day to record for sources new to the lock (default: "
                    "SOURCE_DATE_EPOCH or today).")
+@click.option("--force", is_flag=True,
+              help="Lock even while a cited source is missing or a quote has vanished.")
 @click.pass_context
-def sources_lock(ctx: click.Context, added: str | None) -> None:
-    """Accept the current state of all sources: rewrite seeds/sources.lock."""
+def sources_lock(ctx: click.Context, added: str | None, force: bool) -> None:
+    """Accept the current state of all sources: rewrite seeds/sources.lock.
+
+    Refuses while a cited source file is missing or a quoted passage has vanished from
+    a changed source (it says which), unless --force.
+    """
     from . import lock
 
     ui: Ui = ctx.obj["ui"]
     project = _project(ctx)
-    locked, changed = lock.accept(project, added)
+    locked, changed = lock.accept(project, added, force)
     rel = project.rel(lock.lock_path(project))
     ui.say(f"{'wrote' if changed else 'unchanged:'} {rel} ({len(locked)} sources)")
 

@@ -18,11 +18,11 @@ import logging
 import os
 import re
 import unicodedata
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from .errors import BriefError
+from .errors import BriefError, UsageError
 from .model import Project, Source
 
 
@@ -67,6 +67,7 @@ class Added:
     fields: dict[str, str]
     written: tuple[str, ...]
     source: Source
+    guessed: dict[str, str] = field(default_factory=dict)  # field → where it came from
 
 
 # --- reading documents ---------------------------------------------------------------
@@ -198,7 +199,7 @@ def pdf_text(data: bytes) -> tuple[str, Metadata]:
     try:
         reader = PdfReader(io.BytesIO(data))
         info: Any = reader.metadata or {}
-        pages = [page.extract_text() or "" for page in reader.pages]
+        len(reader.pages)
     except (PyPdfError, ValueError, KeyError, TypeError, AttributeError) as exc:
         raise BriefError(f"cannot read the PDF: {exc}") from None
     finally:
@@ -206,38 +207,20 @@ def pdf_text(data: bytes) -> tuple[str, Metadata]:
     meta = Metadata(title=" ".join(str(info.get("/Title") or "").split()),
                     author=" ".join(str(info.get("/Author") or "").split()),
                     date=_date(str(info.get("/CreationDate") or "")))
-    text = "\n\n".join(p for p in (_pdf_paragraphs(page) for page in pages) if p)
-    return (text + "\n" if text else ""), meta
+    return _pdf_layout_text(data), meta
 
 
-def _pdf_paragraphs(text: str) -> str:
-    """Lines of one page grouped into paragraphs: a short line (one that ends a
-    sentence, or a very short one) ends a paragraph."""
-    lines = [" ".join(line.split()) for line in text.splitlines()]
-    lines = [line for line in lines
-             if line and not re.fullmatch(r"(?i)(page\s+)?\d{1,4}(\s+of\s+\d{1,4})?", line)]
-    if not lines:
-        return ""
-    widths = sorted(len(line) for line in lines)
-    full = widths[(len(widths) * 3) // 4]
-    paragraphs: list[list[str]] = [[]]
-    for line in lines:
-        paragraphs[-1].append(line)
-        final = re.search(r"[.!?:…][\"'”’)\]]*$", line) is not None
-        if len(line) < (0.9 if final else 0.6) * full:
-            paragraphs.append([])
-    return "\n\n".join("\n".join(p) for p in paragraphs if p)
+def _pdf_layout_text(data: bytes) -> str:
+    """The text as a reader reads it: see :mod:`policybrief.pdfread` (pdfplumber)."""
+    from pdfminer.pdfparser import PDFSyntaxError
+    from pdfplumber.utils.exceptions import PdfminerException
 
+    from . import pdfread
 
-def _text_meta(source: Source, text: str, stem: str) -> Metadata:
-    title = source.title if source.title != stem else ""
-    if not title:
-        line = next((ln.strip() for ln in text.splitlines() if ln.strip()), "")
-        title = line if len(line) <= 150 else ""
-    return Metadata(title=title or stem.replace("-", " ").replace("_", " "))
-
-
-# --- the entry -----------------------------------------------------------------------
+    try:
+        return pdfread.read(data)
+    except (PdfminerException, PDFSyntaxError, ValueError, KeyError, TypeError) as exc:
+        raise BriefError(f"cannot read the PDF: {exc}") from None
 
 
 def _ascii(text: str) -> str:
@@ -251,19 +234,27 @@ def _corporate(name: str) -> bool:
                                  or any(w.lower().strip(".") in ORG_WORDS for w in words)))
 
 
-def make_key(author: str, date: str, title: str, url: str = "") -> str:
-    """``rasanah2024rifts``: author-ish, year, first title word; lower-case ASCII."""
+def make_key(author: str, date: str, title: str, url: str = "", organization: str = "",
+             slug: str = "") -> str:
+    """``rasanah2024rifts``: author-ish, year, first title word; lower-case ASCII.
+
+    Without an author the publisher names it (``shafaq2022coordination``), then the
+    URL's host, then the file name's first word: never ``anon``."""
+    if not author.strip("{} ") and organization:  # a publisher: a name, whatever its length
+        author = next((w for w in organization.split() if w.lower() not in TITLE_STOP), "")
     first = re.split(r"\s+and\s+", author.strip("{} "))[0].strip()
     if "," in first:
         name = first.split(",")[0]
-    elif _corporate(first):
-        name = first.split()[0] if first.split() else ""
+    elif _corporate(first):  # "The Washington Post" → washington
+        name = next((w for w in first.split() if w.lower() not in TITLE_STOP), "")
     else:
         name = first.split()[-1] if first.split() else ""
     who = _ascii(name)
     if not who and url:
         host = re.sub(r"^(?:https?://)?(?:www\.)?", "", url).split("/")[0]
         who = _ascii(host.split(".")[0])
+    if not who and slug:
+        who = next((w for w in (_ascii(p) for p in slug.split()) if w and not w.isdigit()), "")
     year = date[:4] if date[:4].isdigit() else "nd"
     words = [_ascii(w) for w in re.split(r"[\s\-‐‑–—/:;,.]+", title)]
     word = next((w for w in words if len(w) > 2 and w not in TITLE_STOP), "") or \
@@ -334,6 +325,61 @@ def read_document(path: Path) -> tuple[bytes, str | None, Metadata]:
     return data, text, found
 
 
+def guess_metadata(given: Metadata, found: Metadata, path: Path, data: bytes,
+                   text: str) -> tuple[Metadata, dict[str, str]]:
+    """The entry's metadata and where each field came from: the flags first, then what
+    the document says of itself (HTML ``<meta>``, PDF info and XMP), then what its text
+    prints near the top, then its file name (see :mod:`policybrief.metadata`)."""
+    from . import metadata
+    from .bibliography import date_problem
+
+    names = ("title", "author", "date", "url", "organization")
+    guess = metadata.Guess()
+    for name in names:
+        guess.put(name, getattr(given, name), f"--{name}" if name != "organization"
+                  else "the command line")
+    suffix = path.suffix.lower()
+    if suffix == ".pdf":
+        pdf = metadata.from_pdf(data)
+        for name in names:
+            guess.put(name, pdf.get(name), pdf.origins.get(name, ""))
+    for name in names:
+        guess.put(name, getattr(found, name), "the page's head (<meta>, <title>, <link>)"
+                  if suffix in (".html", ".htm") else "the document info")
+    printed = metadata.from_text(text)
+    named = metadata.from_name(path.stem)
+    for extra in (printed, named):
+        for name, value in extra.fields.items():
+            if name == "date" and (date_problem(value) or name in guess.fields):
+                continue
+            guess.put(name, value, extra.origins[name])
+    if "title" not in guess.fields:
+        guess.put("title", path.stem.replace("-", " ").replace("_", " "), "the file name")
+    date = guess.get("date")
+    if date and not given.date and date_problem(date):
+        normal = _date(date)
+        guess.fields["date"] = normal if normal and not date_problem(normal) else ""
+    meta = Metadata(*(guess.get(name) for name in names))
+    return meta, {k: v for k, v in guess.origins.items() if guess.get(k)}
+
+
+def _slug(path: Path) -> str:
+    """The file name without its date: ``shafaq-2022-06-26.txt`` → ``shafaq``."""
+    from . import metadata
+
+    return metadata.from_name(path.stem).get("slug")
+
+
+def _check_date(date: str) -> None:
+    """``--date`` as the bibliography check will read it: a real calendar date."""
+    from .bibliography import date_problem
+
+    problem = date_problem(date) if date else ""
+    if problem:
+        raise UsageError(f"--date: {problem}",
+                         hint="write YYYY-MM-DD, YYYY-MM or YYYY (a range as start/end)")
+
+
 def _as_source(content: bytes, name: str, rel: str, shown: str) -> Source:
     """The stored text read as a source would be, before anything is written."""
     import tempfile
@@ -358,8 +404,7 @@ def add_source(project: Project, path: Path, key: str | None = None, given: Meta
     from . import bibliography, lock
 
     shown = str(path)
-    if given.date and not _date(given.date):
-        raise BriefError(f"'{given.date}' is not a date (YYYY-MM-DD, YYYY-MM or YYYY)")
+    _check_date(given.date)
     data, text, found = read_document(path)
     original = project.seeds / path.name
     stored = original if text is None else project.seeds / f"{path.stem}.txt"
@@ -369,12 +414,7 @@ def add_source(project: Project, path: Path, key: str | None = None, given: Meta
             raise BriefError(f"'{project.rel(target)}' already exists with other content",
                              shown, 1, hint="rename the document, or remove the old copy")
     source = _as_source(content, stored.name, project.rel(stored), shown)
-    if text is None:
-        found = _text_meta(source, data.decode("utf-8"), path.stem)
-    meta = Metadata(*(g or f for g, f in zip(
-        (given.title, given.author, given.date, given.url, given.organization),
-        (found.title, found.author, found.date, found.url, found.organization), strict=True)))
-    meta = replace(meta, date=_date(meta.date) or meta.date)
+    meta, origins = guess_metadata(given, found, path, data, content.decode("utf-8"))
     bib_rel = project.rel(project.bibliography)
     entries = bibliography.load_bibliography(project.bibliography, bib_rel) \
         if project.bibliography.exists() else {}
@@ -382,7 +422,8 @@ def add_source(project: Project, path: Path, key: str | None = None, given: Meta
         if other.file and (project.root / other.file).resolve() == stored.resolve():
             raise BriefError(f"'{project.rel(stored)}' is already the source of "
                              f"'{other.key}'", bib_rel, other.line)
-    key = key or make_key(meta.author, meta.date, meta.title, meta.url)
+    key = key or make_key(meta.author, meta.date, meta.title, meta.url, meta.organization,
+                          _slug(path))
     clash = {k.lower(): k for k in entries}.get(key.lower())
     if clash:
         raise BriefError(f"the key '{key}' is already in the bibliography" +
@@ -425,4 +466,5 @@ def add_source(project: Project, path: Path, key: str | None = None, given: Meta
     locked[key] = lock.record(key, source, lock.today(added))
     lock.write(project, locked)
     written.append(project.rel(lock.lock_path(project)))
-    return Added(key, entry_type, fields, tuple(written), source)
+    return Added(key, entry_type, fields, tuple(written), source,
+                 {k: v for k, v in origins.items() if k in fields})

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from . import __version__
-from .errors import ContentError
+from .errors import BriefError, ContentError
 from .model import Brief, Finding, Project, Source
 
 if TYPE_CHECKING:
@@ -149,7 +149,12 @@ def check(project: Project, strict: bool = False, report: Reporter = _quiet,
           allow_stale: bool = False, notice: Reporter = _quiet) -> Checked:
     from . import changes
 
-    checked = changes.reconcile(load(project, report), allow_stale)
+    try:
+        checked = changes.reconcile(load(project, report), allow_stale)
+    except BriefError as exc:  # build/changes.md must not keep saying what no longer holds
+        changes.write_report(project, None, exc)
+        raise
+    changes.write_report(project, checked.changes)
     if checked.changes is not None and not checked.changes.empty:
         notice(checked.changes.text())
     _stop_on(checked.findings, strict)
@@ -247,7 +252,9 @@ def _checked_build(project: Project, wanted: list[str], strict: bool, report: Re
                    scanned_extras: tuple[str, ...], workers: Any) -> Result:
     from . import assembly, changes, inputs, outputs, rendering
 
-    checked = check(project, strict, report, allow_stale, notice)
+    before = inputs.changes_digest(project.build)
+    checked = check(project, strict, report, allow_stale, notice)  # writes changes.md
+    report_written = ["changes.md"] if inputs.changes_digest(project.build) != before else []
     brief = checked.brief
     report("assemble")
     context = rendering.context(brief, checked.evidence.locators)
@@ -282,6 +289,7 @@ def _checked_build(project: Project, wanted: list[str], strict: bool, report: Re
             report("write")
             written = outputs.publish(build_dir, files,
                                       {k: v for k, v in digests.items() if k in files})
+        written = sorted({*written, *report_written})
         # the fingerprint was taken before loading: a file saved during the build makes
         # the next build load again. Sources found outside the scanned folders for the
         # first time are scanned by the next build, which records them.

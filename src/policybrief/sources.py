@@ -187,8 +187,19 @@ def _blocks(lines: list[str]) -> tuple[str | None, list[_Block]]:
 
 
 def _hyphenated(text: str) -> bool:
-    """Ends in a word fragment cut by a hyphen: ``"pow-"``."""
-    return len(text) > 1 and text[-1] == "-" and text[-2].isalpha()
+    """Ends in a word fragment cut by a hyphen (ASCII or U+2010): ``"pow-"``."""
+    return len(text) > 1 and text[-1] in "-\u2010" and text[-2].isalpha()
+
+
+def _rejoin(text: str, part: str) -> str | None:
+    """``text`` (ending in a hyphen) and the ``part`` that continues it after a line or
+    page break: a word cut in two is joined ("pow-" + "er"); a compound keeps its
+    hyphen ("pro-" + "Iran" → "pro-Iran"). None when ``part`` does not continue it."""
+    if not _hyphenated(text) or not part[:1].isalpha():
+        return None
+    if part[:1].islower():
+        return text[:-1] + part
+    return text + part
 
 
 def _join_lines(lines: list[str]) -> str:
@@ -197,10 +208,9 @@ def _join_lines(lines: list[str]) -> str:
         part = part.strip()
         if part.startswith("; "):
             text = (text + part) if text else part[2:]
-        elif _hyphenated(text) and part[:1].islower():
-            text = text[:-1] + part
         else:
-            text = f"{text} {part}" if text else part
+            joined = _rejoin(text, part)
+            text = joined if joined is not None else f"{text} {part}" if text else part
     return clean(text)
 
 
@@ -224,11 +234,16 @@ def _merge(blocks: list[_Block]) -> list[_Block]:
         prev = out[-1] if out else None
         joinable = (
             prev is not None and prev.kind != "infobox" and block.kind == "para"
-            and not block.barrier and block.first.islower()
+            and not block.barrier and block.first.isalpha()
         )
         if prev is not None and joinable:
-            if _hyphenated(prev.text):
-                prev.text = prev.text[:-1] + block.text
+            # a word or a compound cut at a page break, a blank line between its parts
+            joined = _rejoin(prev.text, block.text)
+            if joined is not None:
+                prev.text = joined
+                continue
+            if not block.first.islower():
+                out.append(block)
                 continue
             if not _FINAL.search(prev.text[-8:]):
                 prev.text = f"{prev.text} {block.text}"
