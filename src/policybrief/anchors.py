@@ -623,10 +623,7 @@ def build_map(document: Any, notes: Any, brief: Brief) -> tuple[Map, list[tuple[
             note_holder[ref.get(f"{W}id", "")] = anchor.holder if not anchor.parts else \
                 f"{anchor.parts[0].file}:{anchor.parts[0].line}"
     if notes is not None:
-        for note in notes.iter(f"{W}footnote"):
-            if note.get(f"{W}type") in ("separator", "continuationSeparator",
-                                        "continuationNotice"):
-                continue
+        for note in notes_in_order(document, notes):
             referrer = note_holder.get(note.get(f"{W}id", ""), "")
             for p in note.iter(f"{W}p"):
                 text = paragraph_text(p)
@@ -640,6 +637,20 @@ def build_map(document: Any, notes: Any, brief: Brief) -> tuple[Map, list[tuple[
     files = {s.path: hashlib.sha256(matcher.texts[s.path].encode("utf-8")).hexdigest()
              for s in brief.sections}
     return Map(str(brief.meta.get("title", "")), files, anchors), marks
+
+
+def notes_in_order(document: Any, notes: Any) -> list[Any]:
+    """The notes (``w:footnote``) in the order the text refers to them. Import finds a
+    note by this order: LibreOffice moves the bookmarks inside notes."""
+    by_id = {n.get(f"{W}id", ""): n for n in notes.iter(f"{W}footnote")
+             if n.get(f"{W}type") not in ("separator", "continuationSeparator",
+                                          "continuationNotice")}
+    ordered = []
+    for ref in document.iter(f"{W}footnoteReference"):
+        note = by_id.pop(ref.get(f"{W}id", ""), None)
+        if note is not None:
+            ordered.append(note)
+    return ordered
 
 
 # --- the part, read and written ---------------------------------------------------------
