@@ -84,7 +84,7 @@ class Comment:
     line: int = 0
     holder: str = ""
     para_id: str = ""
-    parent: str = ""
+    stamp: str = ""  # the full w:date, to order comments that have no threads
     replies: list[Comment] = field(default_factory=list)
 
     @property
@@ -479,7 +479,9 @@ def _comments(package: zipfile.ZipFile, document: Any, notes: Any, mapped: ancho
         text = "\n".join(anchors.paragraph_text(p) for p in paragraphs).strip()
         para_id = paragraphs[-1].get(f"{W14}paraId", "") if paragraphs else ""
         comments[ident] = Comment(ident, element.get(f"{W}author", "") or "unknown",
-                                  _date(element.get(f"{W}date")), text, para_id=para_id)
+                                  _date(element.get(f"{W}date")), text, para_id=para_id,
+                                  stamp=element.get(f"{W}date", "") if _date(
+                                      element.get(f"{W}date")) else "")
     extended = _xml(package, "word/commentsExtended.xml", shown)
     parents: dict[str, str] = {}
     if extended is not None:
@@ -507,7 +509,7 @@ def _comments(package: zipfile.ZipFile, document: Any, notes: Any, mapped: ancho
     # without threads (LibreOffice writes no commentsExtended.xml), the earliest comment
     # on a stretch of text comes first and the later ones on the same text reply to it
     ordered = list(comments.values()) if threaded else sorted(
-        comments.values(), key=lambda c: (c.date or "9999", int(c.ident)
+        comments.values(), key=lambda c: (c.stamp or "9999", int(c.ident)
                                           if c.ident.isdigit() else 0))
     for comment in ordered:
         parent = by_para.get(parents.get(comment.para_id, ""))
