@@ -14,6 +14,7 @@ PROFILE_DIR, and stopped at the end.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -119,10 +120,8 @@ def main() -> None:
                     note.DateTimeValue = stamp
                 if edit["op"] == "reply":
                     parent = comments[edit["to"]]
-                    try:
+                    with contextlib.suppress(Exception):  # 7.4 has no threads
                         note.setPropertyValue("ParentName", parent.getPropertyValue("Name"))
-                    except Exception:  # an older LibreOffice: no threads
-                        pass
                 found.getText().insertTextContent(found, note, True)
                 if edit.get("name"):
                     comments[edit["name"]] = note
@@ -131,19 +130,14 @@ def main() -> None:
         doc.storeToURL(Path(target).resolve().as_uri(), (prop("FilterName",
                                                                "MS Word 2007 XML"),))
         doc.dispose()
-        try:
+        with contextlib.suppress(Exception):  # the bridge goes down with the office
             desktop.terminate()
-        except Exception:  # the bridge goes down with the office
-            pass
     finally:
-        try:
+        with contextlib.suppress(subprocess.TimeoutExpired):
             office.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            pass
-        try:  # soffice.bin outlives the launcher: end the group this script started
+        # soffice.bin outlives the launcher: end the process group this script started
+        with contextlib.suppress(ProcessLookupError):
             os.killpg(office.pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
 
 
 if __name__ == "__main__":

@@ -21,9 +21,10 @@ import pytest
 from lxml import etree
 
 import wordml
-from conftest import REPO, make_tiny
 from policybrief import anchors
 from policybrief.cli import main
+
+from conftest import REPO, make_tiny
 
 W = wordml.W
 HERE = Path(__file__).resolve().parent
