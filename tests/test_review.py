@@ -289,6 +289,35 @@ def test_a_paragraph_removed_without_tracking(brief: Path) -> None:
     assert text.endswith("\n")
 
 
+def test_a_sentence_added_after_a_cited_one_leaves_the_citation_in_place(
+        tiny_built: Path) -> None:
+    rel = "report/sections/01-background.md"
+    returned = tiny_built / "returned.docx"
+    returned.write_bytes(wordml.edited(docx_of(tiny_built), lambda p: p.insert(
+        "Maliki later sought overtures.", "Maliki later sought overtures.",
+        " Sadr’s answer is “not yet”.", "Ed")))
+    assert review(tiny_built, returned, "--apply") == 0
+    assert lines_of(tiny_built, rel)[6] == "Maliki later sought overtures.[@rasanah2024rifts, " \
+        "¶ 3] Sadr's answer is \"not yet\"."
+
+
+def test_contents_filled_in_by_word_are_not_changes(tiny_built: Path) -> None:
+    """Word fills the contents field in when it opens the file: those entries are made
+    from the headings, not edits."""
+    def fill(p: wordml.Package) -> None:
+        sdt = next(p.document.iter(f"{W}sdtContent"))
+        for title in ("Background", "Motives and drivers"):
+            entry = etree.SubElement(sdt, f"{W}p")
+            style = etree.SubElement(etree.SubElement(entry, f"{W}pPr"), f"{W}pStyle")
+            style.set(f"{W}val", "TOC2")
+            etree.SubElement(etree.SubElement(entry, f"{W}r"), f"{W}t").text = f"{title}\t1"
+
+    returned = tiny_built / "returned.docx"
+    returned.write_bytes(wordml.edited(docx_of(tiny_built), fill))
+    assert review(tiny_built, returned) == 0
+    assert "## Changes\n\nNone." in review_md(tiny_built)
+
+
 def test_an_edit_across_a_citation_is_left_to_do(tiny_built: Path) -> None:
     """A replacement that reaches into a citation is listed, never applied."""
     returned = tiny_built / "returned.docx"

@@ -685,7 +685,8 @@ def read_map(content: bytes) -> Map | None:
     from lxml import etree
 
     try:
-        root = etree.fromstring(content)
+        parser = etree.XMLParser(resolve_entities=False, no_network=True)
+        root = etree.fromstring(content, parser)
     except etree.XMLSyntaxError:
         return None
     if root.tag != f"{{{NS}}}review":
@@ -803,7 +804,10 @@ def find_map(package: zipfile.ZipFile) -> Map | None:
     """Our map among a DOCX's custom XML parts (None if there is none)."""
     for name in package.namelist():
         if re.fullmatch(r"customXml/item\d+\.xml", name):
-            found = read_map(package.read(name))
+            try:
+                found = read_map(package.read(name))
+            except ValueError:  # damaged: numbers that are not numbers
+                found = None
             if found is not None:
                 return found
     return None

@@ -39,6 +39,7 @@ W14 = "{http://schemas.microsoft.com/office/word/2010/wordml}"
 W15 = "{http://schemas.microsoft.com/office/word/2012/wordml}"
 TOKEN = re.compile(r"\w+|\s+|[^\w\s]", re.U)
 MAX_DOCX_BYTES = 200 * 1024 * 1024
+STRAIGHT = str.maketrans({"’": "'", "‘": "'", "“": '"', "”": '"'})
 
 
 @dataclass
@@ -132,6 +133,9 @@ def open_package(path: Path, shown: str) -> zipfile.ZipFile:
     except (zipfile.BadZipFile, EOFError, ValueError):
         raise BriefError("not a readable DOCX: the file is damaged or not a Word document",
                          shown, 1, hint="ask for the file again, saved as Word (.docx)") from None
+    if sum(info.file_size for info in package.infolist()) > 4 * MAX_DOCX_BYTES:
+        raise BriefError(f"{shown} unpacks to more than {4 * MAX_DOCX_BYTES // 2**20} MB",
+                         shown, 1, hint="ask for the file again, saved as Word (.docx)")
     if "word/document.xml" not in package.namelist():
         raise BriefError("not a Word document: it has no word/document.xml", shown, 1,
                          hint="ask for the file again, saved as Word (.docx)")
@@ -175,6 +179,8 @@ def _paragraphs(root: Any, story: str) -> list[_Paragraph]:
         numbers = pending + [n for b in element.iter(f"{W}bookmarkStart")
                              if (n := _anchor_number(b))]
         pending = []
+        if not numbers and _in_contents(element):
+            continue  # the contents as Word fills them in: made from the headings
         text: list[str] = []
         tags: list[Any] = []
         rejected: list[str] = []
@@ -222,6 +228,18 @@ def _note_paragraphs(document: Any, notes: Any, mapped: anchors.Map) -> list[_Pa
             for k in range(min(i2 - i1, j2 - j1)):
                 found[j1 + k].numbers = [sent[i1 + k].number]
     return found
+
+
+def _in_contents(p: Any) -> bool:
+    style = p.find(f"{W}pPr/{W}pStyle")
+    if style is not None and re.fullmatch(r"(?i)(toc|contents) ?\d|tocheading|"
+                                          r"contentsheading", style.get(f"{W}val", "")):
+        return True
+    for ancestor in p.iterancestors(f"{W}sdt"):
+        gallery = ancestor.find(f"{W}sdtPr/{W}docPartObj/{W}docPartGallery")
+        if gallery is not None and gallery.get(f"{W}val") == "Table of Contents":
+            return True
+    return False
 
 
 def _anchor_number(bookmark: Any) -> int:
@@ -380,9 +398,10 @@ def read(project: Project, path: Path, shown: str, force: bool = False) -> Revie
                          "the changes onto the files as they are now")
     changes = _changes(mapped, paragraphs)
     comments = _comments(package, document, notes, mapped, shown)
+    cache: dict[str, tuple[str, list[Block]]] = {}
     for change in changes:
         if change.file and not change.reason:
-            _judge(project, change, mapped)
+            _judge(project, change, mapped, cache)
     return Review(Path(shown).name, mapped, changes, comments, stale)
 
 
@@ -411,7 +430,7 @@ def _changes(mapped: anchors.Map, paragraphs: Sequence[_Paragraph]) -> list[Chan
                             " ¶ ".join(mapped.anchors[n].text for n in numbers),
                             paragraph.text, authors=_authors_of(paragraph))
             _place(change, first, 0, len(first.text))
-            change.reason = change.reason or "paragraphs were joined: join them by hand"
+            change.reason = change.reason or "paragraphs were joined: make the change by hand"
             found.append(change)
             for number in numbers:
                 seen[number] = paragraph
@@ -635,6 +654,8 @@ def _judge(project: Project, change: Change, mapped: anchors.Map,
             "markup in the way): edit by hand"
         return
     start, end = span
+    if start == end and change.new[:1].isspace():
+        start = end = _past_citations(text, start, block.end)
     source = text[start:end]
     groups = list(cit.GROUP.finditer(source))
     if groups and change.new:
@@ -687,8 +708,21 @@ def _source_span(rendered: str, block: Block, r1: int, r2: int) -> tuple[int, in
     return index[p1], index[p2 - 1] + 1
 
 
+def _past_citations(text: str, at: int, end: int) -> int:
+    """``at`` moved past the citations that follow it (up to ``end``): a sentence added
+    after a cited one goes after its citation, which stays with the sentence it backs."""
+    while True:
+        spaces = len(text[at:end]) - len(text[at:end].lstrip(" "))
+        group = cit.GROUP.match(text, at + spaces)
+        if group is None or group.end() > end:
+            return at
+        at = group.end()
+
+
 def _escape(text: str, source: str, block: Block) -> str | None:
-    """``text`` written for where ``block`` is: Markdown, and the YAML quoting around it."""
+    """``text`` written for where ``block`` is: Markdown, and the YAML quoting around it.
+    Typographic quotes go in straight, as the sources have them (pandoc curls them)."""
+    text = text.translate(STRAIGHT)
     text = re.sub(r"([\\*_`\[\]<>@^~])", r"\\\1", text)
     if not block.field:
         return text
@@ -760,7 +794,9 @@ def apply(project: Project, review: Review) -> Applied:
     for rel, changes in by_file.items():
         text = (project.root / rel).read_text("utf-8")
         taken: list[tuple[int, int]] = []
-        for change in sorted(changes, key=lambda c: c.edit[0] if c.edit else 0,
+        # from the end of the file back, so that offsets stay true; a deletion before
+        # an insertion at the same place
+        for change in sorted(changes, key=lambda c: c.edit[:2] if c.edit else (0, 0),
                              reverse=True):
             assert change.edit is not None
             start, end, new = change.edit
