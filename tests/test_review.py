@@ -191,6 +191,8 @@ def word_edits(p: wordml.Package) -> None:
                     "editor.", "Ed Editor")
     p.untracked("The second strand is rivalry among allies.", "rivalry among allies",
                 "rivalry between allies")
+    p.replace("rather a pragmatic response to Iraq’s intricate crises”", "pragmatic",
+              "practical", "Ed Editor")  # a quote in the evidence appendix
     first = p.comment("On Rasanah’s account, Maliki feared", "Quds Force commander",
                       "Ed Editor", "Spell out his role?")
     p.comment("", "", "Ada Analyst", "Done in the next draft.", reply_to=first)
@@ -232,6 +234,10 @@ def test_word_changes_map_to_files_and_lines_and_apply(brief: Path) -> None:
     assert "- **report/brief.yaml:1** · replacement · Ed Editor · 2026-11-30 · to do — edit " \
         "the source instead: the cover comes from report/brief.yaml" in report
     assert "removes the citation [@rasanah2024rifts, quote \"The following highlights" in report
+    quote = line_holding(brief, MOTIVES, 'quote: "rather a pragmatic response')
+    assert f"- **{MOTIVES}:{quote}** · replacement · Ed Editor · 2026-11-30 · to do — edit " \
+        "the source instead: the evidence appendix is made from the citations" in report
+    assert report.count("\n- **") == 11  # ten changes and a comment: nothing else
     assert f"- **{MOTIVES}:{qaani}** · Ed Editor · 2026-11-30 on “Quds Force commander”: " \
         "“Spell out his role?”\n  - reply · Ada Analyst · 2026-11-30: “Done in the next " \
         "draft.”" in report

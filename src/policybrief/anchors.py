@@ -414,6 +414,8 @@ def pieces(p: Any) -> Iterator[tuple[str, Any]]:
                 yield " ", change
             elif tag == f"{W}noBreakHyphen":
                 yield "\u2011", change
+            elif tag == f"{W}softHyphen":  # Word's way of saving U+00AD
+                yield "\u00ad", change
             elif tag == f"{W}sym":
                 yield "?", change
             else:

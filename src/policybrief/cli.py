@@ -307,16 +307,16 @@ def review_import(ctx: click.Context, file: Path, apply_changes: bool, force: bo
                + "".join(f"\n  reply by {r.author}: {reviewing.quote(r.text, 100)}"
                          for r in comment.replies))
     can = len(found.applicable)
-    ui.say(f"{len(found.changes)} changes ({can} can be applied mechanically), "
-           f"{len(found.comments)} comments: wrote build/review.md")
+    ui.say(f"{_count(len(found.changes), 'change')} ({can} can be applied mechanically), "
+           f"{_count(len(found.comments), 'comment')}: wrote build/review.md")
     if applied is None:
         return
     if not applied.files:
         ui.say("nothing applied: no change maps unambiguously onto the sources")
         return
     done = sum(1 for c in found.changes if c.applied)
-    ui.say(f"applied {done} changes to {', '.join(applied.files)}; the files as they were "
-           f"are in {applied.backup}/ (copy them back to undo)")
+    ui.say(f"applied {_count(done, 'change')} to {', '.join(applied.files)}; the files as "
+           f"they were are in {applied.backup}/ (copy them back to undo)")
     try:
         checked = pipeline.check(project, False, ui.stage)
     except ContentError as exc:
@@ -330,6 +330,10 @@ def review_import(ctx: click.Context, file: Path, apply_changes: bool, force: bo
         ui.done()
     _report_findings(ui, checked.warnings)
     ui.say("check: the brief still checks after the changes")
+
+
+def _count(number: int, noun: str) -> str:
+    return f"{number} {noun}{'' if number == 1 else 's'}"
 
 
 # --- starting and growing a project (policybrief.scaffold) ----------------------------

@@ -288,7 +288,7 @@ def _context(text: str, start: int, end: int) -> str:
     after = text[end:end + 40]
     before = before.split(" ", 1)[-1] if start > 40 else before
     after = after.rsplit(" ", 1)[0] if end + 40 < len(text) else after
-    return f"…{before}⟨⟩{after}…"
+    return f"…{before}⟨{text[start:end]}⟩{after}…"
 
 
 def _part_for(anchor: Anchor, start: int, end: int) -> Part | None:
@@ -834,7 +834,8 @@ def _still_valid(project: Project, rel: str, text: str) -> str:
 
     from .sections import read_section
 
-    with tempfile.TemporaryDirectory(prefix="policybrief-review-") as folder:
+    project.build.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix=".review-", dir=project.build) as folder:
         probe = Path(folder) / Path(rel).name
         probe.write_text(text, "utf-8")
         try:
