@@ -618,6 +618,7 @@ def build_map(document: Any, notes: Any, brief: Brief) -> tuple[Map, list[tuple[
             kind = matcher.by_slug[section].kind
             first = matcher.by_slug[section]
             anchor.holder = f"{first.path}:{anchor.parts[0].line}" if anchor.parts else \
+                f"{first.path}, the fields it is made from, or " + \
                 _template(brief, f"sections/{kind}.md.j2")
         anchors[number] = anchor
         marks.append((element, number))

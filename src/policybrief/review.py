@@ -348,8 +348,9 @@ def _place(change: Change, anchor: Anchor, i1: int, i2: int) -> None:
     change.holder = anchor.holder
     if anchor.region == "section" and near is not None:
         change.file, change.line, change.field = near.file, near.line, near.field
-        change.reason = ("edit the source instead: this text is made by the template from "
-                         f"the fields of {near.file} near line {near.line}")
+        change.reason = ("the change reaches beyond the text of one field or paragraph "
+                         "(into text the template adds): make it by hand in "
+                         f"{near.file} near line {near.line}, or in the template")
     else:
         change.reason = f"edit the source instead: {_generated(anchor)} ({anchor.holder})"
 
@@ -609,15 +610,20 @@ def _blocks(project: Project, rel: str, cache: dict[str, tuple[str, list[Block]]
 
 
 def _find_block(blocks: Sequence[Block], part: Part, rendered: str) -> Block | None:
-    for block in blocks:
-        if block.field == part.field and block.line == part.line:
+    """The block a part was rendered from: at its line, or (the file has changed since,
+    under --force) the most similar block of the same field; None if none is close."""
+    wanted = anchors.key(rendered)
+
+    def similarity(block: Block) -> float:
+        return SequenceMatcher(None, wanted, anchors.key(block.plain), autojunk=False).ratio()
+
+    same = [b for b in blocks if b.field == part.field]
+    for block in same:
+        if block.line == part.line and similarity(block) >= 0.8:
             return block
     best, score = None, 0.6
-    for block in blocks:
-        if block.field != part.field and part.field:
-            continue
-        ratio = SequenceMatcher(None, anchors.key(rendered), anchors.key(block.plain),
-                                autojunk=False).ratio()
+    for block in same:
+        ratio = similarity(block)
         if ratio > score:
             best, score = block, ratio
     return best
