@@ -305,6 +305,13 @@ def test_a_sentence_added_after_a_cited_one_leaves_the_citation_in_place(
     assert review(tiny_built, returned, "--apply") == 0
     assert lines_of(tiny_built, rel)[6] == "Maliki later sought overtures.[@rasanah2024rifts, " \
         "¶ 3] Sadr's answer is \"not yet\"."
+    # the same file again: the sources changed since it was built, so not without --force,
+    # and with it nothing is added twice
+    after = (tiny_built / rel).read_text("utf-8")
+    assert review(tiny_built, returned, "--apply") == 1
+    assert review(tiny_built, returned, "--apply", "--force") == 0
+    assert (tiny_built / rel).read_text("utf-8") == after
+    assert "to do — already in the source" in review_md(tiny_built)
 
 
 def test_contents_filled_in_by_word_are_not_changes(tiny_built: Path) -> None:

@@ -685,6 +685,9 @@ def _judge(project: Project, change: Change, mapped: anchors.Map,
     if not change.new and start > 0 and end < len(text) and text[start - 1] == " " and \
             text[end:end + 1] == " ":
         end += 1
+    if start == end and text.startswith(new, start):
+        change.reason = "already in the source"
+        return
     change.edit = (start, end, new)
     change.applicable = True
 
@@ -763,6 +766,9 @@ def _judge_paragraph(change: Change, anchor: Anchor, text: str, blocks: Sequence
     if change.kind == "paragraph added":
         new = _escape(change.new.strip(), text, block)
         assert new is not None
+        if text.startswith("\n\n" + new, block.end):
+            change.reason = "already in the source"
+            return
         change.edit = (block.end, block.end, "\n\n" + new)
         change.applicable = True
         return
