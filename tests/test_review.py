@@ -363,19 +363,32 @@ def test_a_quoted_yaml_field_is_edited_with_its_quoting(tiny_built: Path) -> Non
     assert main(["-q", "-C", str(tiny_built), "check"]) == 0
 
 
-def test_a_broken_quote_is_reported_at_its_line(tiny_built: Path,
-                                                capsys: pytest.CaptureFixture[str]) -> None:
-    """--apply runs the checks: an edit that leaves the brief failing them says where."""
+def test_markdown_in_the_new_text_is_escaped(tiny_built: Path) -> None:
     rel = "report/sections/01-background.md"
     returned = tiny_built / "returned.docx"
     returned.write_bytes(wordml.edited(docx_of(tiny_built), lambda p: p.replace(
-        "Maliki later sought overtures.", "Maliki later sought", "Maliki later [sought",
+        "Maliki later sought overtures.", "Maliki later sought", "Maliki later [sought *",
         "Ed")))
+    assert review(tiny_built, returned, "--apply") == 0  # the brief still checks
+    assert "Maliki later \\[sought \\* overtures." in (tiny_built / rel).read_text("utf-8")
+
+
+def test_the_checks_run_after_applying(tiny_built: Path,
+                                       capsys: pytest.CaptureFixture[str]) -> None:
+    """An applied edit that breaks a check is reported at its file and line (exit 1),
+    with the way back."""
+    returned = tiny_built / "returned.docx"
+    returned.write_bytes(wordml.edited(docx_of(tiny_built), lambda p: p.insert(
+        "The Coordination Framework split", "against US targets.", " It is likely, and we "
+        "have high confidence, that the split deepens.", "Ed")))
     capsys.readouterr()
-    status = review(tiny_built, returned, "--apply")
+    assert review(tiny_built, returned, "--apply") == 1
     err = capsys.readouterr().err
-    assert status == 0, err  # the bracket is escaped: the brief still checks
-    assert "Maliki later \\[sought overtures." in (tiny_built / rel).read_text("utf-8")
+    assert "report/sections/02-motives.md:7: this sentence gives both a likelihood" in err
+    assert "the applied changes leave 1 problem in the brief" in err
+    assert "undo with the copies in build/review-backup/1/" in err
+    assert "that the split deepens." in (tiny_built / "report/sections/02-motives.md"
+                                         ).read_text("utf-8")
 
 
 # --- bad input ----------------------------------------------------------------------------
