@@ -288,6 +288,73 @@ def watch(ctx: click.Context, port: int, formats: str, allow_stale: bool) -> Non
         ui.say("stopped")
 
 
+@cli.group()
+def review() -> None:
+    """Take an editor's returned DOCX (tracked changes, comments) back to the sources."""
+
+
+@review.command("import")
+@click.argument("file", type=click.Path(path_type=Path))
+@click.option("--apply", "apply_changes", is_flag=True,
+              help="Write the changes that map unambiguously into the section files "
+                   "(a backup of each goes to build/review-backup/), then check the brief.")
+@click.option("--force", is_flag=True,
+              help="Go on although the section files changed since the DOCX was built.")
+@click.pass_context
+def review_import(ctx: click.Context, file: Path, apply_changes: bool, force: bool) -> None:
+    """Map the changes and comments in FILE (a returned brief.docx) to files and lines.
+
+    Writes build/review.md; with --apply, also edits the section files.
+    """
+    from . import outputs, pipeline
+    from . import review as reviewing
+    from .errors import ContentError
+
+    ui: Ui = ctx.obj["ui"]
+    project = _project(ctx)
+    shown = str(file)
+    found = reviewing.read(project, file, shown, force)
+    applied = reviewing.apply(project, found) if apply_changes else None
+    with outputs.locked(project.build):
+        outputs.publish(project.build, {"review.md": reviewing.markdown(found, applied)
+                                        .encode("utf-8")}, {})
+    for change in found.changes:
+        ui.say(reviewing.summary_line(change))
+    for comment in found.comments:
+        ui.say(f"{comment.where}: comment by {comment.author}: "
+               f"{reviewing.quote(comment.text, 100)}"
+               + "".join(f"\n  reply by {r.author}: {reviewing.quote(r.text, 100)}"
+                         for r in comment.replies))
+    can = len(found.applicable)
+    ui.say(f"{_count(len(found.changes), 'change')} ({can} can be applied mechanically), "
+           f"{_count(len(found.comments), 'comment')}: wrote build/review.md")
+    if applied is None:
+        return
+    if not applied.files:
+        ui.say("nothing applied: no change maps unambiguously onto the sources")
+        return
+    done = sum(1 for c in found.changes if c.applied)
+    ui.say(f"applied {_count(done, 'change')} to {', '.join(applied.files)}; the files as "
+           f"they were are in {applied.backup}/ (copy them back to undo)")
+    try:
+        checked = pipeline.check(project, False, ui.stage)
+    except ContentError as exc:
+        ui.done()
+        for finding in exc.findings:
+            ui.warn(str(finding))
+        raise BriefError(f"the applied changes leave {len(exc.findings)} problem"
+                         f"{'' if len(exc.findings) == 1 else 's'} in the brief (above)",
+                         hint=f"fix them, or undo with the copies in {applied.backup}/") from None
+    finally:
+        ui.done()
+    _report_findings(ui, checked.warnings)
+    ui.say("check: the brief still checks after the changes")
+
+
+def _count(number: int, noun: str) -> str:
+    return f"{number} {noun}{'' if number == 1 else 's'}"
+
+
 # --- starting and growing a project (policybrief.scaffold) ----------------------------
 
 

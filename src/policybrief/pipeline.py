@@ -268,7 +268,12 @@ def _checked_build(project: Project, wanted: list[str], strict: bool, report: Re
                             brief.house.fingerprint())
     # the HTML comes with the source pages, which show each source's text
     texts = repr(sorted((k, s.sha256) for k, s in brief.sources.items()))
-    digests = {f"brief.{fmt}": _digest(inputs_digest, fmt, texts if fmt == "html" else "")
+    # the DOCX's review anchors give each paragraph's file and line: the section files
+    # as written (a moved line changes them, not the text)
+    anchored = repr([(s.path, hashlib.sha256((project.root / s.path).read_bytes()).hexdigest())
+                     for s in brief.sections])
+    by_format = {"html": texts, "docx": anchored}
+    digests = {f"brief.{fmt}": _digest(inputs_digest, fmt, by_format.get(fmt, ""))
                for fmt in FORMATS}
     extras = inputs.extras(project, named_files(project, brief.entries))
     build_dir = project.build

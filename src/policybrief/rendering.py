@@ -16,7 +16,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
-from . import __version__, assembly, figures, house, limits, links, pandoc, tradecraft
+from . import __version__, anchors, assembly, figures, house, limits, links, pandoc, tradecraft
 from . import html as html_stage
 from .checks import Evidence
 from .errors import BriefError, RenderError
@@ -214,8 +214,8 @@ def render(brief: Brief, evidence: Evidence, markdown: str, formats: list[str], 
         reference = docx.reference_doc(workdir / "reference.docx",
                                        {**house.style_of(style), "logo": logo,
                                         "soft": style.accent_soft})
-        files["brief.docx"] = docx.write_docx(docx_markdown, bib, csl, reference, workdir,
-                                              epoch)
+        files["brief.docx"] = anchors.add(docx.write_docx(docx_markdown, bib, csl, reference,
+                                                          workdir, epoch), brief)
 
     with ThreadPoolExecutor(max_workers=1) as pool:
         # pandoc writes the DOCX in its own process while this thread lays out the PDF.

@@ -1,0 +1,535 @@
+"""Editors' Word changes come home: the review anchors in the DOCX, and
+``brief review import`` (with ``--apply``) on DOCX files edited the way Word stores
+edits (``w:ins``, ``w:del``, ``w:moveFrom``/``w:moveTo``, comments with replies) and
+through LibreOffice with change recording on (UNO bridge, one session).
+
+The default brief is built once for the module and copied for each test.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import re
+import shutil
+import subprocess
+import zipfile
+from pathlib import Path
+
+import pytest
+from lxml import etree
+
+import wordml
+from policybrief import anchors
+from policybrief.cli import main
+
+from conftest import REPO, make_tiny
+
+W = wordml.W
+HERE = Path(__file__).resolve().parent
+SYSTEM_PYTHON = Path("/usr/bin/python3")
+MOTIVES = "report/sections/03-motives.md"
+BACKGROUND = "report/sections/02-background.md"
+SCENARIOS = "report/sections/06-scenarios.md"
+
+
+def _copy_repo_brief(root: Path) -> Path:
+    for name in ("report", "seeds", "templates"):
+        shutil.copytree(REPO / name, root / name, symlinks=True)
+    shutil.copy(REPO / "bibliography.bib", root / "bibliography.bib")
+    return root
+
+
+@pytest.fixture(scope="module")
+def built_default(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = _copy_repo_brief(tmp_path_factory.mktemp("default") / "brief")
+    assert main(["-q", "-C", str(root), "build", "--format", "docx"]) == 0
+    return root
+
+
+@pytest.fixture
+def brief(built_default: Path, tmp_path: Path) -> Path:
+    """A fresh copy of the built default brief."""
+    root = tmp_path / "brief"
+    shutil.copytree(built_default, root, symlinks=True)
+    return root
+
+
+@pytest.fixture(scope="module")
+def built_tiny(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = make_tiny(tmp_path_factory.mktemp("tiny") / "tiny")
+    assert main(["-q", "-C", str(root), "build", "--format", "docx"]) == 0
+    return root
+
+
+@pytest.fixture
+def tiny_built(built_tiny: Path, tmp_path: Path) -> Path:
+    root = tmp_path / "tiny"
+    shutil.copytree(built_tiny, root, symlinks=True)
+    return root
+
+
+def docx_of(root: Path) -> bytes:
+    return (root / "build" / "brief.docx").read_bytes()
+
+
+def review(root: Path, docx: Path, *extra: str) -> int:
+    return main(["-q", "-C", str(root), "review", "import", str(docx), *extra])
+
+
+def lines_of(root: Path, rel: str) -> list[str]:
+    return (root / rel).read_text("utf-8").split("\n")
+
+
+def line_holding(root: Path, rel: str, text: str) -> int:
+    found = [i + 1 for i, row in enumerate(lines_of(root, rel)) if text in row]
+    assert len(found) == 1, (rel, text, found)
+    return found[0]
+
+
+def review_md(root: Path) -> str:
+    return (root / "build" / "review.md").read_text("utf-8")
+
+
+# --- the anchors --------------------------------------------------------------------------
+
+
+def _strip_anchors(xml: bytes) -> bytes:
+    root = etree.fromstring(xml)
+    ours = {b.get(f"{W}id") for b in root.iter(f"{W}bookmarkStart")
+            if b.get(f"{W}name", "").startswith(anchors.PREFIX)}
+    for element in list(root.iter(f"{W}bookmarkStart", f"{W}bookmarkEnd")):
+        if element.get(f"{W}id") in ours:
+            element.getparent().remove(element)
+    return etree.tostring(root, method="c14n")
+
+
+def _visible_text(xml: bytes) -> str:
+    root = etree.fromstring(xml)
+    return "\n".join("".join(t.text or "" for t in p.iter(f"{W}t")) for p in root.iter(f"{W}p"))
+
+
+def test_anchors_change_nothing_visible(tiny_built: Path, tmp_path: Path,
+                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    anchored = zipfile.ZipFile(io.BytesIO(docx_of(tiny_built)))
+    plain_root = make_tiny(tmp_path / "plain")
+    monkeypatch.setattr(anchors, "add", lambda data, brief: data)
+    assert main(["-q", "-C", str(plain_root), "build", "--format", "docx"]) == 0
+    plain = zipfile.ZipFile(io.BytesIO(docx_of(plain_root)))
+    for part in ("word/document.xml", "word/footnotes.xml"):
+        assert _visible_text(anchored.read(part)) == _visible_text(plain.read(part))
+        # our bookmarks taken out, the XML is pandoc's exactly
+        assert _strip_anchors(anchored.read(part)) == \
+            etree.tostring(etree.fromstring(plain.read(part)), method="c14n")
+    for name in plain.namelist():  # every other part as it was
+        if name not in ("word/document.xml", "word/footnotes.xml",
+                        "word/_rels/document.xml.rels", "[Content_Types].xml"):
+            assert anchored.read(name) == plain.read(name), name
+    assert [n for n in anchored.namelist() if n not in plain.namelist()] == [
+        "customXml/item1.xml", "customXml/itemProps1.xml", "customXml/_rels/item1.xml.rels"]
+
+
+def test_every_paragraph_carries_its_file_and_line(tiny_built: Path) -> None:
+    package = zipfile.ZipFile(io.BytesIO(docx_of(tiny_built)))
+    mapped = anchors.find_map(package)
+    assert mapped is not None
+    document = etree.fromstring(package.read("word/document.xml"))
+    names = {b.get(f"{W}name") for b in document.iter(f"{W}bookmarkStart")}
+    assert all(len(name) <= 40 for name in names)
+    for rel in ("report/sections/01-background.md", "report/sections/02-motives.md"):
+        assert mapped.files[rel] == hashlib.sha256((tiny_built / rel).read_bytes()).hexdigest()
+    by_text = {a.text: a for a in mapped.anchors.values() if a.region != "appendix"}
+    first = by_text["Maliki later sought overtures."]
+    assert f"{anchors.PREFIX}{first.number}" in names
+    assert [(p.file, p.line, p.field) for p in first.parts] == [
+        ("report/sections/01-background.md", 7, "")]
+    item = next(a for t, a in by_text.items() if t.startswith("The Coordination Framework"))
+    assert [(p.file, p.line, p.field) for p in item.parts] == [
+        ("report/sections/02-motives.md", 7, "items/0/text")]
+    heading = by_text["A framework divided over Gaza"]
+    assert [(p.line, p.field) for p in heading.parts] == [(5, "items/0/title")]
+    assert by_text["Rifts in Iraq’s Shia camp"].region == "cover"
+    assert by_text["Rifts in Iraq’s Shia camp"].holder == "report/brief.yaml:1"
+    notes = [a for a in mapped.anchors.values() if a.story == "notes"]
+    assert notes and all(a.region == "note" for a in notes)
+
+
+def test_a_moved_line_rebuilds_the_docx(tiny_built: Path) -> None:
+    """The anchors give lines: a section file whose text is the same but whose lines
+    moved makes a new DOCX, not an 'unchanged' one."""
+    path = tiny_built / "report/sections/01-background.md"
+    path.write_text(path.read_text("utf-8").replace("---\nThe rivalry", "---\n\nThe rivalry"),
+                    "utf-8")
+    before = docx_of(tiny_built)
+    assert main(["-q", "-C", str(tiny_built), "build", "--format", "docx"]) == 0
+    assert docx_of(tiny_built) != before
+    mapped = anchors.find_map(zipfile.ZipFile(io.BytesIO(docx_of(tiny_built))))
+    assert mapped is not None
+    line = next(a for a in mapped.anchors.values() if a.text == "Maliki later sought "
+                "overtures." and a.region == "section").parts[0].line
+    assert line == 8
+
+
+# --- Word's own markup --------------------------------------------------------------------
+
+
+def word_edits(p: wordml.Package) -> None:
+    p.replace("Ranged against them were Harakat", "The trigger was external", "The trigger "
+              "was foreign", "Ed Editor")
+    p.insert("Ranged against them were Harakat", "for the Framework’s own government.",
+             " This sentence is new.", "Ed Editor")
+    p.delete("What is known of Maliki", " The paper identifies three sets of drivers, which "
+             "we take in turn; the first is the best evidenced, the third the least.",
+             "Rita Reviewer")
+    p.move("These are signals, not commitments", " Sadr has announced nothing.",
+           "These are signals, not commitments", "where Sadr stands.", "Ed Editor")
+    p.replace("Mutual recognition that neither leader can monopolise the Shia camp; C",
+              "Mutual recognition", "Shared recognition", "Ed Editor")
+    p.replace("A Hedge, Not a Reconciliation", "Hedge", "Gamble", "Ed Editor")
+    p.add_paragraph("The rivalry Maliki now seeks to manage", "A new paragraph from the "
+                    "editor.", "Ed Editor")
+    p.untracked("The second strand is rivalry among allies.", "rivalry among allies",
+                "rivalry between allies")
+    p.replace("rather a pragmatic response to Iraq’s intricate crises”", "pragmatic",
+              "practical", "Ed Editor")  # a quote in the evidence appendix
+    first = p.comment("On Rasanah’s account, Maliki feared", "Quds Force commander",
+                      "Ed Editor", "Spell out his role?")
+    p.comment("", "", "Ada Analyst", "Done in the next draft.", reply_to=first)
+
+
+def test_word_changes_map_to_files_and_lines_and_apply(brief: Path) -> None:
+    returned = brief / "returned.docx"
+    returned.write_bytes(wordml.edited(docx_of(brief), word_edits))
+    before = {rel: (brief / rel).read_text("utf-8") for rel in (MOTIVES, BACKGROUND,
+                                                                  SCENARIOS)}
+    trigger = line_holding(brief, MOTIVES, "The trigger was external.")
+    signals = line_holding(brief, MOTIVES, "These are signals, not commitments")
+    opening = line_holding(brief, MOTIVES, "What is known of Maliki")
+    strand = line_holding(brief, MOTIVES, "The second strand is rivalry")
+    qaani = line_holding(brief, MOTIVES, "through the Quds Force commander")
+    rivalry = line_holding(brief, BACKGROUND, "The rivalry Maliki now seeks to manage")
+    mutual = line_holding(brief, SCENARIOS, "Mutual recognition that neither leader")
+
+    assert review(brief, returned) == 0
+    report = review_md(brief)
+    assert before == {rel: (brief / rel).read_text("utf-8") for rel in before}  # nothing yet
+    expected = [
+        (f"{MOTIVES}:{trigger}", "items/0/text", "replacement", "Ed Editor", "can be applied"),
+        (f"{MOTIVES}:{trigger}", "items/0/text", "insertion", "Ed Editor", "can be applied"),
+        (f"{MOTIVES}:{opening}", "", "deletion", "Rita Reviewer", "can be applied"),
+        (f"{MOTIVES}:{signals}", "items/1/text", "moved away", "Ed Editor", "can be applied"),
+        (f"{MOTIVES}:{signals}", "items/1/text", "moved here", "Ed Editor", "can be applied"),
+        (f"{MOTIVES}:{strand}", "items/0/text", "untracked replacement",
+         "unknown (tracking was off)", "can be applied"),
+        (f"{SCENARIOS}:{mutual}", "scenarios/0/drivers/0", "replacement", "Ed Editor",
+         "can be applied"),
+        (f"{BACKGROUND}:{rivalry}", "", "paragraph added", "Ed Editor", "can be applied"),
+    ]
+    for where, field, kind, who, state in expected:
+        note = f" (`{field}`)" if field else ""
+        assert re.search(re.escape(f"- **{where}**{note} · {kind} · {who}") + r"[^\n]*"
+                         + re.escape(state), report), (where, kind)
+    # the cover is generated: edit brief.yaml instead
+    assert "- **report/brief.yaml:1** · replacement · Ed Editor · 2026-11-30 · to do — edit " \
+        "the source instead: the cover comes from report/brief.yaml" in report
+    assert "removes the citation [@rasanah2024rifts, quote \"The following highlights" in report
+    quote = line_holding(brief, MOTIVES, 'quote: "rather a pragmatic response')
+    assert f"- **{MOTIVES}:{quote}** · replacement · Ed Editor · 2026-11-30 · to do — edit " \
+        "the source instead: the evidence appendix is made from the citations" in report
+    assert report.count("\n- **") == 11  # ten changes and a comment: nothing else
+    assert f"- **{MOTIVES}:{qaani}** · Ed Editor · 2026-11-30 on “Quds Force commander”: " \
+        "“Spell out his role?”\n  - reply · Ada Analyst · 2026-11-30: “Done in the next " \
+        "draft.”" in report
+
+    assert review(brief, returned, "--apply") == 0
+    motives = (brief / MOTIVES).read_text("utf-8")
+    old_motives = before[MOTIVES]
+    assert motives == old_motives.replace(
+        "The trigger was external.", "The trigger was foreign.").replace(
+        "for the Framework's own government.\n", "for the Framework's own government. This "
+        "sentence is new.\n").replace(
+        " The paper identifies three sets of drivers, which we take in turn; the first is the "
+        "best evidenced, the third the least [@rasanah2024rifts, quote \"The following "
+        "highlights the several catalysts standing out in elucidating Maliki's pivot toward "
+        "reconciliation with Sadr\"].", "").replace(
+        "rather than fact. Sadr has announced nothing. In our", "rather than fact. In our"
+    ).replace("learn early where Sadr stands.\n", "learn early where Sadr stands. Sadr has "
+              "announced nothing.\n").replace("rivalry among allies", "rivalry between allies")
+    assert (brief / SCENARIOS).read_text("utf-8") == before[SCENARIOS].replace(
+        '"Mutual recognition that neither', '"Shared recognition that neither')
+    background = (brief / BACKGROUND).read_text("utf-8").split("\n")
+    assert background[rivalry - 1] == before[BACKGROUND].split("\n")[rivalry - 1]
+    assert background[rivalry:rivalry + 2] == ["", "A new paragraph from the editor."]
+    # undoable: the files as they were
+    backup = brief / "build" / "review-backup" / "1"
+    for rel, text in before.items():
+        assert (backup / rel).read_text("utf-8") == text
+    assert "build/review-backup/1/" in review_md(brief)
+    # and the brief still builds
+    assert main(["-q", "-C", str(brief), "build", "--format", "docx"]) == 0
+
+
+def test_an_untracked_edit_is_found_by_comparison(brief: Path) -> None:
+    returned = brief / "returned.docx"
+    returned.write_bytes(wordml.edited(docx_of(brief), lambda p: p.untracked(
+        "The first turn set the pattern.", "The first turn set the pattern.",
+        "The first turn set a pattern.")))
+    line = line_holding(brief, BACKGROUND, "The first turn set the pattern.")
+    assert review(brief, returned, "--apply") == 0
+    report = review_md(brief)
+    assert f"- **{BACKGROUND}:{line}** · untracked replacement · unknown (tracking was off) " \
+        "· applied\n  - old: “the”\n  - new: “a”" in report
+    assert lines_of(brief, BACKGROUND)[line - 1].startswith("The first turn set a pattern.")
+
+
+def test_a_paragraph_removed_without_tracking(brief: Path) -> None:
+    returned = brief / "returned.docx"
+    returned.write_bytes(wordml.edited(docx_of(brief), lambda p: p.remove_paragraph(
+        "Two features of this history matter for 2024.")))
+    line = line_holding(brief, BACKGROUND, "Two features of this history matter for 2024.")
+    assert review(brief, returned, "--apply") == 0
+    assert f"- **{BACKGROUND}:{line}** · paragraph removed" in review_md(brief)
+    text = (brief / BACKGROUND).read_text("utf-8")
+    assert "Two features of this history" not in text and "\n\n\n" not in text
+    assert text.endswith("\n")
+
+
+def test_a_sentence_added_after_a_cited_one_leaves_the_citation_in_place(
+        tiny_built: Path) -> None:
+    rel = "report/sections/01-background.md"
+    returned = tiny_built / "returned.docx"
+    returned.write_bytes(wordml.edited(docx_of(tiny_built), lambda p: p.insert(
+        "Maliki later sought overtures.", "Maliki later sought overtures.",
+        " Sadr’s answer is “not yet”.", "Ed")))
+    assert review(tiny_built, returned, "--apply") == 0
+    assert lines_of(tiny_built, rel)[6] == "Maliki later sought overtures.[@rasanah2024rifts, " \
+        "¶ 3] Sadr's answer is \"not yet\"."
+    # the same file again: the sources changed since it was built, so not without --force,
+    # and with it nothing is added twice
+    after = (tiny_built / rel).read_text("utf-8")
+    assert review(tiny_built, returned, "--apply") == 1
+    assert review(tiny_built, returned, "--apply", "--force") == 0
+    assert (tiny_built / rel).read_text("utf-8") == after
+    assert "to do — already in the source" in review_md(tiny_built)
+
+
+def test_contents_filled_in_by_word_are_not_changes(tiny_built: Path) -> None:
+    """Word fills the contents field in when it opens the file: those entries are made
+    from the headings, not edits."""
+    def fill(p: wordml.Package) -> None:
+        sdt = next(p.document.iter(f"{W}sdtContent"))
+        for title in ("Background", "Motives and drivers"):
+            entry = etree.SubElement(sdt, f"{W}p")
+            style = etree.SubElement(etree.SubElement(entry, f"{W}pPr"), f"{W}pStyle")
+            style.set(f"{W}val", "TOC2")
+            etree.SubElement(etree.SubElement(entry, f"{W}r"), f"{W}t").text = f"{title}\t1"
+
+    returned = tiny_built / "returned.docx"
+    returned.write_bytes(wordml.edited(docx_of(tiny_built), fill))
+    assert review(tiny_built, returned) == 0
+    assert "## Changes\n\nNone." in review_md(tiny_built)
+
+
+def test_an_edit_across_a_citation_is_left_to_do(tiny_built: Path) -> None:
+    """A replacement that reaches into a citation is listed, never applied."""
+    returned = tiny_built / "returned.docx"
+    def edit(p: wordml.Package) -> None:  # the note's reference sits between the two
+        p.untracked("The rivalry took shape", "the civil war.", "the civil war;")
+        p.untracked("The rivalry took shape", "The Sadrist Movement", "the Sadrist Movement")
+
+    returned.write_bytes(wordml.edited(docx_of(tiny_built), edit))
+    before = (tiny_built / "report/sections/01-background.md").read_text("utf-8")
+    assert review(tiny_built, returned, "--apply") == 0
+    report = review_md(tiny_built)
+    assert "to do — the changed text holds a citation ([@wikipedia-sadrist-khomeinist" in report
+    assert (tiny_built / "report/sections/01-background.md").read_text("utf-8") == before
+    assert not (tiny_built / "build" / "review-backup").exists()
+
+
+def test_a_quoted_yaml_field_is_edited_with_its_quoting(tiny_built: Path) -> None:
+    rel = "report/sections/02-motives.md"
+    path = tiny_built / rel
+    path.write_text(path.read_text("utf-8").replace(
+        '  - title: "A framework divided over Gaza"', '  - title: "A framework \\"divided\\" '
+        'over Gaza"'), "utf-8")
+    assert main(["-q", "-C", str(tiny_built), "build", "--format", "docx"]) == 0
+    returned = tiny_built / "returned.docx"
+    returned.write_bytes(wordml.edited(docx_of(tiny_built), lambda p: p.replace(
+        "over Gaza", "over Gaza", "over \"Gaza\" and Lebanon", "Ed")))
+    assert review(tiny_built, returned, "--apply") == 0
+    assert '  - title: "A framework \\"divided\\" over \\"Gaza\\" and Lebanon"' in \
+        path.read_text("utf-8")
+    assert main(["-q", "-C", str(tiny_built), "check"]) == 0
+
+
+def test_markdown_in_the_new_text_is_escaped(tiny_built: Path) -> None:
+    rel = "report/sections/01-background.md"
+    returned = tiny_built / "returned.docx"
+    returned.write_bytes(wordml.edited(docx_of(tiny_built), lambda p: p.replace(
+        "Maliki later sought overtures.", "Maliki later sought", "Maliki later [sought *",
+        "Ed")))
+    assert review(tiny_built, returned, "--apply") == 0  # the brief still checks
+    assert "Maliki later \\[sought \\* overtures." in (tiny_built / rel).read_text("utf-8")
+
+
+def test_the_checks_run_after_applying(tiny_built: Path,
+                                       capsys: pytest.CaptureFixture[str]) -> None:
+    """An applied edit that breaks a check is reported at its file and line (exit 1),
+    with the way back."""
+    returned = tiny_built / "returned.docx"
+    returned.write_bytes(wordml.edited(docx_of(tiny_built), lambda p: p.insert(
+        "The Coordination Framework split", "against US targets.", " It is likely, and we "
+        "have high confidence, that the split deepens.", "Ed")))
+    capsys.readouterr()
+    assert review(tiny_built, returned, "--apply") == 1
+    err = capsys.readouterr().err
+    assert "report/sections/02-motives.md:7: this sentence gives both a likelihood" in err
+    assert "the applied changes leave 1 problem in the brief" in err
+    assert "undo with the copies in build/review-backup/1/" in err
+    assert "that the split deepens." in (tiny_built / "report/sections/02-motives.md"
+                                         ).read_text("utf-8")
+
+
+# --- bad input ----------------------------------------------------------------------------
+
+
+def _nothing_written(root: Path) -> None:
+    assert not (root / "build" / "review.md").exists()
+    assert not (root / "build" / "review-backup").exists()
+
+
+def test_a_docx_that_is_not_ours(tiny_built: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    import docx
+
+    other = tiny_built / "other.docx"
+    document = docx.Document()
+    document.add_paragraph("Some text from elsewhere.")
+    document.save(str(other))
+    capsys.readouterr()
+    assert review(tiny_built, other, "--apply") == 1
+    err = capsys.readouterr().err
+    assert "other.docx:1: this DOCX has no review anchors, so it was not written by 'brief " \
+        "build'" in err and "Traceback" not in err
+    _nothing_written(tiny_built)
+
+
+@pytest.mark.parametrize("damage, words", [
+    (lambda data: data[: len(data) // 2], "not a readable DOCX: the file is damaged"),
+    (lambda data: b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 4096,
+     "the file is password-protected (encrypted)"),
+    (lambda data: b"", "not a readable DOCX"),
+])
+def test_a_damaged_or_encrypted_docx(tiny_built: Path, capsys: pytest.CaptureFixture[str],
+                                     damage, words: str) -> None:  # type: ignore[no-untyped-def]
+    bad = tiny_built / "bad.docx"
+    bad.write_bytes(damage(docx_of(tiny_built)))
+    capsys.readouterr()
+    assert review(tiny_built, bad) == 1
+    err = capsys.readouterr().err
+    assert f"bad.docx:1: {words}" in err and "Traceback" not in err
+    _nothing_written(tiny_built)
+
+
+def test_a_docx_of_another_version(tiny_built: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    returned = tiny_built / "returned.docx"
+    returned.write_bytes(wordml.edited(docx_of(tiny_built), lambda p: p.replace(
+        "Maliki later sought overtures.", "sought", "made", "Ed")))
+    rel = "report/sections/01-background.md"
+    path = tiny_built / rel
+    changed = path.read_text("utf-8") + "\nA paragraph written since.\n"
+    path.write_text(changed, "utf-8")
+    capsys.readouterr()
+    assert review(tiny_built, returned, "--apply") == 1
+    err = capsys.readouterr().err
+    assert "returned.docx:1: this DOCX was built from another version of the brief: " \
+        f"{rel} has changed since" in err and "--force" in err
+    _nothing_written(tiny_built)
+    assert path.read_text("utf-8") == changed
+    # --force: mapped onto the files as they are now
+    assert review(tiny_built, returned, "--apply", "--force") == 0
+    assert "Maliki later made overtures." in path.read_text("utf-8")
+    assert "The section files changed since this DOCX was built" in review_md(tiny_built)
+
+
+def test_a_docx_of_another_brief(tiny_built: Path, brief: Path,
+                                 capsys: pytest.CaptureFixture[str]) -> None:
+    capsys.readouterr()
+    assert review(brief, tiny_built / "build" / "brief.docx") == 1
+    assert "was built from another brief ('Rifts in Iraq's Shia camp')" in \
+        capsys.readouterr().err
+    assert not (brief / "build" / "review.md").exists()
+
+
+# --- LibreOffice, change recording on ----------------------------------------------------
+
+
+def _uno_available() -> str:
+    if shutil.which("soffice") is None:
+        return "soffice is not installed (Debian: libreoffice-writer-nogui)"
+    if not SYSTEM_PYTHON.is_file() or subprocess.run(
+            [str(SYSTEM_PYTHON), "-c", "import uno"], capture_output=True,
+            timeout=60).returncode != 0:
+        return "the UNO bridge is not installed (Debian: python3-uno)"
+    return ""
+
+
+LIBREOFFICE_EDITS = [
+    {"op": "replace", "find": "The trigger was external", "new": "The trigger was foreign",
+     "author": "Lee Editor"},
+    {"op": "insert_after", "find": "and for the Framework’s own government.",
+     "text": " A sentence from LibreOffice.", "author": "Lee Editor"},
+    {"op": "delete", "find": " Sadr has announced nothing.", "author": "Max Checker"},
+    {"op": "untracked", "find": "is older than the Coordination Framework",
+     "new": "is much older than the Coordination Framework"},
+    {"op": "comment", "find": "Quds Force commander", "text": "Spell out his role?",
+     "author": "Lee Editor", "name": "c1", "date": "2026-11-30T09:00"},
+    {"op": "reply", "find": "Quds Force commander", "to": "c1", "text": "Agreed, will do.",
+     "author": "Ada Analyst", "date": "2026-11-30T11:00"},
+]
+
+
+def test_libreoffice_tracked_changes_come_home(brief: Path, tmp_path: Path) -> None:
+    missing = _uno_available()
+    if missing:
+        pytest.skip(missing)
+    import socket
+
+    with socket.socket() as s:  # a free port for LibreOffice to listen on
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    edits = tmp_path / "edits.json"
+    edits.write_text(json.dumps(LIBREOFFICE_EDITS), "utf-8")
+    returned = brief / "from-libreoffice.docx"
+    run = subprocess.run([str(SYSTEM_PYTHON), str(HERE / "lo_edit.py"), str(port),
+                          str(tmp_path / "profile"), str(brief / "build" / "brief.docx"),
+                          str(returned), str(edits)], capture_output=True, text=True,
+                         timeout=300)
+    assert run.returncode == 0 and returned.is_file(), run.stderr[-2000:]
+    before = (brief / MOTIVES).read_text("utf-8")
+    trigger = line_holding(brief, MOTIVES, "The trigger was external.")
+    signals = line_holding(brief, MOTIVES, "These are signals, not commitments")
+    qaani = line_holding(brief, MOTIVES, "through the Quds Force commander")
+    rivalry = line_holding(brief, BACKGROUND, "The rivalry Maliki now seeks to manage")
+
+    assert review(brief, returned, "--apply") == 0
+    report = review_md(brief)
+    for where, kind, who in [
+            (f"{MOTIVES}:{trigger}", "replacement", "Lee Editor"),
+            (f"{MOTIVES}:{trigger}", "insertion", "Lee Editor"),
+            (f"{MOTIVES}:{signals}", "deletion", "Max Checker"),
+            (f"{BACKGROUND}:{rivalry}", "untracked insertion", "unknown (tracking was off)")]:
+        assert re.search(re.escape(f"- **{where}**") + r"[^\n]*" + re.escape(
+            f" · {kind} · {who}") + r"[^\n]*· applied", report), (where, kind)
+    # the only changes are those made: LibreOffice's rewriting of the file adds none
+    assert report.count("\n- **") == 5, report
+    assert f"- **{MOTIVES}:{qaani}** · Lee Editor · 2026-11-30 on “Quds Force commander”: " \
+        "“Spell out his role?”\n  - reply · Ada Analyst · 2026-11-30: “Agreed, will do.”" \
+        in report
+    assert (brief / MOTIVES).read_text("utf-8") == before.replace(
+        "The trigger was external.", "The trigger was foreign.").replace(
+        "for the Framework's own government.\n", "for the Framework's own government. A "
+        "sentence from LibreOffice.\n").replace(" Sadr has announced nothing.", "")
+    assert "is much older than the Coordination Framework" in \
+        (brief / BACKGROUND).read_text("utf-8")
+    assert main(["-q", "-C", str(brief), "build", "--format", "docx"]) == 0
