@@ -91,7 +91,7 @@ def html_text(data: bytes) -> tuple[str, Metadata]:
         except UnicodeDecodeError:
             doc = lhtml.document_fromstring(data)
     except Exception as exc:  # lxml raises ParserError, ValueError, ...
-        raise BriefError(f"cannot parse the HTML: {exc}") from None
+        raise BriefError(f"cannot parse the HTML: {exc}", rule="sources.add") from None
     meta = _html_meta(doc)
     for el in doc.xpath(DROP):
         if el.getparent() is not None:
@@ -200,7 +200,7 @@ def pdf_text(data: bytes) -> tuple[str, Metadata]:
         info: Any = reader.metadata or {}
         pages = [page.extract_text() or "" for page in reader.pages]
     except (PyPdfError, ValueError, KeyError, TypeError, AttributeError) as exc:
-        raise BriefError(f"cannot read the PDF: {exc}") from None
+        raise BriefError(f"cannot read the PDF: {exc}", rule="sources.add") from None
     finally:
         quiet.setLevel(level)
     meta = Metadata(title=" ".join(str(info.get("/Title") or "").split()),
@@ -313,24 +313,26 @@ def read_document(path: Path) -> tuple[bytes, str | None, Metadata]:
     suffix, shown = path.suffix.lower(), str(path)
     if suffix not in SUFFIXES:
         raise BriefError(f"cannot add a '{suffix or path.name}' file as a source", shown, 1,
-                         hint="sources are .txt, .md, .html or .pdf files")
+                         hint="sources are .txt, .md, .html or .pdf files", rule="sources.add")
     try:
         data = path.read_bytes()
     except OSError as exc:
-        raise BriefError(f"cannot read the document: {exc.strerror or exc}", shown, 1) from None
+        raise BriefError(f"cannot read the document: {exc.strerror or exc}", shown, 1,
+                         rule="sources.add") from None
     if len(data) > MAX_ORIGINAL:
-        raise BriefError("the document is larger than 50 MB", shown, 1)
+        raise BriefError("the document is larger than 50 MB", shown, 1, rule="sources.add")
     if not data.strip():
-        raise BriefError("the document is empty", shown, 1)
+        raise BriefError("the document is empty", shown, 1, rule="sources.add")
     if suffix in (".txt", ".md"):
         return data, None, Metadata()
     try:
         text, found = pdf_text(data) if suffix == ".pdf" else html_text(data)
     except BriefError as exc:
-        raise BriefError(exc.message, shown, 1) from None
+        raise BriefError(exc.message, shown, 1, rule="sources.add") from None
     if not text.strip():
         raise BriefError("no text found in the document", shown, 1, hint="a scanned PDF "
-                         "needs OCR first; an HTML page may need its text saved as .txt")
+                         "needs OCR first; an HTML page may need its text saved as .txt",
+                         rule="sources.add")
     return data, text, found
 
 
@@ -346,9 +348,9 @@ def _as_source(content: bytes, name: str, rel: str, shown: str) -> Source:
         try:
             source = read_source(probe, rel)
         except BriefError as exc:
-            raise BriefError(exc.message, shown, exc.line, exc.hint) from None
+            raise BriefError(exc.message, shown, exc.line, exc.hint, rule="sources.add") from None
     if not source.passages:
-        raise BriefError("the document has no paragraphs of text", shown, 1)
+        raise BriefError("the document has no paragraphs of text", shown, 1, rule="sources.add")
     return source
 
 
@@ -359,7 +361,8 @@ def add_source(project: Project, path: Path, key: str | None = None, given: Meta
 
     shown = str(path)
     if given.date and not _date(given.date):
-        raise BriefError(f"'{given.date}' is not a date (YYYY-MM-DD, YYYY-MM or YYYY)")
+        raise BriefError(f"'{given.date}' is not a date (YYYY-MM-DD, YYYY-MM or YYYY)",
+                         rule="sources.add")
     data, text, found = read_document(path)
     original = project.seeds / path.name
     stored = original if text is None else project.seeds / f"{path.stem}.txt"
@@ -367,7 +370,8 @@ def add_source(project: Project, path: Path, key: str | None = None, given: Meta
     for target, body in ((original, data), (stored, content)):
         if target.exists() and target.read_bytes() != body:
             raise BriefError(f"'{project.rel(target)}' already exists with other content",
-                             shown, 1, hint="rename the document, or remove the old copy")
+                             shown, 1, hint="rename the document, or remove the old copy",
+                             rule="sources.add")
     source = _as_source(content, stored.name, project.rel(stored), shown)
     if text is None:
         found = _text_meta(source, data.decode("utf-8"), path.stem)
@@ -381,16 +385,17 @@ def add_source(project: Project, path: Path, key: str | None = None, given: Meta
     for other in entries.values():
         if other.file and (project.root / other.file).resolve() == stored.resolve():
             raise BriefError(f"'{project.rel(stored)}' is already the source of "
-                             f"'{other.key}'", bib_rel, other.line)
+                             f"'{other.key}'", bib_rel, other.line, rule="sources.add")
     key = key or make_key(meta.author, meta.date, meta.title, meta.url)
     clash = {k.lower(): k for k in entries}.get(key.lower())
     if clash:
         raise BriefError(f"the key '{key}' is already in the bibliography" +
                          (f" (as '{clash}')" if clash != key else ""), bib_rel,
-                         entries[clash].line, hint="give another key with --key")
+                         entries[clash].line, hint="give another key with --key",
+                         rule="sources.add")
     if not bibliography.KEY.match(key):
         raise BriefError(f"key '{key}' has characters pandoc cannot cite", shown, 1,
-                         hint="use letters, digits, '-', '_' and ':'")
+                         hint="use letters, digits, '-', '_' and ':'", rule="sources.add")
     suffix = path.suffix.lower()
     entry_type = "report" if suffix == ".pdf" else "online" if (
         suffix in (".html", ".htm") or meta.url) else "misc"
@@ -406,7 +411,8 @@ def add_source(project: Project, path: Path, key: str | None = None, given: Meta
     try:
         temp.write_text(_appended(existing, entry_text(key, entry_type, fields)), "utf-8")
         if key not in bibliography.load_bibliography(temp, bib_rel):
-            raise BriefError(f"the new entry '{key}' did not read back", bib_rel, 1)
+            raise BriefError(f"the new entry '{key}' did not read back", bib_rel, 1,
+                             rule="sources.add")
         project.seeds.mkdir(parents=True, exist_ok=True)
         for target, body in ((original, data), (stored, content)):
             if not target.exists():

@@ -26,13 +26,14 @@ class Finding:
     message: str
     hint: str = ""
     rule: str = ""
+    col: int = 0  # 1-based; 0: the message's quoted name on the line, or its start
+    shown: str = ""  # the line to show, when the file cannot be read as UTF-8 text
 
     def __str__(self) -> str:
-        level = "" if self.severity == "error" else "warning: "
-        text = f"{self.path}:{self.line}: {level}{self.message}"
-        if self.hint:
-            text += f"\n  hint: {self.hint}"
-        return text
+        """The message without the line shown (policybrief.messages.render adds it)."""
+        from .messages import render
+
+        return render(self)
 
 
 # --- sources -------------------------------------------------------------------------
@@ -169,6 +170,19 @@ class Meta:
     path: str
     fields: Mapping[str, Any]
     lines: Mapping[str, int]
+    # pointer -> (file, line) of each value taken from report/_house.yaml
+    origin: Mapping[str, tuple[str, int]] = field(default_factory=dict)
+
+    def where(self, pointer: str) -> tuple[str, int]:
+        """The file and line that set a field (brief.yaml, or _house.yaml for a value
+        the house style gives), or of its closest parent that has one."""
+        while pointer:
+            if pointer in self.origin:
+                return self.origin[pointer]
+            if pointer in self.lines:
+                return self.path, self.lines[pointer]
+            pointer = pointer.rpartition("/")[0]
+        return self.path, 1
 
     def __getitem__(self, name: str) -> Any:
         return self.fields[name]
