@@ -138,6 +138,14 @@ def explain(exc: yaml.MarkedYAMLError, text: str, path: str, offset: int) -> Bri
         return at(mark, "tabs are not allowed in YAML; indent with spaces",
                   "replace the tab with spaces (two for each level); editors have a "
                   "setting to insert spaces when Tab is pressed", "yaml.tab")
+    unclosed = _unclosed_quote(lines, mark.line if mark is not None else len(lines) - 1)
+    if unclosed is not None and "quoted scalar" not in context:
+        row_no, column = unclosed
+        quote = lines[row_no][column]
+        return BriefError(f"the quote {quote} opened here is never closed on its line", path,
+                          row_no + 1 + offset, rule="yaml.unclosed-quote", col=column + 1,
+                          hint=f"end the value with a {quote} on the same line; YAML went on "
+                               f"reading the next lines as part of it")
     if "quoted scalar" in context:
         opened = exc.context_mark
         quote = line_of(opened)[opened.column] if opened is not None else '"'
@@ -176,6 +184,27 @@ def explain(exc: yaml.MarkedYAMLError, text: str, path: str, offset: int) -> Bri
     return at(mark, f"this is not valid YAML ({problem or 'cannot be read'})",
               "check the indentation, and quote text that contains ': ' or ' #'",
               "yaml.syntax")
+
+
+_QUOTED_VALUE = re.compile(r"""^\s*(?:-\s+)?(?:[\w.-]+:\s+)?(["'])""")
+
+
+def _unclosed_quote(lines: list[str], upto: int) -> tuple[int, int] | None:
+    """(line, column) of the first value, up to line ``upto``, that opens a quote and does
+    not close it on its line: YAML reads on into the next lines, and the error it reports
+    later is only a consequence."""
+    for number, line in enumerate(lines[: upto + 1]):
+        m = _QUOTED_VALUE.match(line)
+        if m is None:
+            continue
+        quote, rest = m.group(1), line[m.end():]
+        if quote == '"':
+            closed = re.search(r'(?<!\\)(?:\\\\)*"', rest) is not None
+        else:
+            closed = re.search(r"'(?!')", rest.replace("''", "")) is not None
+        if not closed:
+            return number, m.start(1)
+    return None
 
 
 def _indentation(at: Any, mark: Any, lines: list[str]) -> BriefError:

@@ -71,12 +71,9 @@ def validate(data: Mapping[str, Any], lines: Mapping[str, int], path: str, name:
                 _missing(error.message) in provided:
             continue
         finding = _finding(error, pointer, lines, path)
-        if cols:
-            at = finding.rule == "schema.additionalProperties" and finding.message
-            key = pointer
-            if at:
-                name_ = _missing(str(finding.message))
-                key = f"{pointer}/{name_}" if pointer else name_
+        if cols and finding.rule == "schema.additionalProperties":
+            name_ = _missing(str(finding.message))
+            key = f"{pointer}/{name_}" if pointer else name_
             if key in cols and lines.get(key) == finding.line:
                 finding = replace(finding, col=cols[key])
         findings.append(finding)
