@@ -76,7 +76,7 @@ def html_text(path: Path) -> str:
 def test_init_lays_out_a_project(fresh: Path) -> None:
     files = sorted(p.relative_to(fresh).as_posix() for p in fresh.rglob("*") if p.is_file())
     assert files == [".gitignore", "Makefile", "README.md", "bibliography.bib",
-                     "report/brief.yaml",
+                     "report/_house.yaml", "report/brief.yaml",
                      *[f"report/sections/{i:02d}-{kind}.md"
                        for i, (kind, _) in enumerate(scaffold.STARTER, start=1)],
                      "seeds/README.md", "templates/README.md"]
@@ -84,6 +84,10 @@ def test_init_lays_out_a_project(fresh: Path) -> None:
     assert f'title: "{TITLE}"' in yaml
     assert re.search(r'^date: "\d{4}-\d{2}-\d{2}"', yaml, re.M)
     assert "__" not in yaml  # every placeholder filled
+    # the institution is the house style's: nothing in brief.yaml shadows _house.yaml
+    assert not re.search(r"^institution:", yaml, re.M)
+    assert re.search(r'^institution: "Analysis Desk"', (fresh / "report/_house.yaml")
+                     .read_text("utf-8"), re.M)
     for name in ("Makefile", "README.md"):
         assert "__" not in (fresh / name).read_text("utf-8")
     makefile = (fresh / "Makefile").read_text("utf-8")

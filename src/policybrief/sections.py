@@ -267,7 +267,8 @@ def _claim(text: str, offset: int) -> str:
 
 
 def _plain(text: str) -> str:
-    text = cit.GROUP.sub("", text)
+    # "scarcity [@key]." → "scarcity." (no space left before the stop)
+    text = re.sub(r"[ \t]*" + cit.GROUP.pattern, "", text)
     text = re.sub(r"\[([^\]]*)\]\{[^}]*\}", r"\1", text)
     text = re.sub(r"[*_`]", "", text)
     text = " ".join(text.split())
