@@ -350,3 +350,16 @@ def test_help_summaries_are_whole(capsys: pytest.CaptureFixture[str]) -> None:
     assert "Build even" not in out
     assert "--allow-stale Pass even when quotes vanished from changed sources" in out
     assert "--ignore RULE" in out
+
+
+def test_a_claim_has_no_space_before_its_stop(tiny: Path) -> None:
+    from policybrief import pipeline
+    from policybrief.model import Project
+
+    path = tiny / "report/sections/01-background.md"
+    path.write_text(path.read_text("utf-8").replace(
+        "Maliki later sought overtures.[@rasanah2024rifts, ¶ 3]",
+        "Maliki later faced water scarcity [@rasanah2024rifts, ¶ 3]."), "utf-8")
+    checked = pipeline.load(Project(tiny))
+    [claim] = [c.claim for c in checked.brief.citations if c.locator == "¶ 3"]
+    assert claim == "Maliki later faced water scarcity."

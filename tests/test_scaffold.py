@@ -156,9 +156,18 @@ def test_check_lists_the_stubs(fresh: Path, capsys: pytest.CaptureFixture[str]) 
     for i, (kind, title) in enumerate(scaffold.STARTER, start=1):
         rel = f"report/sections/{i:02d}-{kind}.md"
         line = (fresh / rel).read_text("utf-8").split("\n").index("status: stub") + 1
-        assert f"{rel}:{line}: warning: section '{title}' is still a stub" in err
+        assert f"{rel}:{line}:1: warning[section.stub]: section '{title}' is still a stub, " \
+               f"so it is left out of the build\n    {line} | status: stub\n" in err
     assert err.count("hint: fill it in") == len(scaffold.STARTER)
     assert main(["-C", str(fresh), "-q", "check", "--strict"]) == 1
+
+
+def test_a_new_brief_shows_no_empty_appendix_or_bibliography(fresh: Path) -> None:
+    assert main(["-C", str(fresh), "-q", "build", "-f", "html"]) == 0
+    text = html_text(fresh / "build" / "brief.html")
+    assert "This brief has no sections yet" in text
+    for words in ("Evidence appendix", "Coverage:", "0 of 0", "Bibliography"):
+        assert words not in text, words
 
 
 # --- stubs are left out ----------------------------------------------------------------
@@ -284,7 +293,7 @@ def test_templates_list(fresh: Path, capsys: pytest.CaptureFixture[str]) -> None
         assert name in rows and " default " in rows[name]
     assert "The PDF: CSS paged media for WeasyPrint" in rows["print.css"]
     assert 'Section kind "motives"' in rows["sections/motives.md.j2"]
-    assert not any(name.startswith("fonts/") for name in rows)
+    assert [name for name in rows if name.startswith("fonts/")] == ["fonts/fonts.css"]
     assert main(["-C", str(fresh), "-q", "templates", "copy", "print.css"]) == 0
     capsys.readouterr()
     assert main(["-C", str(fresh), "templates", "list"]) == 0
@@ -308,6 +317,23 @@ def test_templates_copy(fresh: Path, capsys: pytest.CaptureFixture[str]) -> None
     assert main([*project, "templates", "copy", "prnt.css"]) == 2
     assert "did you mean 'print.css'?" in capsys.readouterr().err
     assert main([*project, "-q", "build", "--format", "html"]) == 0  # the copies work
+
+
+def test_templates_copy_fonts_brings_the_faces(fresh: Path,
+                                               capsys: pytest.CaptureFixture[str]) -> None:
+    """docs/templates.md tells users to copy fonts/fonts.css: it comes with its faces."""
+    assert main(["-C", str(fresh), "templates", "copy", "fonts/fonts.css"]) == 0
+    out = capsys.readouterr().out
+    fonts = fresh / "templates" / "fonts"
+    named = re.findall(r'url\("([^"]+)"\)', (fonts / "fonts.css").read_text("utf-8"))
+    assert len(named) >= 9
+    for name in [*named, "OFL.txt"]:
+        assert filecmp.cmp(fonts / name, default_templates() / "fonts" / name, shallow=False)
+        assert f"wrote templates/fonts/{name}" in out
+    assert not (fonts / "webfonts.py").exists()
+    assert main(["-C", str(fresh), "-q", "build", "-f", "pdf"]) == 0
+    assert "`brief templates\ncopy fonts/fonts.css`" in \
+        (Path(__file__).parent.parent / "docs" / "templates.md").read_text("utf-8")
 
 
 # --- brief completion ----------------------------------------------------------------
