@@ -324,6 +324,9 @@ def read_document(path: Path) -> tuple[bytes, str | None, Metadata]:
     if not data.strip():
         raise BriefError("the document is empty", shown, 1, rule="sources.add")
     if suffix in (".txt", ".md"):
+        from .textfile import decode
+
+        decode(data, shown, "the document")  # UTF-16, Latin-1, a PDF renamed: say which
         return data, None, Metadata()
     try:
         text, found = pdf_text(data) if suffix == ".pdf" else html_text(data)
@@ -348,7 +351,8 @@ def _as_source(content: bytes, name: str, rel: str, shown: str) -> Source:
         try:
             source = read_source(probe, rel)
         except BriefError as exc:
-            raise BriefError(exc.message, shown, exc.line, exc.hint, rule="sources.add") from None
+            raise BriefError(exc.message, shown, exc.line, exc.hint, rule=exc.rule,
+                             col=exc.col, shown=exc.shown) from None
     if not source.passages:
         raise BriefError("the document has no paragraphs of text", shown, 1, rule="sources.add")
     return source

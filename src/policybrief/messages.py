@@ -202,6 +202,8 @@ def render(item: Located, root: Path | None = None, lines: LineCache | None = No
     text = item.shown or None
     if text is None and item.path and root is not None:
         text = (lines or LineCache(root)).get(item.path, item.line or 1)
+    if text is not None and not text.strip():
+        text = None  # an empty line shows nothing
     col, width = item.col, 1
     if text is not None:
         col, width = _place(text, item.message, col)

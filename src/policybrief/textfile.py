@@ -43,7 +43,8 @@ def read(path: Path, rel: str, what: str = "the file", source: bool = False) -> 
 def decode(data: bytes, rel: str, what: str = "the file", source: bool = False) -> str:
     kind = binary_kind(data)
     if kind:
-        raise BriefError(f"{what} is {kind}, not text", rel, 1,
+        line = data.count(b"\n", 0, data.find(b"\0")) + 1 if kind == "a binary file" else 1
+        raise BriefError(f"{what} is {kind}, not text", rel, line,
                          hint=_binary_hint(kind, rel, source), rule="file.binary")
     encoding = wide_encoding(data)
     if encoding is not None:
@@ -136,6 +137,12 @@ def _eight_bit(data: bytes, exc: UnicodeDecodeError, rel: str, what: str) -> Bri
     col = len(data[start: exc.start].decode(codec, "replace")) + 1
     byte = data[exc.start]
     char = bytes([byte]).decode(codec, "replace")
+    if any(b >= 0x80 for b in data[:exc.start]):  # UTF-8 so far: one stray byte
+        return BriefError(f"{what} is not valid UTF-8: byte 0x{byte:02x} (“{char}” in "
+                          f"{name.split(' ')[0] or 'Latin-1'}) among UTF-8 text", rel, line,
+                          hint="the file is UTF-8 but for this character (pasted from "
+                               "another program?): type it again in your editor",
+                          rule="encoding", col=col, shown=shown)
     if not iconv:
         return BriefError(f"{what} is not UTF-8 (byte 0x{byte:02x} is not UTF-8 text)", rel,
                           line, hint="save it as UTF-8 in your editor (its encoding setting)",
