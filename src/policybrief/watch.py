@@ -197,8 +197,7 @@ def rebuild(project: Project, formats: Sequence[str], state: State, allow_stale:
         warn("build failed; still serving the last good build"
              + (f" ({summary})" if summary else "") + (":\n" + text if text else ""))
         return False
-    except BriefError as exc:
-        reported.update([])
+    except BriefError as exc:  # no findings: what was reported still stands
         warn(f"build failed; still serving the last good build:\n{render(exc, project.root)}")
         return False
     shown, summary = reported.update(result.findings)
