@@ -363,3 +363,30 @@ def test_a_claim_has_no_space_before_its_stop(tiny: Path) -> None:
     checked = pipeline.load(Project(tiny))
     [claim] = [c.claim for c in checked.brief.citations if c.locator == "¶ 3"]
     assert claim == "Maliki later faced water scarcity."
+
+
+def test_watch_rebuilds_say_a_warning_once(tiny: Path) -> None:
+    """Two rebuilds with the same warning: printed in full once, then one line."""
+    from policybrief import watch
+    from policybrief.model import Project
+
+    path = tiny / "report/sections/01-background.md"
+    path.write_text(path.read_text("utf-8") + "\nAn uncited paragraph.\n", "utf-8")
+    said: list[str] = []
+    state, reported = watch.State(), Reported()
+    assert watch.rebuild(Project(tiny), ["html"], state, False, said.append, said.append,
+                         reported)
+    warned = [s for s in said if "warning[" in s]
+    assert len(warned) == 1 and "warning[paragraph.uncited]" in warned[0]
+    said.clear()
+    path.write_text(path.read_text("utf-8") + "\nAnother one.\n", "utf-8")
+    assert watch.rebuild(Project(tiny), ["html"], state, False, said.append, said.append,
+                         reported)
+    assert [s.split("\n")[0] for s in said if "warning" in s] == [
+        "report/sections/01-background.md:11:1: warning[paragraph.uncited]: this paragraph "
+        "of analysis carries no citation", "1 new warning"]
+    said.clear()
+    path.write_text(path.read_text("utf-8").replace("\nAn uncited paragraph.\n", ""), "utf-8")
+    assert watch.rebuild(Project(tiny), ["html"], state, False, said.append, said.append,
+                         reported)
+    assert [s for s in said if "warning" in s or "fixed" in s] == ["1 fixed"]

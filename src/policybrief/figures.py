@@ -222,7 +222,7 @@ def _cite(doc: frontmatter.Document, rel: str, pointer: str, where: str, claim: 
         ref = ref[int(part)] if isinstance(ref, list) else ref[part]
     quote = " ".join(ref["quote"].split())
     return Citation(ref["key"], ref.get("locator"), quote, rel, _line(doc, f"{pointer}/quote"),
-                    where, claim, pointer)
+                    where, claim, pointer, _line(doc, f"{pointer}/key"))
 
 
 def when(date: str) -> tuple[float, str] | None:

@@ -8,6 +8,7 @@ from their JSON-pointer path (``items/0/citations/1/quote``) to the line they ar
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -137,6 +138,8 @@ class Citation:
     where: str = ""
     claim: str = ""
     field: str = ""  # JSON pointer of the structured field, or "" for body text
+    # a structured citation's 'key:' line (``line`` is its quote's); not part of its identity
+    key_line: int = dataclasses.field(default=0, compare=False)
 
 
 @dataclass(frozen=True)

@@ -190,7 +190,8 @@ def _citations(section: Section) -> tuple[list[Citation], list[Finding]]:
                 line = section.line_of(f"{ref_pointer}/quote") if "quote" in ref \
                     else section.line_of(ref_pointer)
                 found.append(Citation(ref["key"], ref.get("locator"), _squash(ref.get("quote")),
-                                      section.path, line, where, claim, ref_pointer))
+                                      section.path, line, where, claim, ref_pointer,
+                                      section.line_of(f"{ref_pointer}/key")))
     return found, problems
 
 

@@ -68,6 +68,7 @@ class Reported:
 
     def __init__(self) -> None:
         self.last: Counter[tuple[str, str, str, str]] = Counter()
+        self.lines: set[tuple[tuple[str, str, str, str], int]] = set()
         self.first = True
 
     @staticmethod
@@ -80,13 +81,16 @@ class Reported:
         current = Counter(self.key(f) for f in findings)
         new = current - self.last
         fixed = sum((self.last - current).values())
-        shown = []
+        # of several findings alike, the new ones are those at lines not reported before
         left = Counter(new)
-        for f in findings:
+        picked = []
+        for f in sorted(findings, key=lambda f: (self.key(f), f.line) in self.lines):
             if left[self.key(f)] > 0:
                 left[self.key(f)] -= 1
-                shown.append(f)
+                picked.append(f)
+        shown = [f for f in findings if f in picked]
         first, self.first, self.last = self.first, False, current
+        self.lines = {(self.key(f), f.line) for f in findings}
         if first:
             return shown, ""
         parts = []
