@@ -390,3 +390,32 @@ def test_watch_rebuilds_say_a_warning_once(tiny: Path) -> None:
     assert watch.rebuild(Project(tiny), ["html"], state, False, said.append, said.append,
                          reported)
     assert [s for s in said if "warning" in s or "fixed" in s] == ["1 fixed"]
+
+
+def test_an_unreadable_house_file_is_one_error_not_two(tiny: Path,
+                                                       capsys: pytest.CaptureFixture[str]
+                                                       ) -> None:
+    brief = tiny / "report/brief.yaml"
+    brief.write_text(brief.read_text("utf-8").replace('institution: "Test Analysis Desk"\n',
+                                                      ""), "utf-8")
+    (tiny / "report/_house.yaml").write_bytes('institution: "Desk"\n'.encode("utf-16"))
+    assert main(["-C", str(tiny), "-q", "check"]) == 1
+    err = capsys.readouterr().err
+    assert err.count("error[") == 1 and "report/_house.yaml:1:1: error[encoding]: the file " \
+        "is UTF-16 (little-endian, with a byte-order mark), not UTF-8" in err, err
+
+
+def test_brief_yaml_in_latin1_is_named_and_the_sections_still_read(
+        tiny: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    brief = tiny / "report/brief.yaml"
+    brief.write_bytes(brief.read_text("utf-8").replace("Ada", "Adé").encode("latin-1"))
+    motives = tiny / "report/sections/02-motives.md"
+    motives.write_text(motives.read_text("utf-8").replace("kind: motives", "kind: motive"),
+                       "utf-8")
+    assert main(["-C", str(tiny), "-q", "check"]) == 1
+    heads = [line for line in capsys.readouterr().err.splitlines() if "error[" in line]
+    assert heads == [
+        "report/brief.yaml:9:14: error[encoding]: the file is Latin-1 (ISO-8859-1), not UTF-8 "
+        "(byte 0xe9 is “é” in Latin-1)",
+        "report/sections/02-motives.md:2:7: error[sections.kind]: unknown section kind "
+        "'motive'"]

@@ -29,14 +29,12 @@ LIST_ITEM = re.compile(r"^(?P<indent>[ \t]*)(?:[-*+]|\d+[.)])[ \t]")
 def load_meta(project: Project) -> tuple[Meta, list[Finding]]:
     path = project.report / "brief.yaml"
     rel = project.rel(path)
-    try:
-        text = textfile.read(path, rel)
-    except FileNotFoundError:
+    if not path.is_file():
         raise UsageError(f"no brief project in {project.root}: report/brief.yaml is missing",
-                         hint="run 'brief init DIR' to start one, or pass -C DIR") from None
+                         hint="run 'brief init DIR' to start one, or pass -C DIR")
     shared, shared_lines, findings = house.read_shared(project)
     try:
-        doc = frontmatter.parse(text, rel)
+        doc = frontmatter.parse(textfile.read(path, rel), rel)
     except BriefError as exc:
         # Go on with every section file, so that their problems are reported too.
         findings.append(exc.finding())
@@ -44,8 +42,11 @@ def load_meta(project: Project) -> tuple[Meta, list[Finding]]:
         return Meta(rel, {"sections": names}, {}), findings
     data, origin = house.merge(doc.data, doc.lines, rel, shared, shared_lines,
                                project.rel(project.report / house.FILE))
+    # when _house.yaml cannot be read, what it would give is not reported missing here
+    unread = house.SHARED if any(f.path.endswith(house.FILE) and f.rule.startswith(
+        ("yaml.", "encoding", "file.")) for f in findings) else ()
     findings += schemas.validate(doc.data, doc.lines, rel, "brief",
-                                 provided=[k for k in data if k not in doc.data],
+                                 provided=[*(k for k in data if k not in doc.data), *unread],
                                  cols=doc.cols)
     findings += house.shadowed(doc.data, doc.lines, rel, shared, shared_lines,
                                project.rel(project.report / house.FILE))
