@@ -73,7 +73,7 @@ def test_vanished_quote_fails_the_build_naming_the_claim(
     assert "1 citation lost its evidence (listed below)" in err
     assert err.count(QUOTE) == 1
     # the error itself names the claim, its section and its file:line
-    assert (f"report/sections/02-motives.md:10: the quote “{QUOTE}” is gone from the changed "
+    assert (f"report/sections/02-motives.md:10:9: error[source.vanished]: the quote “{QUOTE}” is gone from the changed "
             "source 'rasanah2024rifts': the claim “The Coordination Framework split over how "
             "far to escalate against US …” (Motives and drivers › A framework divided over "
             "Gaza) rests on it") in err
@@ -81,7 +81,8 @@ def test_vanished_quote_fails_the_build_naming_the_claim(
 
     assert run(tiny, "build", "--format", "html,docx", "--allow-stale") == 0
     err = capsys.readouterr().err
-    assert "02-motives.md:10: warning: the quote “revealed a stark division" in err
+    assert "02-motives.md:10:9: warning[source.vanished]: the quote “revealed a stark division" \
+        in err
     assert "--allow-stale" not in err  # the hint fits the options in use
     assert "quote the new text or restore the source; then run 'brief sources lock'" in err
     page = lhtml.fromstring((tiny / "build" / "brief.html").read_bytes())
@@ -148,9 +149,11 @@ def test_removed_source_file_lists_what_points_nowhere(
     assert "01-background.md:5 — claim" not in err
     assert ("report/sections/01-background.md:5 — claim “The rivalry took shape during the "
             "civil war.") in (tiny / "build" / "changes.md").read_text("utf-8")
-    assert "01-background.md:5: the source of 'wikipedia-sadrist-khomeinist' was removed" in err
+    assert "01-background.md:5:47: error[source.removed]: the source of " \
+           "'wikipedia-sadrist-khomeinist' was removed" in err
     assert run(tiny, "check", "--allow-stale") == 0
-    assert "warning: 'wikipedia-sadrist-khomeinist' points at" in capsys.readouterr().err
+    assert "warning[source.missing]: 'wikipedia-sadrist-khomeinist' points at" \
+        in capsys.readouterr().err
 
 
 def test_removed_entry_is_reported(tiny: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -154,10 +154,12 @@ def test_sections_md_documents_every_schema_field(table: tuple[str, str]) -> Non
 
 
 def anchors(page: Path) -> set[str]:
-    """The ids GitHub gives the headings of a Markdown page."""
-    found = set()
+    """The ids GitHub gives the headings of a Markdown page, and its explicit
+    ``<a id="…"></a>`` anchors (one per rule in checks.md)."""
+    text = page.read_text("utf-8")
+    found = set(re.findall(r'<a id="([^"]+)"></a>', text))
     fenced = False
-    for line in page.read_text("utf-8").split("\n"):
+    for line in text.split("\n"):
         fenced = fenced != line.startswith("```")
         heading = None if fenced else HEADING.match(line)
         if heading:
@@ -168,7 +170,7 @@ def anchors(page: Path) -> set[str]:
 def test_docs_link_to_pages_and_headings_that_exist() -> None:
     for page in DOCS.glob("*.md"):
         text = page.read_text("utf-8")
-        for target, anchor in re.findall(r"\]\(([a-z-]*(?:\.md)?)(?:#([a-z0-9-]+))?\)", text):
+        for target, anchor in re.findall(r"\]\(([a-z-]*(?:\.md)?)(?:#([a-z0-9.-]+))?\)", text):
             linked = DOCS / target if target else page
             assert linked.is_file(), f"{page.name} links to {target}, which does not exist"
             if anchor:

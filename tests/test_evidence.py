@@ -51,7 +51,8 @@ def test_changed_word_fails_with_the_closest_passage(tiny: Path,
         'enormous leverage"]'))
     assert run(tiny, "check") == 1
     err = capsys.readouterr().err
-    assert "report/sections/01-background.md:5: quote not found in 'rasanah2024rifts'" in err
+    assert "report/sections/01-background.md:5:23: error[quote.not-found]: quote not found in " \
+           "'rasanah2024rifts'" in err
     assert "did you mean “the pillars of Sadr's power and his formidable leverage" in err
     assert "(¶ 22, 87%)" in err
 
@@ -68,9 +69,10 @@ def test_wrong_paragraph_number_is_caught_and_fixed(tiny: Path,
         'disagreed over Iran"]'))
     assert run(tiny, "check") == 1
     err = capsys.readouterr().err
-    assert ("report/sections/01-background.md:5: locator ¶ 9 of 'wikipedia-sadrist-khomeinist' "
-            "does not match the quote, which is in ¶ 3") in err
-    assert "02-motives.md:11: locator ¶ 12 of 'rasanah2024rifts' does not match" in err
+    assert ("report/sections/01-background.md:5:18: error[locator.mismatch]: locator ¶ 9 of "
+            "'wikipedia-sadrist-khomeinist' does not match the quote, which is in ¶ 3") in err
+    assert "02-motives.md:11:9: error[locator.mismatch]: locator ¶ 12 of 'rasanah2024rifts' " \
+           "does not match" in err
     assert run(tiny, "check", "--fix-locators") == 0
     assert '¶ 3, quote "Iraqi Shia militias' in \
         (tiny / "report/sections/01-background.md").read_text("utf-8")

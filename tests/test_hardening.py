@@ -45,8 +45,8 @@ def test_source_over_the_size_limit_is_refused(tiny: Path,
     with open(seed, "r+b") as handle:  # 20 MB, sparse: costs no disk
         handle.truncate(20 * 2**20)
     assert main(["-C", str(tiny), "-q", "check"]) == 1
-    assert "seeds/sadrist-khomeinist-conflict.wikipedia.txt:1: source is 20.0 MB; the limit " \
-           "is 10 MB" in capsys.readouterr().err
+    assert "seeds/sadrist-khomeinist-conflict.wikipedia.txt:1:1: error[source.unreadable]: " \
+           "source is 20.0 MB; the limit is 10 MB" in capsys.readouterr().err
 
 
 def test_pdf_layout_past_its_time_limit_is_an_error(tiny: Path,

@@ -88,13 +88,17 @@ def test_shared_house_file_fills_what_the_brief_leaves_out(tiny: Path) -> None:
     assert "--accent: #aa0000;" in (tiny / "build/brief.html").read_text("utf-8")
 
 
-@pytest.mark.parametrize("house, message", [
-    ('house:\n  logo: "../logo.png"\n', "logo '../logo.png' is not a file in assets/"),
-    ('house:\n  logo: "assets/missing.png"\n', "logo 'assets/missing.png' is not a file in assets/"),
-    ('house:\n  accent: "navy"\n', "house.accent: 'navy' has the wrong form"),
-    ('house:\n  colour: "#123456"\n', "unknown field 'colour' in house"),
+@pytest.mark.parametrize("house, col, message", [
+    ('house:\n  logo: "../logo.png"\n', 10,
+     "error[house.logo]: logo '../logo.png' is not a file in assets/"),
+    ('house:\n  logo: "assets/missing.png"\n', 10,
+     "error[house.logo]: logo 'assets/missing.png' is not a file in assets/"),
+    ('house:\n  accent: "navy"\n', 12, "error[schema.pattern]: house.accent: 'navy' has the "
+                                      "wrong form"),
+    ('house:\n  colour: "#123456"\n', 3, "error[schema.additionalProperties]: unknown field "
+                                         "'colour' in house"),
 ])
-def test_bad_house_style_is_an_error(tiny: Path, house: str, message: str,
+def test_bad_house_style_is_an_error(tiny: Path, house: str, col: int, message: str,
                                      capsys: pytest.CaptureFixture[str]) -> None:
     logo(tiny.parent / "logo.png")
     add_house(tiny, house)
@@ -102,7 +106,8 @@ def test_bad_house_style_is_an_error(tiny: Path, house: str, message: str,
     err = capsys.readouterr().err
     lines = (tiny / "report/brief.yaml").read_text("utf-8").splitlines()
     line = lines.index(house.splitlines()[1]) + 1  # the field under house:
-    assert f"report/brief.yaml:{line}: {message}" in err, err
+    assert f"report/brief.yaml:{line}:{col}: {message}\n" in err, err
+    assert err.count("error[") == 1, err  # once, at the line that set it
 
 
 def test_logo_svg_is_drawn_for_word(tiny: Path) -> None:

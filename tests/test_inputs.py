@@ -43,7 +43,7 @@ def test_nothing_changed_replays_the_findings_without_loading(
 def test_strict_fails_on_the_replayed_warnings(warned: Path,
                                                capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["-C", str(warned), "build", "-f", "html", "--strict"]) == 1
-    assert "seeds/unlisted.md:1: warning: this source has no bibliography entry" \
+    assert "seeds/unlisted.md:1:1: warning[source.no-entry]: this source has no bibliography entry" \
         in capsys.readouterr().err
     with pytest.raises(ContentError):
         pipeline.build(Project(warned), ["html"], strict=True)

@@ -76,7 +76,7 @@ def test_a_second_build_at_once_is_refused(tiny: Path, capsys: pytest.CaptureFix
 
     with outputs.locked(tiny / "build"):
         assert main(["-C", str(tiny), "-q", "build", "--format", "html"]) == 1
-    assert "build/.lock:1: another build is writing to build/ right now" in \
+    assert "build/.lock:1:1: error[build.busy]: another build is writing to build/ right now" in \
         capsys.readouterr().err
     assert not (tiny / "build" / "brief.html").exists()
     assert main(["-C", str(tiny), "-q", "build", "--format", "html"]) == 0

@@ -76,7 +76,7 @@ def html_text(path: Path) -> str:
 def test_init_lays_out_a_project(fresh: Path) -> None:
     files = sorted(p.relative_to(fresh).as_posix() for p in fresh.rglob("*") if p.is_file())
     assert files == [".gitignore", "Makefile", "README.md", "bibliography.bib",
-                     "report/brief.yaml",
+                     "report/_house.yaml", "report/brief.yaml",
                      *[f"report/sections/{i:02d}-{kind}.md"
                        for i, (kind, _) in enumerate(scaffold.STARTER, start=1)],
                      "seeds/README.md", "templates/README.md"]
@@ -84,6 +84,10 @@ def test_init_lays_out_a_project(fresh: Path) -> None:
     assert f'title: "{TITLE}"' in yaml
     assert re.search(r'^date: "\d{4}-\d{2}-\d{2}"', yaml, re.M)
     assert "__" not in yaml  # every placeholder filled
+    # the institution is the house style's: nothing in brief.yaml shadows _house.yaml
+    assert not re.search(r"^institution:", yaml, re.M)
+    assert re.search(r'^institution: "Analysis Desk"', (fresh / "report/_house.yaml")
+                     .read_text("utf-8"), re.M)
     for name in ("Makefile", "README.md"):
         assert "__" not in (fresh / name).read_text("utf-8")
     makefile = (fresh / "Makefile").read_text("utf-8")
@@ -152,9 +156,18 @@ def test_check_lists_the_stubs(fresh: Path, capsys: pytest.CaptureFixture[str]) 
     for i, (kind, title) in enumerate(scaffold.STARTER, start=1):
         rel = f"report/sections/{i:02d}-{kind}.md"
         line = (fresh / rel).read_text("utf-8").split("\n").index("status: stub") + 1
-        assert f"{rel}:{line}: warning: section '{title}' is still a stub" in err
+        assert f"{rel}:{line}:1: warning[section.stub]: section '{title}' is still a stub, " \
+               f"so it is left out of the build\n    {line} | status: stub\n" in err
     assert err.count("hint: fill it in") == len(scaffold.STARTER)
     assert main(["-C", str(fresh), "-q", "check", "--strict"]) == 1
+
+
+def test_a_new_brief_shows_no_empty_appendix_or_bibliography(fresh: Path) -> None:
+    assert main(["-C", str(fresh), "-q", "build", "-f", "html"]) == 0
+    text = html_text(fresh / "build" / "brief.html")
+    assert "This brief has no sections yet" in text
+    for words in ("Evidence appendix", "Coverage:", "0 of 0", "Bibliography"):
+        assert words not in text, words
 
 
 # --- stubs are left out ----------------------------------------------------------------
@@ -280,7 +293,7 @@ def test_templates_list(fresh: Path, capsys: pytest.CaptureFixture[str]) -> None
         assert name in rows and " default " in rows[name]
     assert "The PDF: CSS paged media for WeasyPrint" in rows["print.css"]
     assert 'Section kind "motives"' in rows["sections/motives.md.j2"]
-    assert not any(name.startswith("fonts/") for name in rows)
+    assert [name for name in rows if name.startswith("fonts/")] == ["fonts/fonts.css"]
     assert main(["-C", str(fresh), "-q", "templates", "copy", "print.css"]) == 0
     capsys.readouterr()
     assert main(["-C", str(fresh), "templates", "list"]) == 0
@@ -304,6 +317,23 @@ def test_templates_copy(fresh: Path, capsys: pytest.CaptureFixture[str]) -> None
     assert main([*project, "templates", "copy", "prnt.css"]) == 2
     assert "did you mean 'print.css'?" in capsys.readouterr().err
     assert main([*project, "-q", "build", "--format", "html"]) == 0  # the copies work
+
+
+def test_templates_copy_fonts_brings_the_faces(fresh: Path,
+                                               capsys: pytest.CaptureFixture[str]) -> None:
+    """docs/templates.md tells users to copy fonts/fonts.css: it comes with its faces."""
+    assert main(["-C", str(fresh), "templates", "copy", "fonts/fonts.css"]) == 0
+    out = capsys.readouterr().out
+    fonts = fresh / "templates" / "fonts"
+    named = re.findall(r'url\("([^"]+)"\)', (fonts / "fonts.css").read_text("utf-8"))
+    assert len(named) >= 9
+    for name in [*named, "OFL.txt"]:
+        assert filecmp.cmp(fonts / name, default_templates() / "fonts" / name, shallow=False)
+        assert f"wrote templates/fonts/{name}" in out
+    assert not (fonts / "webfonts.py").exists()
+    assert main(["-C", str(fresh), "-q", "build", "-f", "pdf"]) == 0
+    assert "`brief templates\ncopy fonts/fonts.css`" in \
+        (Path(__file__).parent.parent / "docs" / "templates.md").read_text("utf-8")
 
 
 # --- brief completion ----------------------------------------------------------------

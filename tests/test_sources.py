@@ -195,7 +195,12 @@ def test_not_utf8(tmp_path: Path) -> None:
     f.write_bytes("# Title\n\nCaf\u00e9 is fine.\n".encode() + b"bad \xe9 here\n")
     err = _error(f, "seeds/l.md")
     assert "UTF-8" in err.message and "0xe9" in err.message and err.line == 4
-    assert str(err).startswith("seeds/l.md:4: ")
+    assert str(err) == ("seeds/l.md:4:5: error[encoding]: the source is not valid UTF-8: "
+                        "byte 0xe9 (“é” in Latin-1) among UTF-8 text\n"
+                        "    4 | bad é here\n"
+                        "      |     ^\n"
+                        "  hint: the file is UTF-8 but for this character (pasted from another "
+                        "program?): type it again in your editor")
 
 
 def test_nul_byte(tmp_path: Path) -> None:

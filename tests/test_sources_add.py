@@ -192,7 +192,13 @@ def test_an_existing_key_is_an_error_not_an_overwrite(tiny: Path, tmp_path: Path
     ("blank.html", b"<html><body><nav>Home</nav><script>x()</script></body></html>",
      "no text found in the document"),
     ("broken.pdf", b"%PDF-1.7\nnot really a pdf", "cannot read the PDF"),
-    ("latin1.txt", "Caf\xe9 society".encode("latin-1"), "not valid UTF-8"),
+    ("latin1.txt", "Caf\xe9 society".encode("latin-1"),
+     "error[encoding]: the document is Latin-1 (ISO-8859-1), not UTF-8 (byte 0xe9 is “é” "
+     "in Latin-1)\n    1 | Café society\n      |    ^\n  hint: convert it to UTF-8: iconv "
+     "-f LATIN1 -t UTF-8 "),
+    ("utf16.txt", "Caf\xe9 society".encode("utf-16"),
+     "error[encoding]: the document is UTF-16 (little-endian, with a byte-order mark), "
+     "not UTF-8"),
     ("table.csv", b"a,b\n1,2\n", "cannot add a '.csv' file"),
 ])
 def test_an_empty_or_unreadable_document_is_an_error(tiny: Path, tmp_path: Path, name: str,

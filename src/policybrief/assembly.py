@@ -82,14 +82,19 @@ def render(project: Project, name: str, **context: Any) -> str:
     try:
         return str(env.get_template(name).render(**context))
     except jinja2.TemplateSyntaxError as exc:
-        raise BriefError(f"template error: {exc.message}", _template_path(project, exc.name
-                         or name, exc.filename), exc.lineno) from None
+        where = _template_path(project, exc.name or name, exc.filename)
+        raise BriefError(f"template error: {exc.message}", where, exc.lineno,
+                         hint="close every {% if %} and {% for %} with {% endif %} and "
+                              f"{{% endfor %}}; or delete {where} to use the packaged "
+                              "template again", rule="template") from None
     except jinja2.UndefinedError as exc:
         path, line = _traceback_location(project, name)
         raise BriefError(f"template error: {exc.message}", path, line,
-                         hint="a template uses a variable the brief does not have") from None
+                         hint="a template uses a variable the brief does not have",
+                         rule="template") from None
     except jinja2.TemplateNotFound as exc:
-        raise BriefError(f"template '{exc.name}' not found", f"templates/{name}", 1) from None
+        raise BriefError(f"template '{exc.name}' not found", f"templates/{name}", 1,
+                         rule="template") from None
 
 
 def _template_path(project: Project, name: str, filename: str | None) -> str:

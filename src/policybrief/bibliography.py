@@ -24,15 +24,14 @@ def load_bibliography(path: Path, rel: str) -> dict[str, Entry]:
     import bibtexparser
     from bibtexparser.model import DuplicateBlockKeyBlock
 
+    from . import textfile
+
     try:
-        text = path.read_text("utf-8")
+        text = textfile.read(path, rel, "the bibliography")
     except FileNotFoundError:
         raise BriefError("the bibliography file is missing", rel, 1,
                          hint="create bibliography.bib, or add a source with "
-                              "'brief sources add'") from None
-    except UnicodeDecodeError as exc:
-        line = path.read_bytes()[: exc.start].count(b"\n") + 1
-        raise BriefError("the bibliography is not UTF-8 text", rel, line) from None
+                              "'brief sources add'", rule="bibliography.missing") from None
     # bibtexparser logs what it cannot parse; the same problems are reported below.
     quiet = logging.getLogger("bibtexparser")
     level, quiet.level = quiet.level, logging.CRITICAL

@@ -49,7 +49,7 @@ def _check_one(c: Citation, entries: Mapping[str, Entry], sources: Mapping[str, 
         hint = schemas.suggest(c.key, entries)
         if c.key.lower() in lower:
             hint = f"keys are case-sensitive: did you mean '{lower[c.key.lower()]}'?"
-        add(Finding("error", c.path, c.line, f"unknown citation key '{c.key}'",
+        add(Finding("error", c.path, c.key_line or c.line, f"unknown citation key '{c.key}'",
                     hint or "add the source with 'brief sources add', or fix the key",
                     "citation.unknown-key"))
         return

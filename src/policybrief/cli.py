@@ -14,9 +14,11 @@ from typing import Any
 
 import click
 
-from .errors import BriefError
+from .errors import BriefError, ContentError, UsageError
 
 FORMATS = ("pdf", "html", "docx")
+# The project folder of this run, for the lines the messages show.
+_ROOT: dict[str, Path] = {}
 
 
 class Ui:
@@ -73,7 +75,9 @@ def find_root(start: Path) -> Path:
 @click.pass_context
 def cli(ctx: click.Context, project: Path | None, quiet: bool, verbose: bool) -> None:
     """policybrief: section files and cited sources in, checked PDF, HTML and DOCX out."""
-    ctx.obj = {"root": (project or find_root(Path.cwd())).resolve(), "ui": Ui(quiet, verbose)}
+    root = (project or find_root(Path.cwd())).resolve()
+    _ROOT["root"] = root
+    ctx.obj = {"root": root, "ui": Ui(quiet, verbose)}
 
 
 def _project(ctx: click.Context) -> Any:
@@ -94,13 +98,31 @@ def _formats(value: str) -> list[str]:
     return names
 
 
-def _report_findings(ui: Ui, findings: Any) -> None:
-    for finding in findings:
-        ui.warn(str(finding))
+def _report_findings(ui: Ui, findings: Any, root: Path) -> None:
+    from .messages import render_all
+
+    if findings:
+        ui.warn(render_all(findings, root))
+
+
+def _ignore(names: tuple[str, ...]) -> tuple[str, ...]:
+    """``--ignore RULE``: warning rules only; an error rule or an unknown name is refused."""
+    from .messages import check_ignorable
+
+    for name in names:
+        why = check_ignorable(name)
+        if why:
+            raise UsageError(f"--ignore {name}: {why}",
+                             hint="only warnings can be ignored; docs/checks.md lists the "
+                                  "rules, each marked error or warning")
+    return names
 
 
 STALE_HELP = ("Build even when quotes vanished from changed sources: mark those citations "
               "unverified and report them as warnings.")
+STALE_CHECK_HELP = ("Pass even when quotes vanished from changed sources: report those "
+                    "citations as warnings, not errors.")
+IGNORE_HELP = "Leave out the warnings of RULE (repeatable); errors cannot be ignored."
 
 
 def _notice(ui: Ui) -> Any:
@@ -111,13 +133,15 @@ def _notice(ui: Ui) -> Any:
     return notice
 
 
-@cli.command()
+@cli.command(short_help="Check the brief, then render PDF, HTML and DOCX into build/.")
 @click.option("--format", "-f", "formats", default="pdf,html,docx", show_default=True,
               help="Comma-separated formats to build: pdf, html, docx.")
 @click.option("--strict", is_flag=True, help="Fail on warnings too.")
 @click.option("--allow-stale", is_flag=True, help=STALE_HELP)
+@click.option("--ignore", "ignore", multiple=True, metavar="RULE", help=IGNORE_HELP)
 @click.pass_context
-def build(ctx: click.Context, formats: str, strict: bool, allow_stale: bool) -> None:
+def build(ctx: click.Context, formats: str, strict: bool, allow_stale: bool,
+          ignore: tuple[str, ...]) -> None:
     """Check the brief, then render the requested formats into build/."""
     from . import pipeline
 
@@ -125,10 +149,10 @@ def build(ctx: click.Context, formats: str, strict: bool, allow_stale: bool) -> 
     wanted = _formats(formats)
     try:
         result = pipeline.build(_project(ctx), wanted, strict, ui.stage, allow_stale,
-                                _notice(ui))
+                                _notice(ui), _ignore(ignore))
     finally:
         ui.done()
-    _report_findings(ui, result.warnings)
+    _report_findings(ui, result.warnings, ctx.obj["root"])
     for name in result.written:
         ui.say(f"wrote build/{name}")
     if result.skipped and not result.written:
@@ -138,16 +162,17 @@ def build(ctx: click.Context, formats: str, strict: bool, allow_stale: bool) -> 
         ui.say("unchanged: " + ", ".join(f"build/{n}" for n in result.skipped))
 
 
-@cli.command()
+@cli.command(short_help="Load and check everything; write nothing.")
 @click.option("--strict", is_flag=True, help="Fail on warnings too.")
 @click.option("--fix-locators", is_flag=True,
               help="Correct ¶ locators that do not match where their quote is found.")
-@click.option("--allow-stale", is_flag=True, help=STALE_HELP)
+@click.option("--allow-stale", is_flag=True, help=STALE_CHECK_HELP)
 @click.option("--parity", is_flag=True,
               help="Also compare the built PDF, HTML and DOCX; write build/parity.md.")
+@click.option("--ignore", "ignore", multiple=True, metavar="RULE", help=IGNORE_HELP)
 @click.pass_context
 def check(ctx: click.Context, strict: bool, fix_locators: bool, allow_stale: bool,
-          parity: bool) -> None:
+          parity: bool, ignore: tuple[str, ...]) -> None:
     """Load and check everything; write only build/changes.md (and with --fix-locators,
     --parity, what they write)."""
     from . import pipeline
@@ -158,14 +183,15 @@ def check(ctx: click.Context, strict: bool, fix_locators: bool, allow_stale: boo
         if fix_locators:
             from . import locators
 
-            loaded = pipeline.load(project, ui.stage)
+            loaded = pipeline.load(project, ui.stage, _ignore(ignore))
             for citation, locator in locators.fix(project.root, loaded.evidence.fixes):
                 ui.say(f"fixed {citation.path}:{citation.line}: {citation.key} "
                        f"{citation.locator} → {locator}")
-        checked = pipeline.check(project, strict, ui.stage, allow_stale, _notice(ui))
+        checked = pipeline.check(project, strict, ui.stage, allow_stale, _notice(ui),
+                                 _ignore(ignore))
     finally:
         ui.done()
-    _report_findings(ui, checked.warnings)
+    _report_findings(ui, checked.warnings, project.root)
     brief = checked.brief
     ui.say(f"ok: {len(brief.sections)} sections, {len(brief.citations)} citations, "
            f"{len(checked.evidence.matches)} quotes verified, "
@@ -183,7 +209,7 @@ def _parity(project: Any, ui: Ui) -> None:
     for name in ("brief.pdf", "brief.html", "brief.docx"):
         if not (build_dir / name).is_file():
             raise BriefError(f"build/{name} is missing: run 'brief build' first",
-                             f"build/{name}", 1)
+                             f"build/{name}", 1, rule="parity")
     report = parity_stage.compare((build_dir / "brief.pdf").read_bytes(),
                                   (build_dir / "brief.html").read_text("utf-8"),
                                   (build_dir / "brief.docx").read_bytes())
@@ -194,15 +220,15 @@ def _parity(project: Any, ui: Ui) -> None:
         return
     for row in report.differences:
         ui.warn(f"build/parity.md:1: {row.name}: {parity_stage.first_difference(row)}")
-    raise BriefError("the outputs differ; see build/parity.md", "build/parity.md", 1)
+    raise BriefError("the outputs differ; see build/parity.md", "build/parity.md", 1, rule="parity")
 
 
-@cli.group()
+@cli.group(short_help="Add sources to seeds/ and the bibliography; lock them.")
 def sources() -> None:
     """Add sources to seeds/ and the bibliography; lock their state."""
 
 
-@sources.command("add")
+@sources.command("add", short_help="Store a document as a source and add its entry.")
 @click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--key", help="The citation key (default: author + year + title word).")
 @click.option("--title", default="", help="Title (default: from the document).")
@@ -230,7 +256,7 @@ def sources_add(ctx: click.Context, path: Path, key: str | None, title: str, aut
     try:
         sections = pipeline.load(project).brief.sections
     except BriefError as exc:  # the brief itself has problems: skip the ranking
-        ui.warn(f"(no ranking: {exc})")
+        ui.warn(f"(no ranking: {exc.message})")
         return
     pairs = tuple(changes.rank(done.source, sections))
     ui.warn(changes.Report(new=(changes.New(done.key, done.source.path, True, 0, pairs),))
@@ -247,7 +273,7 @@ def _say_guessed(ui: Ui, done: Any) -> None:
         ui.say(f"  {name:<12} {done.fields[name]!s:<40} from {origin}")
 
 
-@sources.command("lock")
+@sources.command("lock", short_help="Accept the sources as they are: seeds/sources.lock.")
 @click.option("--added", "--date", "added",
               help="The day to record for sources new to the lock (default: "
                    "SOURCE_DATE_EPOCH or today).")
@@ -269,21 +295,27 @@ def sources_lock(ctx: click.Context, added: str | None, force: bool) -> None:
     ui.say(f"{'wrote' if changed else 'unchanged:'} {rel} ({len(locked)} sources)")
 
 
-@cli.command()
+@cli.command(short_help="Rebuild on every save; serve build/ with live reload.")
 @click.option("--port", "-p", default=8000, show_default=True, type=click.IntRange(0, 65535),
               help="Serve build/ on http://127.0.0.1:PORT.")
 @click.option("--format", "-f", "formats", default="html", show_default=True,
               help="Comma-separated formats to rebuild on each save.")
 @click.option("--allow-stale", is_flag=True, help=STALE_HELP)
+@click.option("--ignore", "ignore", multiple=True, metavar="RULE", help=IGNORE_HELP)
 @click.pass_context
-def watch(ctx: click.Context, port: int, formats: str, allow_stale: bool) -> None:
-    """Rebuild on every save and serve build/ with automatic reload."""
+def watch(ctx: click.Context, port: int, formats: str, allow_stale: bool,
+          ignore: tuple[str, ...]) -> None:
+    """Rebuild on every save and serve build/ with automatic reload.
+
+    A finding is printed once; after that each rebuild says only what changed
+    ("2 new warnings, 1 fixed").
+    """
     from . import watch as watching
 
     ui: Ui = ctx.obj["ui"]
     try:
         watching.run(_project(ctx), port, _formats(formats), allow_stale=allow_stale,
-                     say=ui.say, warn=ui.warn)
+                     say=ui.say, warn=ui.warn, ignore=_ignore(ignore))
     except KeyboardInterrupt:
         ui.say("stopped")
 
@@ -340,14 +372,13 @@ def review_import(ctx: click.Context, file: Path, apply_changes: bool, force: bo
         checked = pipeline.check(project, False, ui.stage)
     except ContentError as exc:
         ui.done()
-        for finding in exc.findings:
-            ui.warn(str(finding))
+        _report_findings(ui, exc.findings, project.root)
         raise BriefError(f"the applied changes leave {len(exc.findings)} problem"
                          f"{'' if len(exc.findings) == 1 else 's'} in the brief (above)",
                          hint=f"fix them, or undo with the copies in {applied.backup}/") from None
     finally:
         ui.done()
-    _report_findings(ui, checked.warnings)
+    _report_findings(ui, checked.warnings, project.root)
     ui.say("check: the brief still checks after the changes")
 
 
@@ -371,7 +402,7 @@ def _complete_templates(ctx: click.Context, param: click.Parameter,
     return [n for n in packaged_templates() if n.startswith(incomplete)]
 
 
-@cli.command()
+@cli.command(short_help="Start a new brief project in a new or empty folder.")
 @click.argument("directory", default=".", type=click.Path(file_okay=False, path_type=Path))
 @click.option("--title", "-t", default="",
               help="The brief's title (default: from the folder's name).")
@@ -387,7 +418,7 @@ def init(ctx: click.Context, directory: Path, title: str) -> None:
     ui.say(f"next: {go}brief build    (then fill in report/sections/)")
 
 
-@cli.command("new-section")
+@cli.command("new-section", short_help="Add a stub section; list it in brief.yaml.")
 @click.argument("kind", shell_complete=_complete_kinds)
 @click.argument("title")
 @click.pass_context
@@ -405,12 +436,12 @@ def new_section(ctx: click.Context, kind: str, title: str) -> None:
     ui.say(f"listed {added.name} at the end of sections: in report/brief.yaml")
 
 
-@cli.group()
+@cli.group(short_help="List the packaged templates; copy one to change it.")
 def templates() -> None:
     """List the packaged templates and stylesheets; copy one into templates/ to change it."""
 
 
-@templates.command("list")
+@templates.command("list", short_help="The packaged templates, and which are copied.")
 @click.pass_context
 def templates_list(ctx: click.Context) -> None:
     """Every packaged template and stylesheet, and which ones the project overrides."""
@@ -423,7 +454,7 @@ def templates_list(ctx: click.Context) -> None:
         click.echo(f"{t.name:<{width}}  {where}  {t.description or '—'}")
 
 
-@templates.command("copy")
+@templates.command("copy", short_help="Copy packaged templates into templates/.")
 @click.argument("names", nargs=-1, required=True, metavar="NAME...",
                 shell_complete=_complete_templates)
 @click.option("--force", is_flag=True, help="Overwrite the project's own copy.")
@@ -437,7 +468,7 @@ def templates_copy(ctx: click.Context, names: tuple[str, ...], force: bool) -> N
         ui.say(f"wrote {rel}")
 
 
-@cli.command()
+@cli.command(short_help="Print the shell completion script.")
 @click.argument("shell", required=False, type=click.Choice(["bash", "zsh", "fish"]))
 def completion(shell: str | None) -> None:
     """Print the shell completion script: eval "$(brief completion bash)"."""
@@ -465,7 +496,13 @@ def main(argv: list[str] | None = None) -> int:
         exc.show()
         return 2
     except BriefError as exc:
-        click.echo(str(exc), err=True)
+        from .messages import render, render_all
+
+        root = _ROOT.get("root")
+        if isinstance(exc, ContentError):
+            click.echo(render_all(exc.findings, root), err=True)
+        else:
+            click.echo(render(exc, root), err=True)
         return exc.exit_code
     return 0
 

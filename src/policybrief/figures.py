@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
 
-from . import drawing, frontmatter, schemas
+from . import drawing, frontmatter, schemas, textfile
 from .errors import BriefError
 from .model import Citation, Finding, Project
 
@@ -201,11 +201,11 @@ def _read(project: Project, name: str, findings: list[Finding]) -> tuple[
         return None
     rel = project.rel(path)
     try:
-        text = path.read_text("utf-8")
-    except UnicodeDecodeError:
-        raise BriefError("not UTF-8 text", rel, 1) from None
-    doc = frontmatter.parse(text, rel)
-    problems = schemas.validate(doc.data, doc.lines, rel, name)
+        doc = frontmatter.parse(textfile.read(path, rel), rel)
+    except BriefError as exc:  # reported with the other files' problems
+        findings.append(exc.finding())
+        return None
+    problems = schemas.validate(doc.data, doc.lines, rel, name, cols=doc.cols)
     findings += problems
     return None if problems else (doc, rel)
 
@@ -222,7 +222,7 @@ def _cite(doc: frontmatter.Document, rel: str, pointer: str, where: str, claim: 
         ref = ref[int(part)] if isinstance(ref, list) else ref[part]
     quote = " ".join(ref["quote"].split())
     return Citation(ref["key"], ref.get("locator"), quote, rel, _line(doc, f"{pointer}/quote"),
-                    where, claim, pointer)
+                    where, claim, pointer, _line(doc, f"{pointer}/key"))
 
 
 def when(date: str) -> tuple[float, str] | None:

@@ -15,9 +15,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from . import frontmatter, schemas
+from . import frontmatter, schemas, textfile
 from .errors import BriefError
-from .model import Finding, Project
+from .model import Finding, Meta, Project
 
 FILE = "_house.yaml"
 SHARED = ("institution", "series", "licence", "suggested_citation")
@@ -67,36 +67,84 @@ def _mix(colour: str, other: str, amount: float) -> str:
 
 
 def read_shared(project: Project) -> tuple[dict[str, Any], dict[str, int], list[Finding]]:
-    """``report/_house.yaml``, validated, or nothing when there is none."""
+    """``report/_house.yaml``, validated, or nothing when there is none (or it cannot be
+    read: then the finding says why, and loading goes on)."""
     path = project.report / FILE
     if not path.is_file():
         return {}, {}, []
     rel = project.rel(path)
     try:
-        text = path.read_text("utf-8")
-    except UnicodeDecodeError:
-        raise BriefError("not UTF-8 text", rel, 1, hint="save the file as UTF-8") from None
-    doc = frontmatter.parse(text, rel)
-    return doc.data, doc.lines, schemas.validate(doc.data, doc.lines, rel, "house")
+        doc = frontmatter.parse(textfile.read(path, rel), rel)
+    except BriefError as exc:
+        return {}, {}, [exc.finding()]
+    return doc.data, doc.lines, schemas.validate(doc.data, doc.lines, rel, "house",
+                                                 cols=doc.cols)
 
 
-def merge(brief: dict[str, Any], shared: dict[str, Any]) -> dict[str, Any]:
-    """The brief's fields over the shared ones: ``_house.yaml`` only fills gaps."""
+Origin = dict[str, tuple[str, int]]
+
+
+def merge(brief: dict[str, Any], brief_lines: dict[str, int], brief_rel: str,
+          shared: dict[str, Any], shared_lines: dict[str, int], shared_rel: str
+          ) -> tuple[dict[str, Any], Origin]:
+    """The brief's fields over the shared ones: ``_house.yaml`` only fills gaps.
+
+    This is the one precedence rule (docs/templates.md): a field set in
+    ``report/brief.yaml`` wins over the same field in ``report/_house.yaml``; ``brief
+    check`` warns when both set it (``house.shadowed``). Returns the merged fields and,
+    for each value that came from ``_house.yaml``, its file and line: what a finding
+    about it points at.
+    """
     merged = dict(brief)
+    origin: Origin = {}
+
+    def take(pointer: str, shared_pointer: str) -> None:
+        for key, line in shared_lines.items():
+            if key == shared_pointer or key.startswith(shared_pointer + "/"):
+                origin[pointer + key[len(shared_pointer):]] = (shared_rel, line)
+
     for name in SHARED:
         if name not in merged and name in shared:
             merged[name] = shared[name]
+            take(name, name)
     style = {k: v for k, v in shared.items() if k in STYLE}
     if style or "house" in merged:
         mine = merged.get("house")
-        merged["house"] = {**style, **(mine if isinstance(mine, dict) else {})}
-    return merged
+        mine = mine if isinstance(mine, dict) else {}
+        merged["house"] = {**style, **mine}
+        for name in style:
+            if name not in mine:
+                take(f"house/{name}", name)
+    return merged, origin
 
 
-def resolve(project: Project, fields: dict[str, Any], meta_path: str,
-            lines: dict[str, int]) -> tuple[House, list[Finding]]:
-    """The House for the brief's merged fields; a missing or unusable logo is an error."""
-    style = fields.get("house") or {}
+def shadowed(brief: dict[str, Any], brief_lines: dict[str, int], brief_rel: str,
+             shared: dict[str, Any], shared_lines: dict[str, int], shared_rel: str
+             ) -> list[Finding]:
+    """A warning for each field both files set: the brief's value hides the house one."""
+    found = []
+    mine = brief.get("house") if isinstance(brief.get("house"), dict) else {}
+    pairs = [(name, name, brief) for name in SHARED] + \
+        [(f"house/{name}", name, mine) for name in STYLE]
+    for pointer, name, where in pairs:
+        if name not in shared or not isinstance(where, dict) or name not in where:
+            continue
+        label = pointer.replace("/", ".")
+        same = where[name] == shared[name]
+        found.append(Finding(
+            "warning", brief_rel, brief_lines.get(pointer, 1),
+            f"'{label}' is set both here and in {shared_rel}:{shared_lines.get(name, 1)}"
+            + ("; the two are the same" if same else "; this value wins over the house one"),
+            f"remove '{name}' from {brief_rel} to use the house style's value"
+            + ("" if same else ", or keep it to override the house style on purpose "
+               "(ignore: [house.shadowed] silences this)"), "house.shadowed"))
+    return found
+
+
+def resolve(project: Project, meta: Meta) -> tuple[House, list[Finding]]:
+    """The House for the brief's merged fields; a missing or unusable logo is an error,
+    at the file and line that set the logo (brief.yaml or _house.yaml)."""
+    style = meta.fields.get("house") or {}
     if not isinstance(style, dict):
         return House(), []
     findings = []
@@ -104,20 +152,20 @@ def resolve(project: Project, fields: dict[str, Any], meta_path: str,
     logo_type, data = "", b""
     if logo:
         path = (project.root / logo).resolve()
-        line = lines.get("house/logo", lines.get("house", 1))
+        where, line = meta.where("house/logo")
         assets = (project.root / "assets").resolve()
         kind = MEDIA.get(path.suffix.lower(), "")
         if not path.is_relative_to(assets) or not path.is_file():
-            findings.append(Finding("error", meta_path, line,
+            findings.append(Finding("error", where, line,
                                     f"logo '{logo}' is not a file in assets/",
                                     "put the logo in the project's assets/ folder and give "
                                     "its path, e.g. assets/logo.svg", "house.logo"))
         elif not kind:
-            findings.append(Finding("error", meta_path, line,
+            findings.append(Finding("error", where, line,
                                     f"logo '{logo}' is neither SVG, PNG nor JPEG",
                                     "export the logo as .svg or .png", "house.logo"))
         elif path.stat().st_size > LOGO_LIMIT:
-            findings.append(Finding("error", meta_path, line,
+            findings.append(Finding("error", where, line,
                                     f"logo '{logo}' is larger than 2 MB",
                                     "export a smaller logo", "house.logo"))
         else:

@@ -151,7 +151,7 @@ def write(build: Path, record: Record) -> None:
     data: dict[str, Any] = {
         "fingerprint": record.fingerprint, "outputs": dict(record.outputs),
         "changes": record.changes, "notice": record.notice, "extras": list(record.extras),
-        "findings": [[f.severity, f.path, f.line, f.message, f.hint, f.rule]
+        "findings": [[f.severity, f.path, f.line, f.message, f.hint, f.rule, f.col, f.shown]
                      for f in record.findings],
         "files": {k: list(v) for k, v in record.files.items()}}
     temp = build / f".{NAME}.{os.getpid()}"

@@ -92,7 +92,7 @@ def html_text(data: bytes) -> tuple[str, Metadata]:
         except UnicodeDecodeError:
             doc = lhtml.document_fromstring(data)
     except Exception as exc:  # lxml raises ParserError, ValueError, ...
-        raise BriefError(f"cannot parse the HTML: {exc}") from None
+        raise BriefError(f"cannot parse the HTML: {exc}", rule="sources.add") from None
     meta = _html_meta(doc)
     for el in doc.xpath(DROP):
         if el.getparent() is not None:
@@ -201,7 +201,7 @@ def pdf_text(data: bytes) -> tuple[str, Metadata]:
         info: Any = reader.metadata or {}
         len(reader.pages)
     except (PyPdfError, ValueError, KeyError, TypeError, AttributeError) as exc:
-        raise BriefError(f"cannot read the PDF: {exc}") from None
+        raise BriefError(f"cannot read the PDF: {exc}", rule="sources.add") from None
     finally:
         quiet.setLevel(level)
     meta = Metadata(title=" ".join(str(info.get("/Title") or "").split()),
@@ -304,24 +304,29 @@ def read_document(path: Path) -> tuple[bytes, str | None, Metadata]:
     suffix, shown = path.suffix.lower(), str(path)
     if suffix not in SUFFIXES:
         raise BriefError(f"cannot add a '{suffix or path.name}' file as a source", shown, 1,
-                         hint="sources are .txt, .md, .html or .pdf files")
+                         hint="sources are .txt, .md, .html or .pdf files", rule="sources.add")
     try:
         data = path.read_bytes()
     except OSError as exc:
-        raise BriefError(f"cannot read the document: {exc.strerror or exc}", shown, 1) from None
+        raise BriefError(f"cannot read the document: {exc.strerror or exc}", shown, 1,
+                         rule="sources.add") from None
     if len(data) > MAX_ORIGINAL:
-        raise BriefError("the document is larger than 50 MB", shown, 1)
+        raise BriefError("the document is larger than 50 MB", shown, 1, rule="sources.add")
     if not data.strip():
-        raise BriefError("the document is empty", shown, 1)
+        raise BriefError("the document is empty", shown, 1, rule="sources.add")
     if suffix in (".txt", ".md"):
+        from .textfile import decode
+
+        decode(data, shown, "the document")  # UTF-16, Latin-1, a PDF renamed: say which
         return data, None, Metadata()
     try:
         text, found = pdf_text(data) if suffix == ".pdf" else html_text(data)
     except BriefError as exc:
-        raise BriefError(exc.message, shown, 1) from None
+        raise BriefError(exc.message, shown, 1, rule="sources.add") from None
     if not text.strip():
         raise BriefError("no text found in the document", shown, 1, hint="a scanned PDF "
-                         "needs OCR first; an HTML page may need its text saved as .txt")
+                         "needs OCR first; an HTML page may need its text saved as .txt",
+                         rule="sources.add")
     return data, text, found
 
 
@@ -392,9 +397,10 @@ def _as_source(content: bytes, name: str, rel: str, shown: str) -> Source:
         try:
             source = read_source(probe, rel)
         except BriefError as exc:
-            raise BriefError(exc.message, shown, exc.line, exc.hint) from None
+            raise BriefError(exc.message, shown, exc.line, exc.hint, rule=exc.rule,
+                             col=exc.col, shown=exc.shown) from None
     if not source.passages:
-        raise BriefError("the document has no paragraphs of text", shown, 1)
+        raise BriefError("the document has no paragraphs of text", shown, 1, rule="sources.add")
     return source
 
 
@@ -412,7 +418,8 @@ def add_source(project: Project, path: Path, key: str | None = None, given: Meta
     for target, body in ((original, data), (stored, content)):
         if target.exists() and target.read_bytes() != body:
             raise BriefError(f"'{project.rel(target)}' already exists with other content",
-                             shown, 1, hint="rename the document, or remove the old copy")
+                             shown, 1, hint="rename the document, or remove the old copy",
+                             rule="sources.add")
     source = _as_source(content, stored.name, project.rel(stored), shown)
     meta, origins = guess_metadata(given, found, path, data, content.decode("utf-8"))
     bib_rel = project.rel(project.bibliography)
@@ -421,17 +428,18 @@ def add_source(project: Project, path: Path, key: str | None = None, given: Meta
     for other in entries.values():
         if other.file and (project.root / other.file).resolve() == stored.resolve():
             raise BriefError(f"'{project.rel(stored)}' is already the source of "
-                             f"'{other.key}'", bib_rel, other.line)
+                             f"'{other.key}'", bib_rel, other.line, rule="sources.add")
     key = key or make_key(meta.author, meta.date, meta.title, meta.url, meta.organization,
                           _slug(path))
     clash = {k.lower(): k for k in entries}.get(key.lower())
     if clash:
         raise BriefError(f"the key '{key}' is already in the bibliography" +
                          (f" (as '{clash}')" if clash != key else ""), bib_rel,
-                         entries[clash].line, hint="give another key with --key")
+                         entries[clash].line, hint="give another key with --key",
+                         rule="sources.add")
     if not bibliography.KEY.match(key):
         raise BriefError(f"key '{key}' has characters pandoc cannot cite", shown, 1,
-                         hint="use letters, digits, '-', '_' and ':'")
+                         hint="use letters, digits, '-', '_' and ':'", rule="sources.add")
     suffix = path.suffix.lower()
     entry_type = "report" if suffix == ".pdf" else "online" if (
         suffix in (".html", ".htm") or meta.url) else "misc"
@@ -447,7 +455,8 @@ def add_source(project: Project, path: Path, key: str | None = None, given: Meta
     try:
         temp.write_text(_appended(existing, entry_text(key, entry_type, fields)), "utf-8")
         if key not in bibliography.load_bibliography(temp, bib_rel):
-            raise BriefError(f"the new entry '{key}' did not read back", bib_rel, 1)
+            raise BriefError(f"the new entry '{key}' did not read back", bib_rel, 1,
+                             rule="sources.add")
         project.seeds.mkdir(parents=True, exist_ok=True)
         for target, body in ((original, data), (stored, content)):
             if not target.exists():

@@ -77,7 +77,7 @@ def check(fragment: str, project: Project) -> None:
     path, line = locate(project, first.target)
     raise BriefError(f"{first.what}: '{first.target}'", path, line,
                      hint="images must be data: URLs or files in assets/; links must be "
-                          "http(s), mailto or within the brief")
+                          "http(s), mailto or within the brief", rule="links.policy")
 
 
 def locate(project: Project, needle: str) -> tuple[str, int]:

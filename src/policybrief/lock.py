@@ -48,7 +48,7 @@ def today(added: str | None = None) -> str:
         try:
             return dt.date.fromisoformat(added).isoformat()
         except ValueError:
-            raise BriefError(f"'{added}' is not a date (YYYY-MM-DD)") from None
+            raise BriefError(f"'{added}' is not a date (YYYY-MM-DD)", rule="sources.lock") from None
     epoch = os.environ.get("SOURCE_DATE_EPOCH", "")
     if epoch.isdigit():
         return dt.datetime.fromtimestamp(int(epoch), dt.UTC).date().isoformat()
@@ -68,17 +68,18 @@ def read(project: Project) -> dict[str, Locked] | None:
     except FileNotFoundError:
         return None
     except (OSError, UnicodeDecodeError) as exc:
-        raise BriefError(f"cannot read the lock file: {exc}", rel, 1) from None
+        raise BriefError(f"cannot read the lock file: {exc}", rel, 1, rule="sources.lock") from None
     try:
         data = json.loads(text)
     except ValueError as exc:
         line = getattr(exc, "lineno", 1)
         raise BriefError(f"the lock file is not valid JSON: {exc}", rel, line,
-                         hint="restore it, or rewrite it with 'brief sources lock'") from None
+                         hint="restore it, or rewrite it with 'brief sources lock'",
+                         rule="sources.lock") from None
     sources = data.get("sources") if isinstance(data, dict) else None
     if not isinstance(sources, dict):
         raise BriefError("the lock file has no 'sources' mapping", rel, 1,
-                         hint="rewrite it with 'brief sources lock'")
+                         hint="rewrite it with 'brief sources lock'", rule="sources.lock")
     found: dict[str, Locked] = {}
     for key, item in sources.items():
         try:
@@ -87,7 +88,8 @@ def read(project: Project) -> dict[str, Locked] | None:
         except (KeyError, TypeError, ValueError):
             raise BriefError(f"the lock entry for '{key}' is incomplete (it needs path, "
                              "sha256, passages and added)", rel, _line_of(text, key),
-                             hint="rewrite it with 'brief sources lock'") from None
+                             hint="rewrite it with 'brief sources lock'",
+                             rule="sources.lock") from None
     return found
 
 
@@ -121,7 +123,13 @@ def current(project: Project) -> dict[str, Source]:
 
     entries = bibliography.load_bibliography(project.bibliography,
                                              project.rel(project.bibliography))
-    sources, _ = pipeline.load_sources(project, entries)
+    sources, findings = pipeline.load_sources(project, entries)
+    unreadable = [f for f in findings if f.severity == "error"
+                  and f.rule in ("file.binary", "encoding", "source.unreadable")]
+    if unreadable:
+        from .errors import ContentError
+
+        raise ContentError(unreadable)
     return sources
 
 

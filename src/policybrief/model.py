@@ -8,6 +8,7 @@ from their JSON-pointer path (``items/0/citations/1/quote``) to the line they ar
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -26,13 +27,14 @@ class Finding:
     message: str
     hint: str = ""
     rule: str = ""
+    col: int = 0  # 1-based; 0: the message's quoted name on the line, or its start
+    shown: str = ""  # the line to show, when the file cannot be read as UTF-8 text
 
     def __str__(self) -> str:
-        level = "" if self.severity == "error" else "warning: "
-        text = f"{self.path}:{self.line}: {level}{self.message}"
-        if self.hint:
-            text += f"\n  hint: {self.hint}"
-        return text
+        """The message without the line shown (policybrief.messages.render adds it)."""
+        from .messages import render
+
+        return render(self)
 
 
 # --- sources -------------------------------------------------------------------------
@@ -136,6 +138,8 @@ class Citation:
     where: str = ""
     claim: str = ""
     field: str = ""  # JSON pointer of the structured field, or "" for body text
+    # a structured citation's 'key:' line (``line`` is its quote's); not part of its identity
+    key_line: int = dataclasses.field(default=0, compare=False)
 
 
 @dataclass(frozen=True)
@@ -169,6 +173,19 @@ class Meta:
     path: str
     fields: Mapping[str, Any]
     lines: Mapping[str, int]
+    # pointer -> (file, line) of each value taken from report/_house.yaml
+    origin: Mapping[str, tuple[str, int]] = field(default_factory=dict)
+
+    def where(self, pointer: str) -> tuple[str, int]:
+        """The file and line that set a field (brief.yaml, or _house.yaml for a value
+        the house style gives), or of its closest parent that has one."""
+        while pointer:
+            if pointer in self.origin:
+                return self.origin[pointer]
+            if pointer in self.lines:
+                return self.path, self.lines[pointer]
+            pointer = pointer.rpartition("/")[0]
+        return self.path, 1
 
     def __getitem__(self, name: str) -> Any:
         return self.fields[name]

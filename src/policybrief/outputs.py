@@ -39,7 +39,7 @@ def locked(build: Path) -> Iterator[None]:
             fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
             raise BriefError("another build is writing to build/ right now; wait for it",
-                             "build/.lock", 1) from None
+                             "build/.lock", 1, rule="build.busy") from None
         try:
             yield
         finally:

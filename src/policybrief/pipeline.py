@@ -87,7 +87,10 @@ def load_sources(project: Project, entries: Mapping[str, object]) -> tuple[
                                     "fix the file field, or restore the source into seeds/",
                                     "source.missing"))
             continue
-        found[key] = read_source(path, project.rel(path))
+        try:
+            found[key] = read_source(path, project.rel(path))
+        except BriefError as exc:  # reported with every other source's problem
+            findings.append(exc.finding())
     if project.seeds.is_dir():
         for path in sorted(project.seeds.iterdir()):
             if path.suffix in (".md", ".txt", ".html", ".pdf") and path.resolve() not in named \
@@ -112,24 +115,45 @@ def named_files(project: Project, entries: Mapping[str, Any]) -> list[Path]:
     return paths
 
 
-def load(project: Project, report: Reporter = _quiet) -> Checked:
-    """Load and check everything; raise only when nothing more can be checked."""
+def load(project: Project, report: Reporter = _quiet, ignore: Iterable[str] = ()) -> Checked:
+    """Load and check everything; raise only when nothing more can be checked.
+
+    A file that cannot be read (its encoding, its YAML) is a finding like any other, so
+    that one run reports every such file; when the bibliography or a source cannot be
+    read, the citations are not checked (every one would be reported) and the loading
+    problems are raised together. ``ignore``: warning rules to leave out, on top of the
+    brief's own ``ignore:`` list.
+    """
     from . import bibliography, checks, figures, house, names, sections, tradecraft
 
     report("load the brief")
     meta, findings = sections.load_meta(project)
     report("load the bibliography")
-    entries = bibliography.load_bibliography(project.bibliography,
-                                             project.rel(project.bibliography))
+    unreadable: list[Finding] = []
+    try:
+        entries = bibliography.load_bibliography(project.bibliography,
+                                                 project.rel(project.bibliography))
+    except ContentError as exc:
+        unreadable += exc.findings
+        entries = {}
+    except BriefError as exc:
+        if exc.exit_code != 1:
+            raise
+        unreadable.append(exc.finding())
+        entries = {}
     report("load the sources")
     sources, more = load_sources(project, entries)
-    findings += more
+    unreadable += [f for f in more if f.rule in ("file.binary", "encoding",
+                                                 "source.unreadable")]
+    findings += [f for f in more if f not in unreadable]
     report("load the sections")
     loaded, more = sections.load_sections(project, meta)
     findings += more
     report("load the figures")
     drawn, figure_citations, more = figures.load(project)
     findings += more
+    if unreadable:
+        raise ContentError(_ordered(f for f in unreadable + findings if f.severity == "error"))
     findings += tradecraft.check(loaded, entries)
     findings += names.check(project, [s.path for s in loaded])
     report("check citations and quotes")
@@ -137,20 +161,37 @@ def load(project: Project, report: Reporter = _quiet) -> Checked:
     findings += evidence.findings
     findings += checks.check_coverage(loaded, entries, project.rel(project.bibliography),
                                       figure_citations)
-    style, more = house.resolve(project, dict(meta.fields), meta.path, dict(meta.lines))
+    style, more = house.resolve(project, meta)
     findings += more
     brief = Brief(project, meta, loaded, entries, sources, evidence.matches,
                   figures=drawn, figure_citations=tuple(figure_citations), house=style)
-    ordered = sorted(findings, key=lambda f: (f.severity != "error", f.path, f.line))
-    return Checked(brief, evidence, tuple(ordered))
+    return Checked(brief, evidence, tuple(_ordered(_ignored(findings, meta, ignore))))
+
+
+def _ordered(findings: Iterable[Finding]) -> list[Finding]:
+    """Errors first, then warnings; each by file and line; each said once."""
+    unique = dict.fromkeys(findings)
+    return sorted(unique, key=lambda f: (f.severity != "error", f.path, f.line, f.col))
+
+
+def _ignored(findings: list[Finding], meta: Any, ignore: Iterable[str]) -> list[Finding]:
+    """Without the warnings of the rules ``ignore`` and the brief's ``ignore:`` name."""
+    names = set(ignore)
+    listed = meta.get("ignore")
+    if isinstance(listed, list):
+        names.update(n for n in listed if isinstance(n, str))
+    if not names:
+        return findings
+    return [f for f in findings if f.severity == "error" or f.rule not in names]
 
 
 def check(project: Project, strict: bool = False, report: Reporter = _quiet,
-          allow_stale: bool = False, notice: Reporter = _quiet) -> Checked:
+          allow_stale: bool = False, notice: Reporter = _quiet,
+          ignore: Iterable[str] = ()) -> Checked:
     from . import changes
 
     try:
-        checked = changes.reconcile(load(project, report), allow_stale)
+        checked = changes.reconcile(load(project, report, ignore), allow_stale)
     except BriefError as exc:  # build/changes.md must not keep saying what no longer holds
         changes.write_report(project, None, exc)
         raise
@@ -192,7 +233,7 @@ def _digest(*parts: str | bytes) -> str:
 
 def build(project: Project, formats: Iterable[str] = FORMATS, strict: bool = False,
           report: Reporter = _quiet, allow_stale: bool = False,
-          notice: Reporter = _quiet) -> Result:
+          notice: Reporter = _quiet, ignore: Iterable[str] = ()) -> Result:
     """Check, render and write the requested formats; skip outputs that are current.
 
     When no input file has changed since the last build (``inputs``), and its outputs are
@@ -202,7 +243,9 @@ def build(project: Project, formats: Iterable[str] = FORMATS, strict: bool = Fal
 
     wanted = [f for f in FORMATS if f in set(formats)]
     epoch = source_epoch(project)
-    salt = f"allow_stale={allow_stale}\0epoch={epoch}"
+    ignore = tuple(sorted(set(ignore)))
+    salt = f"allow_stale={allow_stale}\0epoch={epoch}" + \
+        (f"\0ignore={','.join(ignore)}" if ignore else "")
     record = inputs.read(project.build)
     scanned = inputs.scan(project, salt, record)
     if record is not None and record.fingerprint == scanned.fingerprint:
@@ -210,7 +253,7 @@ def build(project: Project, formats: Iterable[str] = FORMATS, strict: bool = Fal
         if replayed is not None:
             return replayed
     return _build(project, wanted, strict, report, allow_stale, notice, epoch, scanned,
-                  record.extras if record is not None else ())
+                  record.extras if record is not None else (), ignore)
 
 
 def _replay(project: Project, record: inputs.Record, wanted: list[str], strict: bool,
@@ -233,7 +276,7 @@ def _replay(project: Project, record: inputs.Record, wanted: list[str], strict: 
 
 def _build(project: Project, wanted: list[str], strict: bool, report: Reporter,
            allow_stale: bool, notice: Reporter, epoch: int, scanned: inputs.Scan,
-           scanned_extras: tuple[str, ...]) -> Result:
+           scanned_extras: tuple[str, ...], ignore: tuple[str, ...] = ()) -> Result:
     from . import pdf
 
     # The processes that lay out the PDF start now: their start-up (importing
@@ -241,7 +284,7 @@ def _build(project: Project, wanted: list[str], strict: bool, report: Reporter,
     workers = pdf.Workers() if "pdf" in wanted else None
     try:
         return _checked_build(project, wanted, strict, report, allow_stale, notice, epoch,
-                              scanned, scanned_extras, workers)
+                              scanned, scanned_extras, workers, ignore)
     finally:
         if workers is not None:
             workers.close()
@@ -249,11 +292,12 @@ def _build(project: Project, wanted: list[str], strict: bool, report: Reporter,
 
 def _checked_build(project: Project, wanted: list[str], strict: bool, report: Reporter,
                    allow_stale: bool, notice: Reporter, epoch: int, scanned: inputs.Scan,
-                   scanned_extras: tuple[str, ...], workers: Any) -> Result:
+                   scanned_extras: tuple[str, ...], workers: Any,
+                   ignore: tuple[str, ...] = ()) -> Result:
     from . import assembly, changes, inputs, outputs, rendering
 
     before = inputs.changes_digest(project.build)
-    checked = check(project, strict, report, allow_stale, notice)  # writes changes.md
+    checked = check(project, strict, report, allow_stale, notice, ignore)  # writes changes.md
     report_written = ["changes.md"] if inputs.changes_digest(project.build) != before else []
     brief = checked.brief
     report("assemble")

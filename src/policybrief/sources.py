@@ -282,38 +282,34 @@ def split_passages(text: str, rel: str = "") -> tuple[Passage, ...]:
 
 def read_source(path: Path, rel: str) -> Source:
     """Read a ``.md``/``.txt`` source into a Source; BriefError if it cannot be used."""
+    from . import textfile
+
     if path.suffix.lower() not in SUFFIXES:
+        data = path.read_bytes()[:4096] if path.is_file() else b""
+        kind = textfile.binary_kind(data)
         raise BriefError(
-            f"cannot read sources of type '{path.suffix or path.name}' here", rel, 1,
-            hint="stored sources are .md, .markdown, .txt or .text files",
+            f"cannot read sources of type '{path.suffix or path.name}' here"
+            + (f" ({kind})" if kind else ""), rel, 1,
+            hint="stored sources are .md, .markdown, .txt or .text files; add a PDF or HTML "
+                 "document with `brief sources add FILE`, which stores its text",
+            rule="source.unreadable",
         )
     try:
         size = path.stat().st_size
         if size > MAX_BYTES:
             raise BriefError(
                 f"source is {size / MB:.1f} MB; the limit is {MAX_BYTES / MB:g} MB", rel, 1,
-                hint="store only the text of the source",
+                hint="store only the text of the source", rule="source.unreadable",
             )
         data = path.read_bytes()
     except OSError as exc:
-        raise BriefError(f"cannot read source: {exc.strerror or exc}", rel, 1) from exc
-    nul = data.find(b"\0")
-    if nul >= 0:
-        raise BriefError(
-            "source is a binary file (NUL byte), not text", rel, data.count(b"\n", 0, nul) + 1
-        )
-    try:
-        text = data.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        line = data.count(b"\n", 0, exc.start) + 1
-        column = exc.start - (data.rfind(b"\n", 0, exc.start) + 1) + 1
-        raise BriefError(
-            f"source is not valid UTF-8 (byte 0x{data[exc.start]:02x} at column {column})",
-            rel, line, hint="convert the file to UTF-8",
-        ) from exc
-    text = text.removeprefix("\ufeff")
+        raise BriefError(f"cannot read source: {exc.strerror or exc}", rel, 1,
+                         rule="source.unreadable") from exc
+    text = textfile.decode(data, rel, "the source", source=True)
     if not text.strip():
-        raise BriefError("source is empty", rel, 1)
+        raise BriefError("the source is empty", rel, 1, rule="source.unreadable",
+                         hint="store the source's text in the file, or remove its entry's "
+                              "file field")
     title, passages = _parse(text, rel)
     return Source(
         path=rel,

@@ -8,6 +8,10 @@ into one rebuild. A small HTTP server on 127.0.0.1 serves
 that polls ``/__policybrief/version``, a counter bumped after each successful build, and
 reloads the page when it moves. A failed rebuild prints its error and leaves the last
 good build being served.
+
+A finding is printed once: each rebuild prints the findings that are new, in full, and
+then one line for what changed ("2 new warnings, 1 fixed"), so that sixteen stub warnings
+do not scroll past on every save.
 """
 
 from __future__ import annotations
@@ -16,13 +20,14 @@ import http.server
 import json
 import mimetypes
 import threading
-from collections.abc import Callable, Sequence
+from collections import Counter
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
-from .errors import BriefError
-from .model import Project
+from .errors import BriefError, ContentError
+from .model import Finding, Project
 
 HOST = "127.0.0.1"
 VERSION_PATH = "/__policybrief/version"
@@ -52,6 +57,53 @@ class State:
         with self._lock:
             self.version += 1
             return self.version
+
+
+class Reported:
+    """What the last rebuild printed, so that the next one prints only what changed.
+
+    Findings are matched by file, rule and message, not line, so that a line added
+    above a warning does not make it "new".
+    """
+
+    def __init__(self) -> None:
+        self.last: Counter[tuple[str, str, str, str]] = Counter()
+        self.lines: set[tuple[tuple[str, str, str, str], int]] = set()
+        self.first = True
+
+    @staticmethod
+    def key(f: Finding) -> tuple[str, str, str, str]:
+        return f.severity, f.path, f.rule, f.message
+
+    def update(self, findings: Iterable[Finding]) -> tuple[list[Finding], str]:
+        """(the findings to print in full, the summary line or "")."""
+        findings = list(findings)
+        current = Counter(self.key(f) for f in findings)
+        new = current - self.last
+        fixed = sum((self.last - current).values())
+        # of several findings alike, the new ones are those at lines not reported before
+        left = Counter(new)
+        picked = []
+        for f in sorted(findings, key=lambda f: (self.key(f), f.line) in self.lines):
+            if left[self.key(f)] > 0:
+                left[self.key(f)] -= 1
+                picked.append(f)
+        shown = [f for f in findings if f in picked]
+        first, self.first, self.last = self.first, False, current
+        self.lines = {(self.key(f), f.line) for f in findings}
+        if first:
+            return shown, ""
+        parts = []
+        for level in ("error", "warning"):
+            n = sum(v for k, v in new.items() if k[0] == level)
+            if n:
+                parts.append(f"{n} new {level}{'' if n == 1 else 's'}")
+        if fixed:
+            parts.append(f"{fixed} fixed")
+        if not parts:
+            total = sum(current.values())
+            return shown, (f"findings unchanged ({total})" if total else "")
+        return shown, ", ".join(parts)
 
 
 def inject(html: bytes, version: int) -> bytes:
@@ -130,17 +182,33 @@ def _signature(path: Path) -> tuple[int, int, int] | None:
 
 
 def rebuild(project: Project, formats: Sequence[str], state: State, allow_stale: bool,
-            say: Say, warn: Say) -> bool:
-    """One build; bump the counter if it succeeded, print the error if it did not."""
-    from . import pipeline
+            say: Say, warn: Say, reported: Reported | None = None,
+            ignore: Sequence[str] = ()) -> bool:
+    """One build; bump the counter if it succeeded, print the error if it did not.
 
+    With ``reported``, print only the findings that are new since the last rebuild.
+    """
+    from . import pipeline
+    from .messages import render, render_all
+
+    reported = reported or Reported()
     try:
-        result = pipeline.build(project, formats, allow_stale=allow_stale, notice=warn)
-    except BriefError as exc:
-        warn(f"build failed; still serving the last good build:\n{exc}")
+        result = pipeline.build(project, formats, allow_stale=allow_stale, notice=warn,
+                                ignore=ignore)
+    except ContentError as exc:
+        shown, summary = reported.update(exc.findings)
+        text = render_all(shown, project.root)
+        warn("build failed; still serving the last good build"
+             + (f" ({summary})" if summary else "") + (":\n" + text if text else ""))
         return False
-    for finding in result.warnings:
-        warn(str(finding))
+    except BriefError as exc:  # no findings: what was reported still stands
+        warn(f"build failed; still serving the last good build:\n{render(exc, project.root)}")
+        return False
+    shown, summary = reported.update(result.findings)
+    if shown:
+        warn(render_all(shown, project.root))
+    if summary:
+        warn(summary)
     version = state.bump()
     written = ", ".join(result.written) or "nothing changed"
     say(f"build {version}: {written}")
@@ -150,17 +218,18 @@ def rebuild(project: Project, formats: Sequence[str], state: State, allow_stale:
 def run(project: Project, port: int = 8000, formats: Sequence[str] = ("html",),
         allow_stale: bool = False, say: Say = print, warn: Say = print,
         stop: threading.Event | None = None, debounce: int = 300,
-        ready: Callable[[int], None] | None = None) -> None:
+        ready: Callable[[int], None] | None = None, ignore: Sequence[str] = ()) -> None:
     """Build, serve, and rebuild on change until ``stop`` is set (or Ctrl-C)."""
     import watchfiles
 
     state = State()
+    reported = Reported()
     project.build.mkdir(parents=True, exist_ok=True)
     try:
         server = serve(project.build, state, port)
     except OSError as exc:
         raise BriefError(f"cannot serve on {HOST}:{port}: {exc.strerror or exc}",
-                         hint="choose another port with --port") from None
+                         hint="choose another port with --port", rule="watch.port") from None
     bound = int(server.server_address[1])
     try:
         say(f"serving build/ on http://{HOST}:{bound}/ (Ctrl-C stops)")
@@ -180,7 +249,7 @@ def run(project: Project, port: int = 8000, formats: Sequence[str] = ("html",),
             if names:
                 say("changed: " + ", ".join(names[:5]) + (" …" if len(names) > 5 else ""))
             first = False
-            rebuild(project, formats, state, allow_stale, say, warn)
+            rebuild(project, formats, state, allow_stale, say, warn, reported, ignore)
     finally:
         server.shutdown()
         server.server_close()
