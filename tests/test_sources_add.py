@@ -336,9 +336,9 @@ def test_dates_are_checked(tiny: Path, tmp_path: Path,
     bib.write_text(text, "utf-8")
     assert run(tiny, "check") == 1
     err = capsys.readouterr().err
-    assert ("bibliography.bib:7: field 'urldate' of 'rasanah2024rifts' is not a valid date: "
+    assert ("bibliography.bib:7:3: error[bibliography.date]: field 'urldate' of 'rasanah2024rifts' is not a valid date: "
             "'2024-02-30' is not a day of the calendar") in err
-    assert "bibliography.bib:17: field 'year' of 'wikipedia-sadrist-khomeinist' is not a " \
+    assert "bibliography.bib:17:3: error[bibliography.date]: field 'year' of 'wikipedia-sadrist-khomeinist' is not a " \
            "valid date: '24' is not a four-digit year" in err
 
 

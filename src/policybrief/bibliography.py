@@ -41,8 +41,8 @@ def load_bibliography(path: Path, rel: str) -> dict[str, Entry]:
         quiet.setLevel(level)
     findings: list[Finding] = []
 
-    def error(line: int, message: str, hint: str = "") -> None:
-        findings.append(Finding("error", rel, line, message, hint, "bibliography"))
+    def error(line: int, message: str, hint: str = "", rule: str = "bibliography") -> None:
+        findings.append(Finding("error", rel, line, message, hint, rule))
 
     for block in library.failed_blocks:
         line = (block.start_line or 0) + 1
@@ -90,7 +90,8 @@ def load_bibliography(path: Path, rel: str) -> dict[str, Entry]:
                     error(line + _offset(raw_text, name),
                           f"field '{name}' of '{key}' is not a valid date: {problem}",
                           "write YYYY-MM-DD, YYYY-MM or YYYY (a range as start/end)"
-                          if name != "year" else "write the year as four digits")
+                          if name != "year" else "write the year as four digits",
+                          "bibliography.date")
         if "title" not in fields:
             error(line, f"entry '{key}' has no title", "add title = {…}")
         entry = Entry(key, raw.entry_type.lower(), fields, rel, line)

@@ -162,7 +162,7 @@ def build(ctx: click.Context, formats: str, strict: bool, allow_stale: bool,
         ui.say("unchanged: " + ", ".join(f"build/{n}" for n in result.skipped))
 
 
-@cli.command(short_help="Load and check everything; write nothing.")
+@cli.command(short_help="Load and check everything; write only the change report.")
 @click.option("--strict", is_flag=True, help="Fail on warnings too.")
 @click.option("--fix-locators", is_flag=True,
               help="Correct ¶ locators that do not match where their quote is found.")
@@ -320,12 +320,12 @@ def watch(ctx: click.Context, port: int, formats: str, allow_stale: bool,
         ui.say("stopped")
 
 
-@cli.group()
+@cli.group(short_help="Bring an editor's returned DOCX back to the section files.")
 def review() -> None:
     """Take an editor's returned DOCX (tracked changes, comments) back to the sources."""
 
 
-@review.command("import")
+@review.command("import", short_help="Map a returned DOCX's changes to files and lines.")
 @click.argument("file", type=click.Path(path_type=Path))
 @click.option("--apply", "apply_changes", is_flag=True,
               help="Write the changes that map unambiguously into the section files "

@@ -179,14 +179,15 @@ def accept(project: Project, added: str | None = None,
         except BriefError as exc:
             raise BriefError(f"cannot tell what locking would drop: {exc.message}",
                              exc.path, exc.line,
-                             hint="fix that first, or lock anyway with --force") from None
+                             hint="fix that first, or lock anyway with --force",
+                             rule=exc.rule) from None
         if lost:
             raise BriefError(
                 "not locked: locking now would drop evidence the brief cites:\n"
                 + "\n".join("  " + line for line in lost),
                 project.rel(lock_path(project)), 1,
                 hint="restore the source or quote the new text; or accept the loss with "
-                     "'brief sources lock --force'")
+                     "'brief sources lock --force'", rule="sources.lock")
     before = read(project) or {}
     day = today(added)
     locked = {key: record(key, source, before[key].added if key in before else day)

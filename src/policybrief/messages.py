@@ -94,16 +94,21 @@ RULES: dict[str, Rule] = _rules(
     _w("section.uncited", "a section that cites nothing"),
     _w("paragraph.uncited", "a paragraph of analysis without a citation"),
     _w("bibliography.uncited", "a bibliography entry nothing cites"),
+    # names
+    _w("style.name-variant", "a name spelt as a variant the name style sheet lists"),
+    _e("style.names-sheet", "a name style sheet that lists one variant under two names"),
     # sources and the bibliography
     _e("bibliography", "a bibliography entry that pandoc would reject"),
     _e("bibliography.missing", "no bibliography.bib"),
+    _e("bibliography.date", "a date, year or urldate that is not a real date"),
     _e("source.missing", "an entry's file that does not exist"),
     _e("source.unreadable", "a stored source that cannot be used (empty, too large, a type "
                             "not stored as text)"),
     _w("source.no-entry", "a file in seeds/ that no entry names"),
     _e("source.vanished", "a quoted passage gone from a changed source"),
     _e("source.removed", "a cited source whose file was removed"),
-    _e("sources.lock", "a seeds/sources.lock that cannot be read"),
+    _e("sources.lock", "a seeds/sources.lock that cannot be read, or a lock that would drop "
+                    "evidence"),
     _e("sources.add", "a document 'brief sources add' cannot store"),
     # templates and rendering
     _e("template", "a template that does not parse or render"),
@@ -119,7 +124,10 @@ RULES: dict[str, Rule] = _rules(
     # tradecraft and figures (docs/checks-tradecraft.md)
     _e("tradecraft.attribution", "an attribution that is neither 'brief' nor a key",
        TRADECRAFT),
-    _e("tradecraft.duplicate-id", "two scenarios with one id", TRADECRAFT),
+    _e("tradecraft.duplicate-id", "two scenarios or two key judgments with one id",
+       TRADECRAFT),
+    _e("tradecraft.recommendation-judgment", "a recommendation resting on no key judgment",
+       TRADECRAFT),
     _e("tradecraft.likelihood-sum", "exclusive scenarios adding up to more than 100%",
        TRADECRAFT),
     _e("tradecraft.likely-count", "more than one exclusive scenario 'likely'", TRADECRAFT),
