@@ -114,7 +114,7 @@ def named_files(project: Project, entries: Mapping[str, Any]) -> list[Path]:
 
 def load(project: Project, report: Reporter = _quiet) -> Checked:
     """Load and check everything; raise only when nothing more can be checked."""
-    from . import bibliography, checks, figures, house, sections, tradecraft
+    from . import bibliography, checks, claims, figures, house, sections, tradecraft
 
     report("load the brief")
     meta, findings = sections.load_meta(project)
@@ -136,10 +136,17 @@ def load(project: Project, report: Reporter = _quiet) -> Checked:
     findings += evidence.findings
     findings += checks.check_coverage(loaded, entries, project.rel(project.bibliography),
                                       figure_citations)
+    report("check claims against their passages")
+    texts = [p.text for s in sources.values() for p in s.passages]
+    texts += [text for s in loaded for text, _ in tradecraft.texts(s)]
+    names = claims.load_names(project.root, entries, texts)
+    claimed = claims.check(loaded, evidence.matches, sources, names, entries)
+    findings += claimed.findings
     style, more = house.resolve(project, dict(meta.fields), meta.path, dict(meta.lines))
     findings += more
     brief = Brief(project, meta, loaded, entries, sources, evidence.matches,
-                  figures=drawn, figure_citations=tuple(figure_citations), house=style)
+                  figures=drawn, figure_citations=tuple(figure_citations), house=style,
+                  claim_notes=claimed.notes)
     ordered = sorted(findings, key=lambda f: (f.severity != "error", f.path, f.line))
     return Checked(brief, evidence, tuple(ordered))
 
