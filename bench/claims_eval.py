@@ -33,8 +33,8 @@ def evaluate(root: Path = REPO) -> dict[str, Any]:
 
     from policybrief import claims
     from policybrief.bibliography import load_bibliography
-    from policybrief.pipeline import load_sources
     from policybrief.model import Project
+    from policybrief.pipeline import load_sources
     from policybrief.quotes import QuoteIndex
 
     project = Project(root)

@@ -18,8 +18,7 @@ own citation, the passages its paragraph (or its item's ``citations:`` list) cit
   ("may", "reportedly", …), must not be restated without a qualifier of the sentence's
   own;
 - ``claim.source-likelihood``: a likelihood attributed to a source must rest on a passage
-  with an estimative expression;
-- ``tradecraft.vague-likelihood``: vague estimative wording in a judgment.
+  with an estimative expression.
 
 Text marked as the brief's own judgment (``[sentence]{.own}``, or a ``::: own`` fenced
 div) is exempt from the first three and listed as such in the evidence appendix. Every
@@ -28,6 +27,7 @@ rule is in docs/checks.md.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -71,6 +71,9 @@ _DATE_RX = re.compile(
     rf"|(?P<dec>\b(?P<y5>\d{{3}}0)s\b)"
     rf"|(?P<mo>\b(?:in|since|by|until|from|of|during)\s+(?P<m6>{_MONTH})\b(?!\s+\d))",
     re.I)
+# the same without the forms that need a digit, for text that has none
+_MONTH_RX = re.compile(
+    rf"(?P<mo>\b(?:in|since|by|until|from|of|during)\s+(?P<m6>{_MONTH})\b(?!\s+\d))", re.I)
 _NUMBER_RX = re.compile(
     rf"(?P<range>\b(?P<lo>\d{{1,3}})\s*[–-]\s*(?P<hi>\d{{1,3}})\s*(?:%|per\s*cent\b|percent\b))"
     r"|(?P<fig>(?<![\w.,])\d{1,3}(?:,\d{3})+(?:\.\d+)?(?![\w,])|(?<![\w.,])\d+(?:\.\d+)?(?![\w]))"
@@ -118,11 +121,12 @@ def numbers(text: str) -> list[Number]:
     """Every date and number in ``text`` (dates first; a number inside a date is the date)."""
     found: list[tuple[int, Number]] = []
     taken: list[tuple[int, int]] = []
-    for m in _DATE_RX.finditer(text):
+    digits = any(ch.isdigit() for ch in text)
+    for m in (_DATE_RX if digits else _MONTH_RX).finditer(text):
         g = m.groupdict()
-        if g["iso"]:
+        if g.get("iso"):
             key: tuple[Any, ...] = ("d", int(g["iy"]), int(g["im"]), int(g["id"]))
-        elif g["dmy"] or g["mdy"]:
+        elif g.get("dmy") or g.get("mdy"):
             month = MONTHS[(g["m1"] or g["m2"]).lower().rstrip(".")[:4].rstrip("t")
                            if (g["m1"] or g["m2"]).lower().startswith("sept")
                            else (g["m1"] or g["m2"]).lower().rstrip(".")]
@@ -130,11 +134,11 @@ def numbers(text: str) -> list[Number]:
             key = ("d", int(year) if year else None, month, int(g["d1"] or g["d2"]))
             if not 1 <= key[3] <= 31:
                 continue
-        elif g["my"]:
+        elif g.get("my"):
             key = ("m", int(g["y3"]), MONTHS[g["m3"].lower().rstrip(".")], _part(g["p3"]))
-        elif g["py"]:
+        elif g.get("py"):
             key = ("y", int(g["y4"]), _part(g["p4"]))
-        elif g["dec"]:
+        elif g.get("dec"):
             key = ("decade", int(g["y5"]))
         else:
             if g["m6"] == "may" or g["m6"].lower() == "may":
@@ -241,8 +245,12 @@ def describe(keys: Iterable[tuple[Any, ...]], near: tuple[Any, ...]) -> list[str
 
 # --- names ---------------------------------------------------------------------------
 
+def _wordset(text: str) -> frozenset[str]:
+    return frozenset(text.split())
+
+
 # Words that are capitalised but name no one: demonyms, titles, months, generic heads.
-NOT_NAMES = frozenset("""
+NOT_NAMES = _wordset("""
 shia shiite shiites sunni sunnis kurdish kurds iranian iranians iraqi iraqis american
 americans arab arabs palestinian palestinians israeli israelis persian western
 islamist sadrist sadrists khomeinist english arabic
@@ -251,13 +259,13 @@ leader imam grand mr ms dr
 january february march april may june july august september october november december
 monday tuesday wednesday thursday friday saturday sunday
 i we our us
-""".split())
+""")
 # Heads of organisation names: never enough alone to say the name is there.
-GENERIC = frozenset("""
+GENERIC = _wordset("""
 party army movement alliance coalition organization organisation force forces brigades
 brigade companies company group groups council front zone base airport government state
 union bloc list committee ministry office
-""".split())
+""")
 # A capital's name for the state's government (metonymy), as editors read it.
 METONYMS = {"tehran": "iran", "washington": "united states", "baghdad": "iraq"}
 _PARTICLE = r"(?:al|el|ad|an|ar|as|ash|at|az|bin|ibn|abu|abd|bint|de|van|von)"
@@ -271,6 +279,7 @@ _DEFINE = re.compile(r"((?:[A-Z][\w'’-]*[ \t]+(?:(?:al|of|the)[- \t]+)?)+[A-Z]
 _WORDS = re.compile(r"[a-z][a-z'’-]*")
 
 
+@functools.lru_cache(maxsize=8192)
 def fold_name(text: str) -> str:
     """The comparable form of a name: lower case, hyphens and apostrophes as spaces."""
     from .sources import fold
@@ -512,10 +521,10 @@ QUALIFIED = re.compile(
     r"judges?|describes?|presents?|frames?|sees|calls?|quoted|cited|speculation|"
     r"assessment|we\s+judge|we\s+assess|read\s+as|on\s+(?:the\s+)?[\w'’]+\s+"
     r"(?:account|reading|count|view)|in\s+(?:its|their|his)\s+view)\b", re.I)
-_STOP = frozenset("""the and that this with from their there have been were which would
+_STOP = _wordset("""the and that this with from their there have been were which would
 what when where while into over under than then also such some more most much many
 other others these those they them whose about after before between against among
-only even just very each both either neither being does done""".split())
+only even just very each both either neither being does done""")
 
 
 def _stems(text: str) -> set[str]:
@@ -550,9 +559,6 @@ OWN_SPAN = re.compile(r"\[(?P<body>(?:[^\[\]]|\[[^\[\]]*\])*)\]\{[^{}\n]*?\.own\
 OWN_OPEN = re.compile(r"^[ \t]*:{3,}[ \t]*(?:\{[^}\n]*\.own\b[^}\n]*\}|own)[ \t]*$", re.M)
 FENCE = re.compile(r"^[ \t]*:{3,}[ \t]*(?P<rest>.*)$", re.M)
 _ATTRS = re.compile(r"\]\{[^{}\n]*\}")
-_VAGUE = re.compile(r"\b(?:possibly|perhaps|maybe|conceivably|could\s+well|might\s+well|"
-                    r"may\s+well|there\s+is\s+a\s+(?:good\s+|real\s+|small\s+)?chance|"
-                    r"it\s+is\s+possible\s+that)\b", re.I)
 _ESTIMATIVE = re.compile(tradecraft.TERM_PATTERN + r"|\b(?:probab\w*|likelihood|chances?|"
                          r"odds|possibl[ey]|certain(?:ly)?)\b", re.I)
 
@@ -739,7 +745,6 @@ def _check_text(section: Section, pointer: str, text: str, first_line: int,
             placed.append((cite.offset, c))
     own = own_ranges(text)
     blanked = _blank(text)
-    judged = pointer.startswith(("judgments/", "scenarios/"))
     for start, end in _paragraphs(text):
         in_para = [(at, c) for at, c in placed if start <= at < end]
         # a sentence without its own citation rests on its paragraph's, and on its
@@ -756,13 +761,6 @@ def _check_text(section: Section, pointer: str, text: str, first_line: int,
                 mine += [c for at, c in in_para if at >= s_end]
             line = first_line + text.count("\n", 0, s_start)
             is_own = any(a <= s_start < b or a < s_end <= b for a, b in own)
-            if (judged or is_own) and (vague := _VAGUE.search(sentence)):
-                findings.append(Finding(
-                    "warning", section.path, line,
-                    f"vague estimative wording ‘{vague.group()}’ in a judgment: “{_short(sentence)}”",
-                    "say how likely, in the terms of the scale: " + ", ".join(
-                        f"{t} ({tradecraft.term_range(t)})" for t in tradecraft.LIKELIHOOD),
-                    "tradecraft.vague-likelihood"))
             if is_own:
                 own_texts.append(sentence)
                 continue

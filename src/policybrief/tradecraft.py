@@ -132,6 +132,7 @@ def check(sections: Sequence[Section], entries: Mapping[str, Entry]) -> list[Fin
             findings += _scenario_set(section)
         findings += _assumptions(section, known)
         findings += _mixed_sentences(section)
+        findings += _vague(section)
     return findings
 
 
@@ -325,4 +326,35 @@ def _mixed_sentences(section: Section) -> list[Finding]:
                 f"(‘{pair[1]}’)", "likelihood is about the event, confidence about the "
                 "basis of the judgment: say them in two sentences, or put the confidence in "
                 "the confidence field", "tradecraft.likelihood-with-confidence"))
+    return found
+
+
+# --- vague estimative wording in a judgment ------------------------------------------
+
+_VAGUE = re.compile(r"\b(?:possibly|perhaps|maybe|conceivably|(?:could|might|may)\s+well|"
+                    r"there\s+is\s+(?:a|some)\s+(?:good\s+|real\s+|small\s+|slight\s+)?"
+                    r"chance|it\s+is\s+(?:just\s+)?possible\s+that)\b", re.I)
+
+
+def _vague(section: Section) -> list[Finding]:
+    """Key judgments and scenario narratives that hedge with words off the scale."""
+    found = []
+    for pointer, label, item in _judged(section):
+        name = "narrative" if "narrative" in item else "text"
+        text = item.get(name)
+        if not isinstance(text, str):
+            continue
+        line = section.line_of(f"{pointer}/{name}")
+        first = line + 1 if "\n" in text.rstrip("\n") else line
+        for offset, sentence in sentences(text):
+            word = _VAGUE.search(sentence)
+            if word is None:
+                continue
+            words = " ".join(word.group().split())
+            shown = sentence if len(sentence) <= 100 else sentence[:99] + " …"
+            found.append(Finding(
+                "warning", section.path, first + text.count("\n", 0, offset),
+                f"vague estimative wording ‘{words}’ in {label}: “{shown}”",
+                "say how likely in the terms of the scale: " + ", ".join(
+                    f"{t} ({term_range(t)})" for t in LIKELIHOOD), "tradecraft.vague-likelihood"))
     return found
