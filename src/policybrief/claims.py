@@ -617,7 +617,7 @@ def assess(sentence: str, cited: Sequence[Cited], table: Names,
     result = Assessment()
     for number in numbers(sentence):
         where = [c.label for c in cited if supported(number, facts.keys(c))]
-        where += [f"{k} (its date)" for k in dict.fromkeys(c.key for c in cited)
+        where += [f"{k} date of the document" for k in dict.fromkeys(c.key for c in cited)
                   if not where and supported(number, dated.get(k, set()))]
         if where:
             result.found.append((number.text, where))
@@ -850,9 +850,13 @@ def _report(section: Section, line: int, sentence: str, cited: Sequence[Cited],
 
 
 def _note(summary: Mapping[str, list[str]], own: Sequence[str]) -> str:
+    """``Found: 2022, Sadr (¶ 14); AAH (¶ 9). The brief's own: “…”`` (the key is
+    written only when the claim cites more than one source)."""
+    keys = {w.split(" ")[0] for where in summary.values() for w in where}
     by_where: dict[str, list[str]] = {}
     for item, where in summary.items():
-        by_where.setdefault(", ".join(where), []).append(item)
+        shown = where if len(keys) > 1 else [w.split(" ", 1)[1] for w in where]
+        by_where.setdefault(", ".join(shown), []).append(item)
     parts = [f"{', '.join(items)} ({where})" for where, items in by_where.items()]
     text = ("Found: " + "; ".join(parts) + ".") if parts else ""
     if own:
