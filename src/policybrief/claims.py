@@ -390,8 +390,8 @@ def load_names(root: Path, entries: Mapping[str, Entry],
         names.common.update(_WORDS.findall(text))
         names.proper.update(re.sub(r"['’]s$", "", w).lower() for w in _PROPER.findall(text))
     for entry in entries.values():
-        for name in ("author", "institution", "organization", "publisher", "title",
-                     "location"):
+        # who wrote and published a source (not its title, which names its subject)
+        for name in ("author", "institution", "organization", "publisher", "location"):
             for word in re.findall(r"[A-Z][\w'’-]+", entry.fields.get(name, "")):
                 names.exempt.add(fold_name(word))
     return names
@@ -665,18 +665,22 @@ def check(sections: Sequence[Section], matches: Mapping[Citation, QuoteMatch],
         by_place: dict[tuple[int, str, str | None], list[Citation]] = {}
         for c in section.citations:
             by_place.setdefault((c.line, c.key, c.quote), []).append(c)
-        for pointer, text, first_line, item_cites in _texts(section):
-            _check_text(section, pointer, text, first_line, item_cites, by_place, matches,
+        for _, text, first_line, shift, item_cites in _texts(section):
+            _check_text(section, text, first_line, shift, item_cites, by_place, matches,
                         sources, table, facts, findings, notes)
         findings += _source_likelihood(section, matches, sources)
     return Report(findings, notes)
 
 
-def _texts(section: Section) -> Iterator[tuple[str, str, int, list[Citation]]]:
-    """(pointer, text, first line, the item's structured citations) per Markdown text."""
-    yield "", section.body, section.body_line, []
+Text = tuple[str, str, int, int, list[Citation]]
 
-    def walk(data: Any, pointer: str) -> Iterator[tuple[str, str, int, list[Citation]]]:
+
+def _texts(section: Section) -> Iterator[Text]:
+    """(pointer, text, first line, how far off the citations' lines are, the item's
+    structured citations) per Markdown text."""
+    yield "", section.body, section.body_line, 0, []
+
+    def walk(data: Any, pointer: str) -> Iterator[Text]:
         if isinstance(data, Mapping):
             listed = [c for c in section.citations
                       if c.field.startswith(f"{pointer}/citations/" if pointer
@@ -684,9 +688,12 @@ def _texts(section: Section) -> Iterator[tuple[str, str, int, list[Citation]]]:
             for key, value in data.items():
                 child = f"{pointer}/{key}" if pointer else str(key)
                 if key in MARKDOWN_FIELDS and isinstance(value, str):
+                    # A block scalar (text: |) starts on the line after its key; the
+                    # citations were read with a line counted as sections.py counts it.
                     line = section.line_of(child)
-                    first = line + 1 if "\n" in value.rstrip("\n") else line
-                    yield child, value, first, listed
+                    first = line + 1 if "\n" in value else line
+                    read = line + 1 if "\n" in value.rstrip("\n") else line
+                    yield child, value, first, read - first, listed
                 elif key != "citations":
                     yield from walk(value, child)
         elif isinstance(data, list):
@@ -731,7 +738,7 @@ def _blank(text: str) -> str:
                   lambda m: " ", text)
 
 
-def _check_text(section: Section, pointer: str, text: str, first_line: int,
+def _check_text(section: Section, text: str, first_line: int, shift: int,
                 item_cites: list[Citation],
                 by_place: Mapping[tuple[int, str, str | None], list[Citation]],
                 matches: Mapping[Citation, QuoteMatch], sources: Mapping[str, Source],
@@ -740,7 +747,7 @@ def _check_text(section: Section, pointer: str, text: str, first_line: int,
     cites, _ = cit.parse(text)
     placed: list[tuple[int, Citation]] = []
     for cite in cites:
-        line = first_line + text.count("\n", 0, cite.offset)
+        line = first_line + shift + text.count("\n", 0, cite.offset)
         for c in by_place.get((line, cite.key, cite.quote), [])[:1]:
             placed.append((cite.offset, c))
     own = own_ranges(text)

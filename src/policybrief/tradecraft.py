@@ -345,7 +345,7 @@ def _vague(section: Section) -> list[Finding]:
         if not isinstance(text, str):
             continue
         line = section.line_of(f"{pointer}/{name}")
-        first = line + 1 if "\n" in text.rstrip("\n") else line
+        first = line + 1 if "\n" in text else line
         for offset, sentence in sentences(text):
             word = _VAGUE.search(sentence)
             if word is None:
