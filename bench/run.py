@@ -440,7 +440,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--scales", default=None,
                         help="comma-separated multiples of the default brief (default 1,10,50)")
     parser.add_argument("--out", type=Path, default=REPO / "build" / "bench.json")
+    parser.add_argument("--claims-only", action="store_true",
+                        help="only the claim checks' precision, recall and time (seconds)")
     args = parser.parse_args(argv)
+    if args.claims_only:
+        import claims_eval
+
+        claims = claims_section(REPO)
+        print(claims_eval.table(claims))
+        print(f"claim checks' own time on the default brief: {claims['stage_seconds']:.3f} s")
+        return 0 if all(t["pass"] for t in claims_targets(claims)) else 1
     quick = args.quick
     scales = [int(s) for s in (args.scales or ("1,10" if quick else "1,10,50")).split(",")]
 
@@ -633,6 +642,10 @@ def main(argv: list[str] | None = None) -> int:
             "not_found": sum(1 for f in last.findings if f.rule == "quote.not-found")}
         log(f"  quote check {figures['quotes']['median']:.3f} s")
 
+        # claim checks: precision and recall on the labelled pairs, and their own time
+        info["claims"] = claims_section(project)
+        log(f"  claim checks {info['claims']['stage_seconds']:.3f} s on the default brief")
+
         # scale: generated briefs, one build each in a fresh process
         scale_rows = []
         for scale in scales:
@@ -674,6 +687,7 @@ def main(argv: list[str] | None = None) -> int:
     targets = [{"name": name, "value": values[name], "target": limit,
                 "pass": values[name] <= limit}
                for name, limit in TARGETS.items() if name in values]
+    targets += claims_targets(info["claims"])
     elapsed = time.perf_counter() - began
     result = {"machine": machine(), "figures": figures, "ratios": ratios,
               "targets": targets, "info": info, "notes": notes,
@@ -696,6 +710,41 @@ def main(argv: list[str] | None = None) -> int:
     print(table(result))
     print(f"\nwrote {args.out} ({elapsed:.0f} s)")
     return 0
+
+
+def claims_section(project: Path) -> dict[str, Any]:
+    """Precision and recall of the claim checks on tests/claims/pairs.yaml, and the
+    claim stage's own time on the default brief (best of 5, in-process)."""
+    import claims_eval
+
+    from policybrief import claims, pipeline, tradecraft
+    from policybrief.model import Project
+
+    result = claims_eval.evaluate(REPO)
+    checked = pipeline.load(Project(project))
+    brief = checked.brief
+    times = []
+    for _ in range(5):
+        start = time.perf_counter()
+        texts = [p.text for s in brief.sources.values() for p in s.passages]
+        texts += [t for s in brief.sections for t, _ in tradecraft.texts(s)]
+        names = claims.load_names(brief.project.root, brief.entries, texts)
+        claims.check(brief.sections, brief.matches, brief.sources, names, brief.entries)
+        times.append(time.perf_counter() - start)
+    result["stage_seconds"] = min(times)
+    return result
+
+
+def claims_targets(result: dict[str, Any]) -> list[dict[str, Any]]:
+    import claims_eval
+
+    out = []
+    for rule, (precision, recall) in claims_eval.TARGETS.items():
+        for what, limit in (("precision", precision), ("recall", recall)):
+            value = result[rule][what]
+            out.append({"name": f"{rule} {what}", "value": value, "target": limit,
+                        "pass": value >= limit, "at_least": True})
+    return out
 
 
 def table(result: dict[str, Any]) -> str:
@@ -722,8 +771,15 @@ def table(result: dict[str, Any]) -> str:
                      f"{row['peak_rss_mb']:>8.0f}")
     lines += ["", f"{'target':<28} {'value':>9} {'limit':>8}  result"]
     for t in result["targets"]:
-        lines.append(f"{t['name']:<28} {t['value']:>9.3f} {t['target']:>8.2f}  "
+        at_least = "≥" if t.get("at_least") else ""
+        lines.append(f"{t['name']:<28} {t['value']:>9.3f} {at_least:>1}{t['target']:>7.2f}  "
                      f"{'pass' if t['pass'] else 'FAIL'}")
+    if "claims" in result["info"]:
+        import claims_eval
+
+        lines += ["", claims_eval.table(result["info"]["claims"]),
+                  f"claim checks' own time on the default brief: "
+                  f"{result['info']['claims']['stage_seconds']:.3f} s (in-process, best of 5)"]
     info = result["info"]
     if "noop_stages" in info:
         lines += ["", "where the no-op build's time goes (one probed run):"]

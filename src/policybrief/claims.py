@@ -624,8 +624,9 @@ def assess(sentence: str, cited: Sequence[Cited], table: Names,
         else:
             result.missing_numbers.append(number)
     for name in dict.fromkeys(names_in(sentence, table)):
-        if fold_name(name) in table.exempt or all(fold_name(w) in table.exempt
-                                                  for w in name.split() if w[:1].isupper()):
+        capitals = [fold_name(w) for w in name.split() if w[:1].isupper()]
+        if fold_name(name) in table.exempt or (capitals and all(w in table.exempt
+                                                                for w in capitals)):
             continue
         where = [c.label for c in cited if mentioned(name, facts.folded(c), table)]
         if where:
@@ -887,7 +888,10 @@ def _source_likelihood(section: Section, matches: Mapping[Citation, QuoteMatch],
             cited = _cited(cites, matches, sources)
             if not cited or any(_ESTIMATIVE.search(c.passage.text) for c in cited):
                 continue
-            shown = "; ".join(f"{c.label}: “{_short(c.passage.text, 140)}”" for c in cited)
+            said = [source_sentence(c.passage, *c.span) if c.span else c.passage.text
+                    for c in cited]
+            shown = "; ".join(f"{c.label}: “{_short(text, 160)}”"
+                              for c, text in zip(cited, said, strict=True))
             found.append(Finding(
                 "warning", section.path, section.line_of(f"{name}/{i}/likelihood"),
                 f"the likelihood ‘{likelihood}’ is attributed to '{who}', but the passages "

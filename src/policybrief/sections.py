@@ -245,6 +245,7 @@ def _claim(text: str, offset: int) -> str:
 
 
 def _plain(text: str) -> str:
+    text = re.sub(r"(?m)^[ \t]*:{3,}.*$", "", text)  # fenced div lines (::: own)
     text = cit.GROUP.sub("", text)
     text = re.sub(r"\[([^\]]*)\]\{[^}]*\}", r"\1", text)
     text = re.sub(r"[*_`]", "", text)
