@@ -117,8 +117,9 @@ def _word_value(text: str) -> int:
     return sum(TENS.get(p, UNITS.get(p, 0)) for p in parts)
 
 
-def numbers(text: str) -> list[Number]:
-    """Every date and number in ``text`` (dates first; a number inside a date is the date)."""
+def numbers(text: str, references: bool = False) -> list[Number]:
+    """Every date and number in ``text`` (dates first; a number inside a date is the date);
+    with ``references``, also the number words that refer back ("the two men")."""
     found: list[tuple[int, Number]] = []
     taken: list[tuple[int, int]] = []
     digits = any(ch.isdigit() for ch in text)
@@ -173,7 +174,7 @@ def numbers(text: str) -> list[Number]:
             word = g["word"]
             if word.lower() in ("one", "zero"):
                 continue  # "one of", "no one": rarely a count
-            if _DETERMINER.search(text[max(0, m.start() - 12): m.start()]):
+            if not references and _DETERMINER.search(text[max(0, m.start() - 12): m.start()]):
                 continue  # "the two men": a reference back, not a count
             found.append((m.start(), Number(word, ("n", float(_word_value(word))))))
         else:
@@ -185,7 +186,7 @@ def numbers(text: str) -> list[Number]:
 def evidence_keys(text: str) -> set[tuple[Any, ...]]:
     """What a passage can support: each of its numbers and dates at every coarser level."""
     keys: set[tuple[Any, ...]] = set()
-    found = numbers(text)
+    found = numbers(text, references=True)
     years = [(i, n.key[1]) for i, n in enumerate(found) if n.key[0] in ("y", "m", "d")
              and n.key[1] is not None]
     for i, n in enumerate(found):
