@@ -443,10 +443,13 @@ def _trim(words: list[str], initial: bool, table: Names) -> str:
     while words and (words[-1].lower() in ("of", "the", "and", "for") or
                      re.fullmatch(_PARTICLE, words[-1], re.I)):
         words = words[:-1]
-    while words and (fold_name(words[0]) in NOT_NAMES or words[0].lower() in ("the", "of")):
+    def not_name(word: str) -> bool:  # "US" is a country, "us" is not
+        return fold_name(word) in NOT_NAMES and not (word.isupper() and len(word) > 1)
+
+    while words and (not_name(words[0]) or words[0].lower() in ("the", "of")):
         words = words[1:]
         initial = False
-    while words and fold_name(words[-1]) in NOT_NAMES:
+    while words and not_name(words[-1]):
         words = words[:-1]
     if not words:
         return ""
@@ -463,7 +466,7 @@ def _trim(words: list[str], initial: bool, table: Names) -> str:
             return _trim(words[1:], False, table)
     if len(words) == 1 and (len(folded) < 2 or folded in GENERIC):
         return ""
-    if all(fold_name(w) in NOT_NAMES or w.lower() in table.common for w in words) \
+    if all(not_name(w) or w.lower() in table.common for w in words) \
             and len(words) == 1:
         return ""
     return name
