@@ -668,8 +668,9 @@ def check(sections: Sequence[Section], matches: Mapping[Citation, QuoteMatch],
                    for key, entry in (entries or {}).items()}
     for section in sections:
         by_place: dict[tuple[int, str, str | None], list[Citation]] = {}
-        for c in section.citations:
-            by_place.setdefault((c.line, c.key, c.quote), []).append(c)
+        for c in section.citations:  # the inline ones, to find them by where they are
+            if "/citations/" not in f"/{c.field}":
+                by_place.setdefault((c.line, c.key, c.quote), []).append(c)
         for _, text, first_line, shift, item_cites in _texts(section):
             _check_text(section, text, first_line, shift, item_cites, by_place, matches,
                         sources, table, facts, findings, notes)
