@@ -122,7 +122,7 @@ def numbers(text: str, references: bool = False) -> list[Number]:
     with ``references``, also the number words that refer back ("the two men")."""
     found: list[tuple[int, Number]] = []
     taken: list[tuple[int, int]] = []
-    digits = any(ch.isdigit() for ch in text)
+    digits = _DIGIT.search(text) is not None
     for m in (_DATE_RX if digits else _MONTH_RX).finditer(text):
         g = m.groupdict()
         if g.get("iso"):
@@ -278,6 +278,15 @@ _PROPER = re.compile(r"(?<=[a-z,;] )[A-Z][a-z]+(?:['’]s)?\b")
 _DEFINE = re.compile(r"((?:[A-Z][\w'’-]*[ \t]+(?:(?:al|of|the)[- \t]+)?)+[A-Z][\w'’-]*)"
                      r"\s+\((?P<short>[A-Z]{2,6})\)")
 _WORDS = re.compile(r"[a-z][a-z'’-]*")
+_POSSESSIVE = re.compile(r"['’`]s\b")
+_JOINERS = re.compile(r"[-‑'’`´]")
+_OWNER = re.compile(r"(?<=s)['’]$|['’]s$")
+_PARTICLE_ONLY = re.compile(rf"(?:{_PARTICLE})$", re.I)
+_LETTERS = re.compile(r"[a-z]+")
+_OTHER_SCRIPT = re.compile(r"\[[^\[\]\n]*\]\{[^{}\n]*lang=[^{}\n]*\}")
+_MARKUP = re.compile(r"(?<![\w])[\[\]*_](?![\w])|(?<=\w)[\]*_]|[\[*_](?=\w)")
+_BLANK_LINE = re.compile(r"\n[ \t]*\n")
+_DIGIT = re.compile(r"\d")
 
 
 @functools.lru_cache(maxsize=8192)
@@ -286,8 +295,8 @@ def fold_name(text: str) -> str:
     from .sources import fold
 
     text = fold(text)
-    text = re.sub(r"['’`]s\b", "", text)
-    text = re.sub(r"[-‑'’`´]", " ", text)
+    text = _POSSESSIVE.sub("", text)
+    text = _JOINERS.sub(" ", text)
     return " ".join(text.split())
 
 
@@ -422,10 +431,10 @@ def names_in(sentence: str, table: Names) -> list[str]:
         at = m.start()
         pieces: list[list[str]] = [[]]
         for w in words:
-            core = re.sub(r"(?<=s)['’]$|['’]s$", "", w)  # "Sadrists'", "Maliki's"
+            core = _OWNER.sub("", w)  # "Sadrists'", "Maliki's"
             head, dash, tail = core.partition("-")
             if dash and tail[:1].islower() and head[:1].isupper() \
-                    and not re.match(rf"^{_PARTICLE}$", head, re.I):
+                    and not _PARTICLE_ONLY.match(head):
                 pieces[-1].append(head)  # "Iran-backed": the name, then a break
                 pieces.append([])
                 continue
@@ -441,7 +450,7 @@ def names_in(sentence: str, table: Names) -> list[str]:
 
 def _trim(words: list[str], initial: bool, table: Names) -> str:
     while words and (words[-1].lower() in ("of", "the", "and", "for") or
-                     re.fullmatch(_PARTICLE, words[-1], re.I)):
+                     _PARTICLE_ONLY.match(words[-1])):
         words = words[:-1]
     def not_name(word: str) -> bool:  # "US" is a country, "us" is not
         return fold_name(word) in NOT_NAMES and not (word.isupper() and len(word) > 1)
@@ -532,7 +541,7 @@ only even just very each both either neither being does done""")
 
 
 def _stems(text: str) -> set[str]:
-    return {w[:5] for w in re.findall(r"[a-z]+", fold_name(text)) if len(w) >= 4
+    return {w[:5] for w in _LETTERS.findall(fold_name(text)) if len(w) >= 4
             and w not in _STOP}
 
 
@@ -737,11 +746,10 @@ def _blank(text: str) -> str:
         return re.sub(r"[^\n]", " ", m.group(0))
 
     text = cit.GROUP.sub(blank, cit.CODE.sub(blank, text))
-    text = re.sub(r"\[[^\[\]\n]*\]\{[^{}\n]*lang=[^{}\n]*\}", blank, text)  # other scripts
+    text = _OTHER_SCRIPT.sub(blank, text)  # [الإطار التنسيقي]{lang="ar"}
     text = _ATTRS.sub(lambda m: "]" + " " * (len(m.group()) - 1), text)
     text = FENCE.sub(blank, text)
-    return re.sub(r"(?<![\w])[\[\]*_](?![\w])|(?<=\w)[\]*_]|[\[*_](?=\w)",
-                  lambda m: " ", text)
+    return _MARKUP.sub(" ", text)
 
 
 def _check_text(section: Section, text: str, first_line: int, shift: int,
@@ -793,7 +801,7 @@ def _check_text(section: Section, text: str, first_line: int, shift: int,
 
 def _paragraphs(text: str) -> Iterator[tuple[int, int]]:
     at = 0
-    for m in re.finditer(r"\n[ \t]*\n", text):
+    for m in _BLANK_LINE.finditer(text):
         if text[at:m.start()].strip():
             yield at, m.start()
         at = m.end()
