@@ -193,6 +193,21 @@ def quote_from(src: Src, rng: random.Random) -> str:
 # --- sections --------------------------------------------------------------------------
 
 
+def own(sentence: str) -> str:
+    """A sentence marked as the brief's own judgment (exempt from the claim checks)."""
+    return f"[{sentence}]{{.own}}"
+
+
+def around(sources: list[Src], ref: dict[str, str]) -> str:
+    """A sentence that says what the cited passage says: its quoted words, attributed
+    (so that a hedge of the passage's sentence is not dropped)."""
+    # a quote that runs over a sentence's end is cut to its longest sentence
+    pieces = [p.strip() for p in re.split(r"(?<=[.?!])\s+", ref["quote"]) if p.strip()]
+    if len(pieces) > 1:
+        ref["quote"] = max(pieces, key=len).rstrip(".?!")
+    return f"On its account, {ref['quote'].rstrip('.?!,;:')}."
+
+
 class Writer:
     def __init__(self, prose: Prose, sources: list[Src]) -> None:
         self.prose = prose
@@ -223,20 +238,39 @@ class Writer:
         out = []
         for _ in range(self.rng.randint(low, high)):
             src = self.source()
-            out.append({"key": src.key, "quote": quote_from(src, self.rng)})
+            for _ in range(20):  # a quote found in one passage only: the one it echoes
+                quote = quote_from(src, self.rng)
+                if sum(quote in p for p in src.passages) == 1 and not quote[:1].isdigit():
+                    break
+            out.append({"key": src.key, "quote": quote})
         return out
 
-    def inline(self, low: int = 1, high: int = 2) -> str:
-        items = [f'@{r["key"]}, quote "{r["quote"]}"' for r in self.refs(low, high)]
+    def inline(self, refs: list[dict[str, str]]) -> str:
+        items = [f'@{r["key"]}, quote "{r["quote"]}"' for r in refs]
         return "[" + "; ".join(items) + "]"
 
     def cited_paragraph(self, sentences: tuple[int, int] = (3, 6), cites: int = 2) -> str:
-        """Prose with citations after some sentences (every paragraph carries one)."""
-        parts = [self.prose.sentence() for _ in range(self.rng.randint(*sentences))]
+        """Prose with citations after some sentences (every paragraph carries one).
+
+        As in a real brief, a cited sentence says what its passage says (here: the
+        passage's own sentence around the quote, so its numbers, names and hedges are
+        the passage's), and the prose between is the brief's own, marked as such.
+        """
+        parts = [own(self.prose.sentence()) for _ in range(self.rng.randint(*sentences))]
         where = sorted(self.rng.sample(range(len(parts)), min(cites, len(parts))))
         for k in where:
-            parts[k] = parts[k][:-1] + " " + self.inline(1, 1 if k != where[-1] else 2) \
-                + parts[k][-1]
+            refs = self.refs(1, 1)
+            said = around(self.sources, refs[0])
+            parts[k] = said[:-1] + " " + self.inline(refs) + said[-1]
+        return " ".join(parts)
+
+    def own_paragraph(self, low: int = 3, high: int = 5,
+                      refs: list[dict[str, str]] | None = None) -> str:
+        """An item's paragraph: its first sentence from the first cited passage (when
+        given), the rest the brief's own."""
+        parts = [own(self.prose.sentence()) for _ in range(self.rng.randint(low, high))]
+        if refs:
+            parts[0] = around(self.sources, refs[0])
         return " ".join(parts)
 
     def body(self, paragraphs: int, cites: int = 2) -> str:
@@ -261,24 +295,26 @@ class Writer:
         if kind == "summary":
             head.append("judgments:")
             for _ in range(5):
-                head.append(f"  - text: {self.block(self.prose.paragraph(2, 3))}")
+                refs = self.refs(2, 3)
+                head.append(f"  - text: {self.block(self.own_paragraph(2, 3, refs))}")
                 if self.rng.random() < 0.7:
                     head.append(f"    likelihood: {json.dumps(self.rng.choice(LIKELIHOODS))}")
                 head.append(f"    confidence: {json.dumps(self.rng.choice(CONFIDENCES[:2]))}")
                 head.append(f"    attribution: {json.dumps('brief')}")
-                head += self.citations_yaml(self.refs(2, 3), 4)
+                head += self.citations_yaml(refs, 4)
             body = self.body(1, 2)
         elif kind in ("background", "method"):
             body = self.body(7 if kind == "background" else 5, 3 if kind == "background" else 2)
         elif kind in ("motives", "opportunities", "challenges", "implications"):
             head.append("items:")
             for i in range(3):
-                text = "\n\n".join(self.prose.paragraph(3, 5)
-                                   for _ in range(self.rng.randint(1, 3)))
+                refs = self.refs(2, 3)
+                text = "\n\n".join(self.own_paragraph(3, 5, refs if n == 0 else None)
+                                   for n in range(self.rng.randint(1, 3)))
                 title = f"{self.prose.phrase(3, 7)} ({number}.{i + 1})"
                 head.append(f"  - title: {json.dumps(title)}")
                 head.append(f"    text: {self.block(text)}")
-                head += self.citations_yaml(self.refs(2, 3), 4)
+                head += self.citations_yaml(refs, 4)
             body = self.body(1, 1)
         elif kind == "scenarios":
             head.append("scenarios:")
@@ -289,7 +325,9 @@ class Writer:
                 head.append(f"  - id: \"s{number}-{i + 1}\"")
                 title = f"{self.prose.phrase(3, 7)} ({number}.{i + 1})"
                 head.append(f"    title: {json.dumps(title)}")
-                text = "\n\n".join(self.prose.paragraph(3, 5) for _ in range(2))
+                refs = self.refs(2, 3)
+                text = "\n\n".join(self.own_paragraph(3, 5, refs if n == 0 else None)
+                                   for n in range(2))
                 head.append(f"    narrative: {self.block(text)}")
                 head.append(f"    likelihood: {json.dumps(chances[i])}")
                 head.append(f"    confidence: {json.dumps(self.rng.choice(CONFIDENCES[:2]))}")
@@ -298,7 +336,7 @@ class Writer:
                     head.append(f"    {name}:")
                     for _ in range(self.rng.randint(2, 4)):
                         head.append(f"      - {json.dumps(self.unique_phrase())}")
-                head += self.citations_yaml(self.refs(2, 3), 4)
+                head += self.citations_yaml(refs, 4)
             body = self.body(1, 2)
         head.append("---")
         return "\n".join(head) + "\n" + body + "\n"

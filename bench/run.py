@@ -446,9 +446,18 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--scales", default=None,
                         help="comma-separated multiples of the default brief (default 1,10,50)")
     parser.add_argument("--out", type=Path, default=REPO / "build" / "bench.json")
-    parser.add_argument("--only", choices=["ranking"],
+    parser.add_argument("--only", choices=["ranking", "claims"],
                         help="run only this (cheap) section and print its figures")
+    parser.add_argument("--claims-only", action="store_true",
+                        help="the same as --only claims")
     args = parser.parse_args(argv)
+    if args.claims_only or args.only == "claims":
+        import claims_eval
+
+        claims = claims_section(REPO)
+        print(claims_eval.table(claims))
+        print(f"claim checks' own time on the default brief: {claims['stage_seconds']:.3f} s")
+        return 0 if all(t["pass"] for t in claims_targets(claims)) else 1
     ranked = ranking_section()
     if args.only == "ranking":
         print(ranking_table(ranked))
@@ -645,6 +654,10 @@ def main(argv: list[str] | None = None) -> int:
             "not_found": sum(1 for f in last.findings if f.rule == "quote.not-found")}
         log(f"  quote check {figures['quotes']['median']:.3f} s")
 
+        # claim checks: precision and recall on the labelled pairs, and their own time
+        info["claims"] = claims_section(project)
+        log(f"  claim checks {info['claims']['stage_seconds']:.3f} s on the default brief")
+
         # scale: generated briefs, one build each in a fresh process
         scale_rows = []
         for scale in scales:
@@ -689,6 +702,7 @@ def main(argv: list[str] | None = None) -> int:
     info["ranking"] = ranked
     targets += [{"name": name, "value": ranked["precision"], "target": least, "minimum": True,
                  "pass": ranked["precision"] >= least} for name, least in MINIMUMS.items()]
+    targets += claims_targets(info["claims"])
     elapsed = time.perf_counter() - began
     result = {"machine": machine(), "figures": figures, "ratios": ratios,
               "targets": targets, "info": info, "notes": notes,
@@ -711,6 +725,41 @@ def main(argv: list[str] | None = None) -> int:
     print(table(result))
     print(f"\nwrote {args.out} ({elapsed:.0f} s)")
     return 0
+
+
+def claims_section(project: Path) -> dict[str, Any]:
+    """Precision and recall of the claim checks on tests/claims/pairs.yaml, and the
+    claim stage's own time on the default brief (best of 5, in-process)."""
+    import claims_eval
+
+    from policybrief import claims, pipeline, tradecraft
+    from policybrief.model import Project
+
+    result = claims_eval.evaluate(REPO)
+    checked = pipeline.load(Project(project))
+    brief = checked.brief
+    times = []
+    for _ in range(5):
+        start = time.perf_counter()
+        texts = [p.text for s in brief.sources.values() for p in s.passages]
+        texts += [t for s in brief.sections for t, _ in tradecraft.texts(s)]
+        names = claims.load_names(brief.project.root, brief.entries, texts)
+        claims.check(brief.sections, brief.matches, brief.sources, names, brief.entries)
+        times.append(time.perf_counter() - start)
+    result["stage_seconds"] = min(times)
+    return result
+
+
+def claims_targets(result: dict[str, Any]) -> list[dict[str, Any]]:
+    import claims_eval
+
+    out = []
+    for rule, (precision, recall) in claims_eval.TARGETS.items():
+        for what, limit in (("precision", precision), ("recall", recall)):
+            value = result[rule][what]
+            out.append({"name": f"{rule} {what}", "value": value, "target": limit,
+                        "pass": value >= limit, "minimum": True})
+    return out
 
 
 def table(result: dict[str, Any]) -> str:
@@ -740,6 +789,12 @@ def table(result: dict[str, Any]) -> str:
         lines.append(f"{t['name']:<28} {t['value']:>9.3f} "
                      f"{('≥' if t.get('minimum') else '') + format(t['target'], '.2f'):>8}  "
                      f"{'pass' if t['pass'] else 'FAIL'}")
+    if "claims" in result["info"]:
+        import claims_eval
+
+        lines += ["", claims_eval.table(result["info"]["claims"]),
+                  f"claim checks' own time on the default brief: "
+                  f"{result['info']['claims']['stage_seconds']:.3f} s (in-process, best of 5)"]
     info = result["info"]
     if "noop_stages" in info:
         lines += ["", "where the no-op build's time goes (one probed run):"]

@@ -57,7 +57,7 @@ title: "Background"
 ---
 The rivalry took shape during the civil war.[@wikipedia-sadrist-khomeinist, quote "Iraqi Shia militias disagreed over Iran"] The Sadrist Movement ([التيار الصدري]{lang="ar" dir="rtl"}) grew from it.
 
-Maliki later sought overtures.[@rasanah2024rifts, ¶ 3]
+Rasanah later weighed in.[@rasanah2024rifts, ¶ 3]
 """
 
 MOTIVES = """\

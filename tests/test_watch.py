@@ -110,14 +110,14 @@ def test_watch_rebuilds_on_save_and_serves_with_reload(tiny: Path) -> None:
         section.write_text(good.replace("[@rasanah2024rifts, ¶ 3]", "[@nosuchkey, ¶ 3]"),
                            "utf-8")
         wait_for(lambda: any("build failed" in s for s in said), 30, said)
-        assert version() == 1 and b"Maliki later" in fetch(port, "/brief.html")
+        assert version() == 1 and b"Rasanah later" in fetch(port, "/brief.html")
         assert any("unknown citation key 'nosuchkey'" in s for s in said)
 
         # a good save: a new build, a new version, the edit served
-        section.write_text(good.replace("Maliki later sought overtures.",
-                                        "Maliki later sought overtures, twice."), "utf-8")
+        section.write_text(good.replace("Rasanah later weighed in.",
+                                        "Rasanah later weighed in, twice."), "utf-8")
         wait_for(lambda: version() >= 2, 30, said)
-        assert "overtures, twice." in fetch(port, "/brief.html").decode("utf-8")
+        assert "weighed in, twice." in fetch(port, "/brief.html").decode("utf-8")
 
         # the bibliography replaced by a rename (as editors do) is seen too
         bib = tiny / "bibliography.bib"

@@ -21,6 +21,9 @@ class Row:
     locator: str
     quote: str
     verified: bool
+    # which numbers and names of the claim were found in which passage, and which of
+    # its sentences are the brief's own (claims.check), on the claim's first row
+    checked: str = ""
 
 
 @dataclass(frozen=True)
@@ -81,9 +84,10 @@ def appendix(brief: Brief, locators: dict[Citation, str],
             label = short_label(entry) if entry else c.key
             # A claim resting on several quotes is written once, on its first row.
             claim = _trim(c.claim) if c.claim != previous else ""
+            checked = brief.claim_notes.get(c, "") if claim else ""
             previous = c.claim
             rows.append(Row(claim, label, locators.get(c, c.locator or ""),
-                            c.quote or "", c in brief.matches))
+                            c.quote or "", c in brief.matches, checked))
         groups.append(Group(title, tuple(rows)))
     paragraphs = [p for s in brief.sections for p in analysis_paragraphs(s)]
     cited = {c.key for c in brief.citations}

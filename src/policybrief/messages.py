@@ -94,6 +94,13 @@ RULES: dict[str, Rule] = _rules(
     _w("section.uncited", "a section that cites nothing"),
     _w("paragraph.uncited", "a paragraph of analysis without a citation"),
     _w("bibliography.uncited", "a bibliography entry nothing cites"),
+    # claims against their evidence
+    _w("claim.number", "a number or date in a sentence that none of its cited passages has"),
+    _w("claim.name", "a person, organisation or place in a sentence that none of its cited "
+                     "passages names"),
+    _w("claim.hedge-dropped", "a sentence stating flatly what its cited passage hedges"),
+    _w("claim.source-likelihood", "a likelihood attributed to a source whose passages give "
+                                  "none"),
     # names
     _w("style.name-variant", "a name spelt as a variant the name style sheet lists"),
     _e("style.names-sheet", "a name style sheet that lists one variant under two names"),
@@ -131,6 +138,8 @@ RULES: dict[str, Rule] = _rules(
     _e("tradecraft.likelihood-sum", "exclusive scenarios adding up to more than 100%",
        TRADECRAFT),
     _e("tradecraft.likely-count", "more than one exclusive scenario 'likely'", TRADECRAFT),
+    _w("tradecraft.vague-likelihood", "a judgment hedged with words off the estimative scale",
+       TRADECRAFT),
     _e("tradecraft.no-indicator", "a scenario with no indicator", TRADECRAFT),
     _w("tradecraft.indicator-not-diagnostic", "one indicator under two scenarios",
        TRADECRAFT),

@@ -246,6 +246,9 @@ class Brief:
     figures: Any = None  # figures.Figures: the timeline and the actor map
     house: Any = None  # house.House: colours, faces and logo
     figure_citations: tuple[Citation, ...] = ()
+    # claims.check: per citation, the numbers and names of its claim found in which
+    # passage, and the sentences that are the brief's own (for the evidence appendix)
+    claim_notes: Mapping[Citation, str] = field(default_factory=dict)
 
     @property
     def citations(self) -> tuple[Citation, ...]:

@@ -124,7 +124,7 @@ def load(project: Project, report: Reporter = _quiet, ignore: Iterable[str] = ()
     problems are raised together. ``ignore``: warning rules to leave out, on top of the
     brief's own ``ignore:`` list.
     """
-    from . import bibliography, checks, figures, house, names, sections, tradecraft
+    from . import bibliography, checks, claims, figures, house, names, sections, tradecraft
 
     report("load the brief")
     meta, findings = sections.load_meta(project)
@@ -161,10 +161,17 @@ def load(project: Project, report: Reporter = _quiet, ignore: Iterable[str] = ()
     findings += evidence.findings
     findings += checks.check_coverage(loaded, entries, project.rel(project.bibliography),
                                       figure_citations)
+    report("check claims against their passages")
+    texts = [p.text for s in sources.values() for p in s.passages]
+    texts += [text for s in loaded for text, _ in tradecraft.texts(s)]
+    known = claims.load_names(project.root, entries, texts)
+    claimed = claims.check(loaded, evidence.matches, sources, known, entries)
+    findings += claimed.findings
     style, more = house.resolve(project, meta)
     findings += more
     brief = Brief(project, meta, loaded, entries, sources, evidence.matches,
-                  figures=drawn, figure_citations=tuple(figure_citations), house=style)
+                  figures=drawn, figure_citations=tuple(figure_citations), house=style,
+                  claim_notes=claimed.notes)
     return Checked(brief, evidence, tuple(_ordered(_ignored(findings, meta, ignore))))
 
 

@@ -271,7 +271,7 @@ def _claim(text: str, offset: int) -> str:
 def _plain(text: str) -> str:
     # "scarcity [@key]." → "scarcity." (no space left before the stop)
     text = re.sub(r"[ \t]*" + cit.GROUP.pattern, "", text)
-    text = re.sub(r"^[ \t]*:::.*$", "", text, flags=re.M)  # fenced divs (::: own)
+    text = re.sub(r"(?m)^[ \t]*:{3,}.*$", "", text)  # fenced div lines (::: own)
     text = re.sub(r"\[([^\]]*)\]\{[^}]*\}", r"\1", text)
     text = re.sub(r"[*_`]", "", text)
     text = " ".join(text.split())

@@ -47,6 +47,20 @@ ALTERNATIVE: dict[str, str] = {
     "almost certain": "nearly certain",
 }
 
+# Other wordings of each row that ICD 203's columns stand for; the checks read them all
+# (a source saying "most probable" has made an estimate; "probably" in a sentence with a
+# confidence level mixes the two). The one place the vocabulary is extended.
+SYNONYMS: dict[str, tuple[str, ...]] = {
+    "almost no chance": ("remote", "almost certainly not", "virtually no chance"),
+    "very unlikely": ("highly improbable", "very improbable", "highly unlikely"),
+    "unlikely": ("improbable", "improbably", "probably not"),
+    "roughly even chance": ("roughly even odds", "even chance", "even odds",
+                            "about even", "fifty-fifty"),
+    "likely": ("probable", "probably", "most likely", "most probable"),
+    "very likely": ("highly probable", "very probable", "highly likely"),
+    "almost certain": ("nearly certain", "almost certainly", "virtually certain"),
+}
+
 CONFIDENCE: dict[str, str] = {
     "high": "sound argument, consistent reporting from several good sources, few gaps "
             "and assumptions",
@@ -58,9 +72,12 @@ CONFIDENCE: dict[str, str] = {
 # "likely" or stronger: at most one of a set of mutually exclusive scenarios.
 STRONG = ("likely", "very likely", "almost certain")
 
-_TERMS = sorted([*LIKELIHOOD, *ALTERNATIVE.values()], key=len, reverse=True)
-_TERM = re.compile(r"(?<![\w-])(" + "|".join(r"\s+".join(map(re.escape, t.split()))
-                                              for t in _TERMS) + r")(?![\w-])", re.I)
+_TERMS = sorted({*LIKELIHOOD, *ALTERNATIVE.values(), *(s for row in SYNONYMS.values()
+                                                         for s in row)},
+                key=len, reverse=True)
+TERM_PATTERN = (r"(?<![\w-])(" + "|".join(r"[\s-]+".join(map(re.escape, re.split(r"[\s-]", t)))
+                                           for t in _TERMS) + r")(?![\w-])")
+_TERM = re.compile(TERM_PATTERN, re.I)
 _LEVEL = r"(high|moderate|low)"
 _CONFIDENCE = re.compile(
     rf"(?<![\w-]){_LEVEL}(?:\s+|-)confidence\b"
@@ -68,8 +85,11 @@ _CONFIDENCE = re.compile(
     re.I)
 # A sentence ends at . ! ? (before white space), a blank line, or a new list item,
 # heading, fence or table row.
-_SENTENCE_END = re.compile(r"[.!?][\"'”’)\]*_]*(?=\s)|\n[ \t]*\n"
+SENTENCE_END = _SENTENCE_END = re.compile(r"[.!?][\"'”’)\]*_]*(?=\s)|\n[ \t]*\n"
                            r"|\n(?=[ \t]*(?:[-*+][ \t]|\d+[.)][ \t]|#|:::|\|))")
+
+
+_SPAN_ATTRS = re.compile(r"\]\{[^{}\n]*\}")
 
 
 def term_range(term: str) -> str:
@@ -115,6 +135,7 @@ def check(sections: Sequence[Section], entries: Mapping[str, Entry]) -> list[Fin
             findings += _scenario_set(section)
         findings += _assumptions(section, known)
         findings += _mixed_sentences(section)
+        findings += _vague(section)
     return findings
 
 
@@ -311,6 +332,8 @@ def sentences(text: str) -> Iterator[tuple[int, str]]:
         return re.sub(r"[^\n]", " ", m.group(0))
 
     text = citations.GROUP.sub(blank, citations.CODE.sub(blank, text))
+    # "[A sentence.]{.own}": the attributes after a span do not hide its end
+    text = _SPAN_ATTRS.sub(lambda m: "]" + " " * (len(m.group()) - 1), text)
     start = 0
     for m in _SENTENCE_END.finditer(text):
         yield from _piece(text, start, m.end())
@@ -347,4 +370,35 @@ def _mixed_sentences(section: Section) -> list[Finding]:
                 f"(‘{pair[1]}’)", "likelihood is about the event, confidence about the "
                 "basis of the judgment: say them in two sentences, or put the confidence in "
                 "the confidence field", "tradecraft.likelihood-with-confidence"))
+    return found
+
+
+# --- vague estimative wording in a judgment ------------------------------------------
+
+_VAGUE = re.compile(r"\b(?:possibly|perhaps|maybe|conceivably|(?:could|might|may)\s+well|"
+                    r"there\s+is\s+(?:a|some)\s+(?:good\s+|real\s+|small\s+|slight\s+)?"
+                    r"chance|it\s+is\s+(?:just\s+)?possible\s+that)\b", re.I)
+
+
+def _vague(section: Section) -> list[Finding]:
+    """Key judgments and scenario narratives that hedge with words off the scale."""
+    found = []
+    for pointer, label, item in _judged(section):
+        name = "narrative" if "narrative" in item else "text"
+        text = item.get(name)
+        if not isinstance(text, str):
+            continue
+        line = section.line_of(f"{pointer}/{name}")
+        first = line + 1 if "\n" in text else line
+        for offset, sentence in sentences(text):
+            word = _VAGUE.search(sentence)
+            if word is None:
+                continue
+            words = " ".join(word.group().split())
+            shown = sentence if len(sentence) <= 100 else sentence[:99] + " …"
+            found.append(Finding(
+                "warning", section.path, first + text.count("\n", 0, offset),
+                f"vague estimative wording ‘{words}’ in {label}: “{shown}”",
+                "say how likely in the terms of the scale: " + ", ".join(
+                    f"{t} ({term_range(t)})" for t in LIKELIHOOD), "tradecraft.vague-likelihood"))
     return found
