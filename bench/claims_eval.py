@@ -31,11 +31,11 @@ def evaluate(root: Path = REPO) -> dict[str, Any]:
     """{rule: {tp, fp, fn, precision, recall}, "errors": [...], "pairs": n}."""
     import yaml
 
-    from policybrief import claims
-    from policybrief.bibliography import load_bibliography
+    from policybrief.check import claims
+    from policybrief.check.quotes import QuoteIndex
+    from policybrief.load.bibliography import load_bibliography
     from policybrief.model import Project
     from policybrief.pipeline import load_sources
-    from policybrief.quotes import QuoteIndex
 
     project = Project(root)
     entries = load_bibliography(project.bibliography, "bibliography.bib")

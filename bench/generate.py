@@ -59,7 +59,7 @@ class Prose:
     def __init__(self, rng: random.Random, corpus: str | None = None) -> None:
         self.rng = rng
         try:  # a sentence must not give a likelihood and a confidence level together
-            from policybrief.tradecraft import mixed
+            from policybrief.check.tradecraft import mixed
         except ImportError:  # pragma: no cover
             def mixed(sentence: str) -> object:
                 return None
@@ -153,7 +153,7 @@ def source_text(prose: Prose, title: str, paragraphs: int) -> str:
 
 
 def make_sources(prose: Prose, count: int, paragraphs: int = 24) -> list[tuple[Src, str]]:
-    from policybrief.sources import split_passages
+    from policybrief.load.sources import split_passages
 
     rng = prose.rng
     out = []
@@ -424,7 +424,7 @@ def quote_workload(quotes: int = 5000, sources: int = 100, seed: int = 0) -> tup
     rng = random.Random(f"policybrief-quotes-{quotes}-{sources}-{seed}")
     prose = Prose(rng)
     made = make_sources(prose, sources)
-    from policybrief.sources import split_passages
+    from policybrief.load.sources import split_passages
 
     srcs = {s.key: Source(s.file, s.title, "0" * 64, split_passages(text, s.file))
             for s, text in made}

@@ -35,9 +35,10 @@ def _claim_matches(label: str, path: str, line: int, text: str) -> bool:
 
 def evaluate(k: int = 3, data: Path = DATA) -> dict[str, Any]:
     """Precision@k per source and overall, and every hit shown with its verdict."""
-    from policybrief import ranking, sections
+    from policybrief.check import ranking
+    from policybrief.load import sections
+    from policybrief.load.sources import read_source
     from policybrief.model import Project
-    from policybrief.sources import read_source
 
     project = Project(data)
     meta, _ = sections.load_meta(project)

@@ -166,8 +166,9 @@ class Capture:
     def run(self) -> None:
         import weasyprint
 
-        from policybrief import pandoc, pdf, pipeline
+        from policybrief import pipeline
         from policybrief.model import Project
+        from policybrief.render import pandoc, pdf
 
         original_convert, original_pdf = pandoc.convert, pdf.write_pdf
         html_init, html_write = weasyprint.HTML.__init__, weasyprint.HTML.render
@@ -227,7 +228,7 @@ class Capture:
         self.markdown = self.pandoc.get("html5", {}).get("markdown", "")
 
     def pandoc_job(self, to: str) -> Callable[[], float]:
-        from policybrief import pandoc
+        from policybrief.render import pandoc
 
         call = self.pandoc[to]
         out = self.keep / f"core.{to}"
@@ -286,8 +287,8 @@ def overlapped(jobs: Sequence[Callable[[], float]]) -> float:
 _PROBE = r"""
 import json, sys, time
 t0 = time.perf_counter()
-import policybrief.cli as cli
-marks = [("import policybrief.cli", time.perf_counter() - t0)]
+import policybrief.commands.cli as cli
+marks = [("import policybrief.commands.cli", time.perf_counter() - t0)]
 stage = cli.Ui.stage
 def mark(self, name):
     marks.append((name, time.perf_counter() - t0))
@@ -426,7 +427,7 @@ def machine() -> dict[str, Any]:
                 break
     from importlib.metadata import version
 
-    from policybrief import pandoc
+    from policybrief.render import pandoc
 
     load = os.getloadavg() if hasattr(os, "getloadavg") else None
     return {"cores": os.cpu_count(), "cpu": cpu, "python": platform.python_version(),
@@ -585,8 +586,10 @@ def main(argv: list[str] | None = None) -> int:
         log(f"  core {h + w + d:.2f} s (html {h:.2f}, pdf {w:.2f}, docx {d:.2f})")
 
         # 7. peer chain: separate commands, one after the other, on the same Markdown
-        from policybrief import assembly, pandoc, pipeline, rendering
+        from policybrief import pipeline
+        from policybrief.assemble import assembly
         from policybrief.model import Project
+        from policybrief.render import pandoc, rendering
 
         checked = pipeline.load(Project(project))
         context = rendering.context(checked.brief, checked.evidence.locators)
@@ -629,7 +632,7 @@ def main(argv: list[str] | None = None) -> int:
         # quote check: 5,000 quotes against 100 sources, in-process
         import generate
 
-        from policybrief import checks
+        from policybrief.check import checks
 
         start = time.perf_counter()
         sections, entries, sources = generate.quote_workload(5000, 100)
@@ -732,7 +735,8 @@ def claims_section(project: Path) -> dict[str, Any]:
     claim stage's own time on the default brief (best of 5, in-process)."""
     import claims_eval
 
-    from policybrief import claims, pipeline, tradecraft
+    from policybrief import pipeline
+    from policybrief.check import claims, tradecraft
     from policybrief.model import Project
 
     result = claims_eval.evaluate(REPO)

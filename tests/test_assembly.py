@@ -6,9 +6,10 @@ from pathlib import Path
 
 import pytest
 
-from policybrief import assembly, rendering
+from policybrief.assemble import assembly
 from policybrief.model import Project
 from policybrief.pipeline import check
+from policybrief.render import rendering
 
 from conftest import make_tiny
 
@@ -46,7 +47,7 @@ def test_tiny_markdown_is_plain_pandoc(tmp_path: Path) -> None:
 def test_tiny_html_body(tmp_path: Path, update_golden: bool) -> None:
     from lxml import html as lhtml
 
-    from policybrief.cli import main
+    from policybrief.commands.cli import main
 
     root = make_tiny(tmp_path / "p")
     assert main(["-C", str(root), "-q", "build", "--format", "html"]) == 0

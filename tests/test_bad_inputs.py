@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from policybrief.cli import main
+from policybrief.commands.cli import main
 
 from conftest import make_tiny
 

@@ -12,7 +12,7 @@ from types import ModuleType
 
 import pytest
 
-from policybrief.cli import main
+from policybrief.commands.cli import main
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -69,7 +69,7 @@ def test_scale_multiplies_sections_and_sources(generate: ModuleType, tmp_path: P
 
 
 def test_quote_workload_is_mostly_verbatim(generate: ModuleType) -> None:
-    from policybrief import checks
+    from policybrief.check import checks
 
     sections, entries, sources = generate.quote_workload(quotes=300, sources=6)
     assert sum(len(s.citations) for s in sections) == 300 and len(sources) == 6

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from lxml import html as lhtml
 
-from policybrief.cli import main
+from policybrief.commands.cli import main
 
 from conftest import RASANAH, WIKIPEDIA, write
 from test_pipeline import docx_footnotes

@@ -11,10 +11,12 @@ from types import ModuleType
 
 import pytest
 
-from policybrief import assembly, claims, rendering, tradecraft
-from policybrief.cli import main
+from policybrief.assemble import assembly
+from policybrief.check import claims, tradecraft
+from policybrief.commands.cli import main
 from policybrief.model import Finding, Passage, Project
 from policybrief.pipeline import load
+from policybrief.render import rendering
 
 from conftest import BRIEF_YAML, REPO, make_tiny, write
 

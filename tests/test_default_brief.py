@@ -10,8 +10,8 @@ import pytest
 from lxml import html as lhtml
 
 from policybrief import citations as cit
-from policybrief import evidence
-from policybrief.cli import main
+from policybrief.assemble import evidence
+from policybrief.commands.cli import main
 from policybrief.model import Project
 from policybrief.pipeline import load
 

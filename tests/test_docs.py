@@ -11,7 +11,7 @@ from pathlib import Path
 import click
 import pytest
 
-from policybrief.cli import cli
+from policybrief.commands.cli import cli
 
 DOCS = Path(__file__).resolve().parent.parent / "docs"
 HEADING = re.compile(r"^(?P<level>#{1,6})\s+(?P<text>.*?)\s*$")

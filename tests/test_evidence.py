@@ -8,7 +8,7 @@ import pytest
 from lxml import html as lhtml
 from pypdf import PdfReader
 
-from policybrief.cli import main
+from policybrief.commands.cli import main
 
 from conftest import make_tiny, write
 from test_pipeline import pdf_text

@@ -9,9 +9,12 @@ from pathlib import Path
 import pytest
 from lxml import etree
 
-from policybrief import bibliography, checks, drawing, figures, pandoc
+from policybrief.assemble import drawing, figures
+from policybrief.check import checks
+from policybrief.load import bibliography
 from policybrief.model import Citation, Project, Section
 from policybrief.pipeline import load_sources
+from policybrief.render import pandoc
 
 from conftest import REPO, make_tiny, write
 

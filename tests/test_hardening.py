@@ -16,9 +16,11 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from policybrief import citations, frontmatter, pandoc, rendering, sections
-from policybrief.cli import main
+from policybrief import citations
+from policybrief.commands.cli import main
 from policybrief.errors import BriefError
+from policybrief.load import frontmatter, sections
+from policybrief.render import pandoc, rendering
 
 from conftest import make_tiny
 
@@ -78,7 +80,7 @@ def test_same_inputs_give_the_same_bytes(tmp_path: Path) -> None:
     for n, zone in enumerate(("UTC", "Asia/Baghdad")):
         root = make_tiny(tmp_path / f"copy{n}")
         env = {**os.environ, "TZ": zone, "SOURCE_DATE_EPOCH": "1716163200"}
-        subprocess.run([sys.executable, "-m", "policybrief.cli", "-C", str(root), "-q",
+        subprocess.run([sys.executable, "-m", "policybrief.commands.cli", "-C", str(root), "-q",
                         "build"], check=True, env=env, timeout=180)
         results.append(hashes(root / "build"))
         time.sleep(1.1)

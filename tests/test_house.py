@@ -11,7 +11,7 @@ from lxml import html as lhtml
 from PIL import Image
 from pypdf import PdfReader
 
-from policybrief.cli import main
+from policybrief.commands.cli import main
 
 from conftest import write
 
@@ -111,7 +111,7 @@ def test_bad_house_style_is_an_error(tiny: Path, house: str, col: int, message: 
 
 
 def test_logo_svg_is_drawn_for_word(tiny: Path) -> None:
-    from policybrief import house
+    from policybrief.load import house
 
     svg = ('<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 120 40" width="120" '
            'height="40"><rect width="120" height="40" fill="#0c783c"/></svg>')
@@ -129,7 +129,7 @@ def test_rebuild_with_a_logo_and_nothing_changed_writes_nothing(tiny: Path,
 
     logo(tiny / "assets/logo.png")
     add_house(tiny, 'house:\n  logo: "assets/logo.png"\n')
-    command = [sys.executable, "-m", "policybrief.cli", "-C", str(tiny), "build", "-f", "html"]
+    command = [sys.executable, "-m", "policybrief.commands.cli", "-C", str(tiny), "build", "-f", "html"]
     subprocess.run(command, check=True, capture_output=True, timeout=120)
     before = (tiny / "build/brief.html").stat().st_mtime_ns
     again = subprocess.run(command, check=True, capture_output=True, text=True, timeout=120)

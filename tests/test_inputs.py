@@ -8,10 +8,11 @@ from pathlib import Path
 
 import pytest
 
-from policybrief import inputs, pipeline
-from policybrief.cli import main
+from policybrief import pipeline
+from policybrief.commands.cli import main
 from policybrief.errors import ContentError
 from policybrief.model import Project
+from policybrief.publish import inputs
 
 from conftest import RASANAH
 

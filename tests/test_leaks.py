@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from lxml import html as lhtml
 
-from policybrief.cli import main
+from policybrief.commands.cli import main
 
 from conftest import make_tiny, write
 
@@ -137,7 +137,7 @@ def test_a_failing_part_stops_a_build_with_a_process_per_part(project: Path) -> 
     page.write_text(page.read_text("utf-8").replace(
         "</head>", '<style>body { background: url("file:///etc/hostname"); }</style>\n</head>'),
         "utf-8")
-    script = ("import sys; from policybrief import cli, pdf; pdf.FRESH = 0; "
+    script = ("import sys; from policybrief.commands import cli; from policybrief.render import pdf; pdf.FRESH = 0; "
               "sys.exit(cli.main(sys.argv[1:]))")
     done = subprocess.run([sys.executable, "-c", script, "-C", str(project), "-q", "build",
                            "--format", "pdf"], capture_output=True, text=True, timeout=120)

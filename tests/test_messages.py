@@ -10,12 +10,12 @@ from pathlib import Path
 
 import pytest
 
-from policybrief import frontmatter, textfile
-from policybrief.cli import main
+from policybrief.commands.cli import main
+from policybrief.commands.watch import Reported
 from policybrief.errors import BriefError
+from policybrief.load import frontmatter, textfile
 from policybrief.messages import RULES, render
 from policybrief.model import Finding
-from policybrief.watch import Reported
 
 from conftest import write
 
@@ -367,7 +367,7 @@ def test_a_claim_has_no_space_before_its_stop(tiny: Path) -> None:
 
 def test_watch_rebuilds_say_a_warning_once(tiny: Path) -> None:
     """Two rebuilds with the same warning: printed in full once, then one line."""
-    from policybrief import watch
+    from policybrief.commands import watch
     from policybrief.model import Project
 
     path = tiny / "report/sections/01-background.md"

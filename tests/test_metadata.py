@@ -1,10 +1,11 @@
-"""Metadata guessed from a file's text and name (policybrief.metadata)."""
+"""Metadata guessed from a file's text and name (policybrief.load.metadata)."""
 
 from __future__ import annotations
 
 import pytest
 
-from policybrief import intake, metadata
+from policybrief.commands import intake
+from policybrief.load import metadata
 
 
 @pytest.mark.parametrize(("text", "fields"), [

@@ -13,7 +13,7 @@ import pytest
 from lxml import html as lhtml
 from pypdf import PdfReader
 
-from policybrief import outputs
+from policybrief.publish import outputs
 
 from conftest import make_tiny
 from test_pipeline import pdf_text
@@ -44,7 +44,7 @@ def markers(build: Path) -> set[str]:
 @pytest.mark.slow
 def test_killed_builds_leave_one_complete_set(tmp_path: Path) -> None:
     root = make_tiny(tmp_path / "p")
-    command = [sys.executable, "-m", "policybrief.cli", "-C", str(root), "-q", "build"]
+    command = [sys.executable, "-m", "policybrief.commands.cli", "-C", str(root), "-q", "build"]
     mark(root, 0)
     subprocess.run(command, check=True, timeout=120)
     started = time.perf_counter()
@@ -72,7 +72,7 @@ def test_killed_builds_leave_one_complete_set(tmp_path: Path) -> None:
 
 
 def test_a_second_build_at_once_is_refused(tiny: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    from policybrief.cli import main
+    from policybrief.commands.cli import main
 
     with outputs.locked(tiny / "build"):
         assert main(["-C", str(tiny), "-q", "build", "--format", "html"]) == 1

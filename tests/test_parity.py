@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from policybrief import parity
+from policybrief.commands import parity
 
 REPO = Path(__file__).resolve().parent.parent
 BIB = """\

@@ -14,8 +14,9 @@ import pypdf
 import pytest
 from PIL import Image, ImageChops
 
-from policybrief import parts, pdf
-from policybrief.cli import main
+from policybrief.commands.cli import main
+from policybrief.render import pdf
+from policybrief.render.pdf import parts
 
 from conftest import REPO
 

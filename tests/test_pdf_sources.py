@@ -1,5 +1,5 @@
 """PDF sources read as a reader reads them: PDFs made by WeasyPrint from known text, in
-four layouts, read back to the same paragraphs (policybrief.pdfread)."""
+four layouts, read back to the same paragraphs (policybrief.load.pdfread)."""
 
 from __future__ import annotations
 
@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from policybrief import pdfread
-from policybrief.quotes import QuoteIndex
-from policybrief.sources import split_passages
+from policybrief.check.quotes import QuoteIndex
+from policybrief.load import pdfread
+from policybrief.load.sources import split_passages
 
 TITLE = "Rivalry and restraint in the Coordination Framework"
 PARAGRAPHS = [
@@ -163,7 +163,7 @@ def test_compounds_keep_their_hyphen() -> None:
 
 
 def test_a_pdf_added_as_a_source(tiny: Path, tmp_path: Path) -> None:
-    from policybrief.cli import main
+    from policybrief.commands.cli import main
 
     pdf = tmp_path / "monitor-2022-11-02.pdf"
     pdf.write_bytes(make_pdf("running-heads"))

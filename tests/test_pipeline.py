@@ -11,7 +11,7 @@ from lxml import etree
 from lxml import html as lhtml
 from pypdf import PdfReader
 
-from policybrief.cli import main
+from policybrief.commands.cli import main
 
 from conftest import make_tiny
 
@@ -152,7 +152,7 @@ def test_a_build_stopped_by_its_checks_leaves_no_layout_process(tiny: Path) -> N
     section.write_text(section.read_text("utf-8").replace("stark division", "stark unity"),
                        "utf-8")
     tag = f"POLICYBRIEF_TEST_TAG={uuid.uuid4().hex}"
-    done = subprocess.run([sys.executable, "-m", "policybrief.cli", "-C", str(tiny), "build"],
+    done = subprocess.run([sys.executable, "-m", "policybrief.commands.cli", "-C", str(tiny), "build"],
                           env={**os.environ, tag.split("=")[0]: tag.split("=")[1]},
                           capture_output=True, text=True, timeout=120)
     assert done.returncode == 1

@@ -8,9 +8,9 @@ import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
+from policybrief.check.quotes import QuoteIndex
+from policybrief.load.sources import normalise, read_source, split_passages
 from policybrief.model import Source
-from policybrief.quotes import QuoteIndex
-from policybrief.sources import normalise, read_source, split_passages
 
 ROOT = Path(__file__).resolve().parent.parent
 RASANAH = "seeds/rasanah-2024-maliki-sadr-overtures.md"

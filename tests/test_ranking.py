@@ -1,13 +1,14 @@
-"""Where a new source bears on the brief (policybrief.ranking), and how well it ranks."""
+"""Where a new source bears on the brief (policybrief.check.ranking), and how well it ranks."""
 
 from __future__ import annotations
 
 import sys
 from pathlib import Path
 
-from policybrief import ranking, sections
+from policybrief.check import ranking
+from policybrief.load import sections
+from policybrief.load.sources import read_source, split_passages
 from policybrief.model import Project
-from policybrief.sources import read_source, split_passages
 
 from conftest import REPO
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from lxml import html as lhtml
 
-from policybrief.cli import main
+from policybrief.commands.cli import main
 from policybrief.model import Finding, Project
 from policybrief.pipeline import load
 

@@ -21,8 +21,8 @@ import pytest
 from lxml import etree
 
 import wordml
-from policybrief import anchors
-from policybrief.cli import main
+from policybrief.commands.cli import main
+from policybrief.render import anchors
 
 from conftest import REPO, make_tiny
 

@@ -14,12 +14,13 @@ import pytest
 from lxml import html as lhtml
 from pypdf import PdfReader
 
-from policybrief import pipeline, scaffold, schemas
-from policybrief.assembly import default_templates
-from policybrief.cli import main
+from policybrief import pipeline, schemas
+from policybrief.assemble.assembly import default_templates
+from policybrief.commands import scaffold
+from policybrief.commands.cli import main
 from policybrief.errors import BriefError, ContentError
+from policybrief.load.sections import read_section, strip_comments
 from policybrief.model import Project
-from policybrief.sections import read_section, strip_comments
 
 from conftest import BIB, RASANAH, SEEDS, WIKIPEDIA, write
 
@@ -350,7 +351,7 @@ def test_completion_completes_kinds_and_commands(
         capsys: pytest.CaptureFixture[str]) -> None:
     env = {**os.environ, "_BRIEF_COMPLETE": "bash_complete", "COMP_WORDS": "brief new-section mo",
            "COMP_CWORD": "2"}
-    code = "import sys; from policybrief.cli import main; sys.exit(main())"
+    code = "import sys; from policybrief.commands.cli import main; sys.exit(main())"
     done = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True,
                           text=True, timeout=60)
     assert "plain,motives" in done.stdout.split()

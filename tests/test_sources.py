@@ -8,10 +8,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from policybrief import sources
 from policybrief.errors import BriefError
+from policybrief.load import sources
+from policybrief.load.sources import normalise, read_source, split_passages
 from policybrief.model import Source
-from policybrief.sources import normalise, read_source, split_passages
 
 SEEDS = Path(__file__).resolve().parent.parent / "seeds"
 RASANAH = "seeds/rasanah-2024-maliki-sadr-overtures.md"

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from policybrief import intake
-from policybrief.cli import main
+from policybrief.commands import intake
+from policybrief.commands.cli import main
 
 from conftest import BIB
 
@@ -350,7 +350,7 @@ def test_dates_are_checked(tiny: Path, tmp_path: Path,
     ("", "empty"), ("2022-06-26/2022-07-01/2023", "more than one"),
 ])
 def test_date_problems(value: str, problem: str) -> None:
-    from policybrief.bibliography import date_problem
+    from policybrief.load.bibliography import date_problem
 
     found = date_problem(value)
     assert (problem in found and found) if problem else found == ""

@@ -8,9 +8,11 @@ from pathlib import Path
 
 import pytest
 
-from policybrief import assembly, pandoc, rendering, tradecraft
+from policybrief.assemble import assembly
+from policybrief.check import tradecraft
 from policybrief.model import Finding, Project
 from policybrief.pipeline import load
+from policybrief.render import pandoc, rendering
 
 from conftest import BRIEF_YAML, REPO, make_tiny, write
 

@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from policybrief import watch
-from policybrief.cli import main
+from policybrief.commands import watch
+from policybrief.commands.cli import main
 from policybrief.model import Project
 
 SECTION = "report/sections/01-background.md"

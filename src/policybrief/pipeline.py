@@ -21,7 +21,8 @@ from .errors import BriefError, ContentError
 from .model import Brief, Finding, Project, Source
 
 if TYPE_CHECKING:
-    from . import checks, inputs
+    from .check import checks
+    from .publish import inputs
 
 FORMATS = ("pdf", "html", "docx")
 Reporter = Callable[[str], None]
@@ -70,8 +71,8 @@ class Result:
 def load_sources(project: Project, entries: Mapping[str, object]) -> tuple[
         dict[str, Source], list[Finding]]:
     """The stored copy of every bibliography entry that names one (``file`` field)."""
+    from .load.sources import read_source
     from .model import Entry
-    from .sources import read_source
 
     found: dict[str, Source] = {}
     findings: list[Finding] = []
@@ -124,7 +125,9 @@ def load(project: Project, report: Reporter = _quiet, ignore: Iterable[str] = ()
     problems are raised together. ``ignore``: warning rules to leave out, on top of the
     brief's own ``ignore:`` list.
     """
-    from . import bibliography, checks, claims, figures, house, names, sections, tradecraft
+    from .assemble import figures
+    from .check import checks, claims, tradecraft
+    from .load import bibliography, house, names, sections
 
     report("load the brief")
     meta, findings = sections.load_meta(project)
@@ -195,7 +198,7 @@ def _ignored(findings: list[Finding], meta: Any, ignore: Iterable[str]) -> list[
 def check(project: Project, strict: bool = False, report: Reporter = _quiet,
           allow_stale: bool = False, notice: Reporter = _quiet,
           ignore: Iterable[str] = ()) -> Checked:
-    from . import changes
+    from .check import changes
 
     try:
         checked = changes.reconcile(load(project, report, ignore), allow_stale)
@@ -246,7 +249,7 @@ def build(project: Project, formats: Iterable[str] = FORMATS, strict: bool = Fal
     When no input file has changed since the last build (``inputs``), and its outputs are
     still in place, the findings it recorded are replayed and nothing is loaded at all.
     """
-    from . import inputs
+    from .publish import inputs
 
     wanted = [f for f in FORMATS if f in set(formats)]
     epoch = source_epoch(project)
@@ -266,7 +269,7 @@ def build(project: Project, formats: Iterable[str] = FORMATS, strict: bool = Fal
 def _replay(project: Project, record: inputs.Record, wanted: list[str], strict: bool,
             report: Reporter, notice: Reporter) -> Result | None:
     """The last build's findings, when its outputs are all still the current ones."""
-    from . import inputs, outputs
+    from .publish import inputs, outputs
 
     state = outputs.read_state(project.build)
     names = [f"brief.{f}" for f in wanted]
@@ -284,7 +287,7 @@ def _replay(project: Project, record: inputs.Record, wanted: list[str], strict: 
 def _build(project: Project, wanted: list[str], strict: bool, report: Reporter,
            allow_stale: bool, notice: Reporter, epoch: int, scanned: inputs.Scan,
            scanned_extras: tuple[str, ...], ignore: tuple[str, ...] = ()) -> Result:
-    from . import pdf
+    from .render import pdf
 
     # The processes that lay out the PDF start now: their start-up (importing
     # WeasyPrint) overlaps the loading and checking. A build that stops early stops them.
@@ -301,7 +304,10 @@ def _checked_build(project: Project, wanted: list[str], strict: bool, report: Re
                    allow_stale: bool, notice: Reporter, epoch: int, scanned: inputs.Scan,
                    scanned_extras: tuple[str, ...], workers: Any,
                    ignore: tuple[str, ...] = ()) -> Result:
-    from . import assembly, changes, inputs, outputs, rendering
+    from .assemble import assembly
+    from .check import changes
+    from .publish import inputs, outputs
+    from .render import rendering
 
     before = inputs.changes_digest(project.build)
     checked = check(project, strict, report, allow_stale, notice, ignore)  # writes changes.md

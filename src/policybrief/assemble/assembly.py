@@ -1,0 +1,156 @@
+"""Stage 5, assemble: the checked brief through Jinja into one pandoc Markdown document.
+
+One Jinja environment serves every template: the project's ``templates/`` first, the
+packaged defaults second, ``StrictUndefined`` (a missing variable is an error, not an
+empty string), autoescape on for the HTML and SVG templates and off for Markdown.
+Citations in the project's own syntax are rewritten for pandoc last, with the locators
+the checks found and a marker that links each note to its source passage.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Collection, Iterable, Mapping
+from functools import cache
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from .. import citations as cit
+from ..errors import BriefError
+from ..model import Brief, Citation, Project, QuoteMatch
+
+HTML_SUFFIXES = ("html", "htm", "xml", "svg", "html.j2", "svg.j2", "xml.j2")
+
+
+def default_templates() -> Path:
+    return Path(str(resources.files("policybrief").joinpath("templates")))
+
+
+@cache
+def environment(templates: Path | None) -> Any:
+    """The one Jinja environment for a project (``templates`` may be missing)."""
+    import jinja2
+
+    loaders: list[jinja2.BaseLoader] = []
+    if templates is not None and templates.is_dir():
+        loaders.append(jinja2.FileSystemLoader(str(templates)))
+    loaders.append(jinja2.FileSystemLoader(str(default_templates())))
+    env = jinja2.Environment(
+        loader=jinja2.ChoiceLoader(loaders),
+        undefined=jinja2.StrictUndefined,
+        autoescape=jinja2.select_autoescape(HTML_SUFFIXES, default_for_string=False),
+        keep_trailing_newline=True,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        bytecode_cache=_bytecode_cache(),
+    )
+    env.filters["cite"] = cite_filter
+    env.filters["cell"] = cell_filter
+    return env
+
+
+def _bytecode_cache() -> Any:
+    """Compiled templates kept between runs, so that a build need not compile them again
+    (about 0.1 s): Jinja's per-user folder in the system's temporary directory, each
+    entry keyed by the template's file and checked against its source. None where
+    Jinja finds no safe folder."""
+    import jinja2
+
+    try:
+        return jinja2.FileSystemBytecodeCache()
+    except Exception:
+        return None
+
+
+def cite_filter(refs: Iterable[Mapping[str, str]]) -> str:
+    """Structured citations (``key``, ``locator``, ``quote``) as one citation group."""
+    items = [cit.format_cite(r["key"], r.get("locator"), r.get("quote")) for r in refs]
+    return "[" + "; ".join(items) + "]" if items else ""
+
+
+def cell_filter(text: object) -> str:
+    """Text made safe for one cell of a pandoc pipe table."""
+    return " ".join(str(text).split()).replace("|", "\\|")
+
+
+def render(project: Project, name: str, **context: Any) -> str:
+    """Render template ``name``; a template problem is a BriefError at its file and line."""
+    import jinja2
+
+    env = environment(project.templates if project.templates.is_dir() else None)
+    try:
+        return str(env.get_template(name).render(**context))
+    except jinja2.TemplateSyntaxError as exc:
+        where = _template_path(project, exc.name or name, exc.filename)
+        raise BriefError(f"template error: {exc.message}", where, exc.lineno,
+                         hint="close every {% if %} and {% for %} with {% endif %} and "
+                              f"{{% endfor %}}; or delete {where} to use the packaged "
+                              "template again", rule="template") from None
+    except jinja2.UndefinedError as exc:
+        path, line = _traceback_location(project, name)
+        raise BriefError(f"template error: {exc.message}", path, line,
+                         hint="a template uses a variable the brief does not have",
+                         rule="template") from None
+    except jinja2.TemplateNotFound as exc:
+        raise BriefError(f"template '{exc.name}' not found", f"templates/{name}", 1,
+                         rule="template") from None
+
+
+def _template_path(project: Project, name: str, filename: str | None) -> str:
+    """A template's path as messages print it; packaged defaults are marked so."""
+    if not filename:
+        return f"templates/{name}"
+    path = Path(filename).resolve()
+    if path.is_relative_to(project.root.resolve()):
+        return project.rel(path)
+    return f"templates/{path.relative_to(default_templates().resolve()).as_posix()} (default)"
+
+
+def _traceback_location(project: Project, name: str) -> tuple[str, int]:
+    """The innermost template frame of the exception being handled."""
+    import sys
+    import traceback
+
+    frames = traceback.extract_tb(sys.exc_info()[2])
+    for frame in reversed(frames):
+        if frame.filename.endswith(".j2") or "/templates/" in frame.filename:
+            return _template_path(project, name, frame.filename), frame.lineno or 1
+    return f"templates/{name}", 1
+
+
+def evidence_id(key: str, quote: str) -> str:
+    return "ev-" + hashlib.sha1(f"{key}\0{quote}".encode()).hexdigest()[:10]
+
+
+UNVERIFIED = r"[\[unverified\]]{.unverified}"  # plain text, so every format shows it
+
+
+def resolver(brief: Brief, locators: Mapping[Citation, str],
+             matches: Mapping[Citation, QuoteMatch],
+             stale: Collection[Citation] = ()) -> cit.Resolver:
+    """Map a citation as written in assembled text back to what the checks found.
+
+    ``stale`` citations (their evidence vanished; built with --allow-stale) are marked.
+    """
+    by_text: dict[tuple[str, str | None, str | None], tuple[str | None, str | None]] = {}
+    for c in brief.citations:
+        loc = locators.get(c, c.locator)
+        if c in stale:
+            loc = f"{loc} {UNVERIFIED}" if loc else UNVERIFIED
+        ev = evidence_id(c.key, c.quote) if c in matches and c.quote else None
+        by_text[(c.key, c.locator, c.quote)] = (loc, ev)
+
+    def resolve(cite: cit.Cite) -> tuple[str | None, str | None]:
+        return by_text.get((cite.key, cite.locator, cite.quote), (cite.locator, None))
+
+    return resolve
+
+
+def assemble(brief: Brief, locators: Mapping[Citation, str],
+             matches: Mapping[Citation, QuoteMatch], extra: Mapping[str, Any],
+             stale: Collection[Citation] = ()) -> str:
+    """The whole brief as pandoc Markdown."""
+    context = {"meta": brief.meta.fields, "sections": brief.sections, **extra}
+    text = render(brief.project, "brief.md.j2", **context)
+    return cit.to_pandoc(text, resolver(brief, locators, matches, stale))

