@@ -34,8 +34,8 @@ def evaluate(root: Path = REPO) -> dict[str, Any]:
     from policybrief.check import claims
     from policybrief.check.quotes import QuoteIndex
     from policybrief.load.bibliography import load_bibliography
+    from policybrief.load.seeds import load_sources
     from policybrief.model import Project
-    from policybrief.pipeline import load_sources
 
     project = Project(root)
     entries = load_bibliography(project.bibliography, "bibliography.bib")

@@ -12,8 +12,8 @@ from lxml import etree
 from policybrief.assemble import drawing, figures
 from policybrief.check import checks
 from policybrief.load import bibliography
+from policybrief.load.seeds import load_sources
 from policybrief.model import Citation, Project, Section
-from policybrief.pipeline import load_sources
 from policybrief.render import pandoc
 
 from conftest import REPO, make_tiny, write

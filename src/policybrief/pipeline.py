@@ -11,14 +11,15 @@ import hashlib
 import os
 import subprocess
 import tempfile
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from . import __version__
 from .errors import BriefError, ContentError
-from .model import Brief, Finding, Project, Source
+from .load.seeds import load_sources, named_files
+from .model import Brief, Finding, Project
 
 if TYPE_CHECKING:
     from .check import checks
@@ -66,54 +67,6 @@ class Result:
     @property
     def warnings(self) -> list[Finding]:
         return [f for f in self.findings if f.severity == "warning"]
-
-
-def load_sources(project: Project, entries: Mapping[str, object]) -> tuple[
-        dict[str, Source], list[Finding]]:
-    """The stored copy of every bibliography entry that names one (``file`` field)."""
-    from .load.sources import read_source
-    from .model import Entry
-
-    found: dict[str, Source] = {}
-    findings: list[Finding] = []
-    named = {path.resolve() for path in named_files(project, entries)}
-    for key, entry in entries.items():
-        assert isinstance(entry, Entry)
-        if not entry.file:
-            continue
-        path = project.root / entry.file
-        if not path.is_file():
-            findings.append(Finding("error", entry.path, entry.line,
-                                    f"'{key}' points at '{entry.file}', which does not exist",
-                                    "fix the file field, or restore the source into seeds/",
-                                    "source.missing"))
-            continue
-        try:
-            found[key] = read_source(path, project.rel(path))
-        except BriefError as exc:  # reported with every other source's problem
-            findings.append(exc.finding())
-    if project.seeds.is_dir():
-        for path in sorted(project.seeds.iterdir()):
-            if path.suffix in (".md", ".txt", ".html", ".pdf") and path.resolve() not in named \
-                    and not path.name.startswith(("SOURCES", "README", ".")) \
-                    and not path.name.endswith(".extracted.txt"):
-                findings.append(Finding("warning", project.rel(path), 1,
-                                        "this source has no bibliography entry",
-                                        "add one with 'brief sources add', or give an "
-                                        "entry a file field pointing here",
-                                        "source.no-entry"))
-    return found, findings
-
-
-def named_files(project: Project, entries: Mapping[str, Any]) -> list[Path]:
-    """The stored copy each entry names (``file``), and the .html/.pdf it came from."""
-    paths = []
-    for entry in entries.values():
-        if entry.file:
-            paths.append(project.root / entry.file)
-            if entry.fields.get("original"):
-                paths.append(project.root / entry.fields["original"])
-    return paths
 
 
 def load(project: Project, report: Reporter = _quiet, ignore: Iterable[str] = ()) -> Checked:

@@ -119,12 +119,11 @@ def write(project: Project, locked: Mapping[str, Locked]) -> bool:
 
 def current(project: Project) -> dict[str, Source]:
     """Every source that the bibliography names and that can be read, by key."""
-    from .. import pipeline
-    from ..load import bibliography
+    from ..load import bibliography, seeds
 
     entries = bibliography.load_bibliography(project.bibliography,
                                              project.rel(project.bibliography))
-    sources, findings = pipeline.load_sources(project, entries)
+    sources, findings = seeds.load_sources(project, entries)
     unreadable = [f for f in findings if f.severity == "error"
                   and f.rule in ("file.binary", "encoding", "source.unreadable")]
     if unreadable:
