@@ -27,7 +27,7 @@ from .checks import _excerpt
 from .quotes import QuoteIndex
 
 if TYPE_CHECKING:
-    from ..commands.lock import Locked
+    from ..load.lockfile import Locked
     from ..pipeline import Checked
 
 NAME = "changes.md"
@@ -192,9 +192,9 @@ def reconcile(checked: Checked, allow_stale: bool = False) -> Checked:
     its vanished quotes become errors naming the claim, or warnings with ``allow_stale``;
     so do the citations of a source whose file is gone.
     """
-    from ..commands import lock
+    from ..load import lockfile
 
-    locked = lock.read(checked.brief.project)
+    locked = lockfile.read(checked.brief.project)
     if locked is None:
         return checked
     report = compare(checked, locked)
@@ -363,12 +363,12 @@ def write_report(project: Project, report: Report | None,
     before) nothing is written. A build writing at the same moment, or an unwritable
     ``build/``, leaves the file to that build.
     """
-    from ..commands import lock
+    from ..load import lockfile
     from ..publish import outputs
 
     target = project.build / NAME
     if report is None and not target.is_file() and (
-            failure is None or not lock.lock_path(project).is_file()):
+            failure is None or not lockfile.lock_path(project).is_file()):
         return False
     data = report_text(report, failure).encode("utf-8")
     try:

@@ -288,12 +288,13 @@ def sources_lock(ctx: click.Context, added: str | None, force: bool) -> None:
     Refuses while a cited source file is missing or a quoted passage has vanished from
     a changed source (it says which), unless --force.
     """
+    from ..load import lockfile
     from . import lock
 
     ui: Ui = ctx.obj["ui"]
     project = _project(ctx)
     locked, changed = lock.accept(project, added, force)
-    rel = project.rel(lock.lock_path(project))
+    rel = project.rel(lockfile.lock_path(project))
     ui.say(f"{'wrote' if changed else 'unchanged:'} {rel} ({len(locked)} sources)")
 
 

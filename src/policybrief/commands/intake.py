@@ -407,7 +407,7 @@ def _as_source(content: bytes, name: str, rel: str, shown: str) -> Source:
 def add_source(project: Project, path: Path, key: str | None = None, given: Metadata =
                Metadata(), added: str | None = None) -> Added:
     """Store ``path`` in ``seeds/``, append its entry and record it in the lock."""
-    from ..load import bibliography
+    from ..load import bibliography, lockfile
     from . import lock
 
     shown = str(path)
@@ -470,11 +470,11 @@ def add_source(project: Project, path: Path, key: str | None = None, given: Meta
         for rel in written:
             (project.root / rel).unlink(missing_ok=True)
         raise
-    locked = lock.read(project)
+    locked = lockfile.read(project)
     if locked is None:  # the first lock accepts the sources that were already there
         locked = lock.accept(project, added)[0]
-    locked[key] = lock.record(key, source, lock.today(added))
-    lock.write(project, locked)
-    written.append(project.rel(lock.lock_path(project)))
+    locked[key] = lockfile.record(key, source, lockfile.today(added))
+    lockfile.write(project, locked)
+    written.append(project.rel(lockfile.lock_path(project)))
     return Added(key, entry_type, fields, tuple(written), source,
                  {k: v for k, v in origins.items() if k in fields})
