@@ -67,7 +67,7 @@ def _rules_in_code() -> set[str]:
     """Every rule name the code gives a Finding or an error (string constants only)."""
     found: set[str] = set()
     positions = {"Finding": 5, "_finding": 5}
-    for path in SRC.glob("*.py"):
+    for path in SRC.rglob("*.py"):
         for node in ast.walk(ast.parse(path.read_text("utf-8"))):
             if not isinstance(node, ast.Call):
                 continue

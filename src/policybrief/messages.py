@@ -16,6 +16,7 @@ error rule never.
 
 from __future__ import annotations
 
+import difflib
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -164,12 +165,18 @@ def warning_rules() -> list[str]:
     return [name for name, r in RULES.items() if r.severity == "warning"]
 
 
+def suggest(word: str, choices: Iterable[object]) -> str:
+    """``did you mean 'x'?`` or an empty string."""
+    close = difflib.get_close_matches(str(word), [str(c) for c in choices], n=1, cutoff=0.6)
+    if not close:
+        close = [str(c) for c in choices if str(c).lower() == str(word).lower()]
+    return f"did you mean '{close[0]}'?" if close else ""
+
+
 def check_ignorable(name: str) -> str:
     """Why ``name`` cannot be ignored, or "" when it is a warning rule."""
     found = RULES.get(name)
     if found is None:
-        from .schemas import suggest
-
         hint = suggest(name, RULES)
         return f"there is no rule '{name}'" + (f"; {hint}" if hint else "")
     if found.severity == "error":

@@ -17,12 +17,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from . import __version__
+from .check.checked import Checked
 from .errors import BriefError, ContentError
 from .load.seeds import load_sources, named_files
 from .model import Brief, Finding, Project
 
 if TYPE_CHECKING:
-    from .check import checks
     from .publish import inputs
 
 FORMATS = ("pdf", "html", "docx")
@@ -31,24 +31,6 @@ Reporter = Callable[[str], None]
 
 def _quiet(_: str) -> None:
     return None
-
-
-@dataclass(frozen=True)
-class Checked:
-    """A loaded and checked brief, with everything the checks found."""
-
-    brief: Brief
-    evidence: checks.Evidence
-    findings: tuple[Finding, ...]
-    changes: Any = None  # changes.Report when seeds/sources.lock exists
-
-    @property
-    def errors(self) -> list[Finding]:
-        return [f for f in self.findings if f.severity == "error"]
-
-    @property
-    def warnings(self) -> list[Finding]:
-        return [f for f in self.findings if f.severity == "warning"]
 
 
 @dataclass(frozen=True)
@@ -152,13 +134,14 @@ def check(project: Project, strict: bool = False, report: Reporter = _quiet,
           allow_stale: bool = False, notice: Reporter = _quiet,
           ignore: Iterable[str] = ()) -> Checked:
     from .check import changes
+    from .publish import report as changes_file
 
     try:
         checked = changes.reconcile(load(project, report, ignore), allow_stale)
     except BriefError as exc:  # build/changes.md must not keep saying what no longer holds
-        changes.write_report(project, None, exc)
+        changes_file.write_report(project, None, exc)
         raise
-    changes.write_report(project, checked.changes)
+    changes_file.write_report(project, checked.changes)
     if checked.changes is not None and not checked.changes.empty:
         notice(checked.changes.text())
     _stop_on(checked.findings, strict)
@@ -308,10 +291,11 @@ def _checked_build(project: Project, wanted: list[str], strict: bool, report: Re
         # the fingerprint was taken before loading: a file saved during the build makes
         # the next build load again. Sources found outside the scanned folders for the
         # first time are scanned by the next build, which records them.
-        has_changes = checked.changes is not None and not checked.changes.empty
+        said = checked.changes.text() if checked.changes is not None \
+            and not checked.changes.empty else ""
         inputs.write(build_dir, inputs.Record(
             fingerprint=scanned.fingerprint if extras == scanned_extras else "",
             outputs=digests, changes=inputs.changes_digest(build_dir),
-            findings=checked.findings, notice=checked.changes.text() if has_changes else "",
+            findings=checked.findings, notice=said,
             extras=extras, files=scanned.files))
     return Result(checked.findings, written, skipped, checked)

@@ -6,7 +6,6 @@ at the field's own line, in words, with a did-you-mean for misspelt names and te
 
 from __future__ import annotations
 
-import difflib
 import json
 from collections.abc import Collection, Mapping
 from dataclasses import replace
@@ -14,6 +13,7 @@ from functools import cache
 from importlib import resources
 from typing import Any
 
+from .messages import suggest as suggest  # here too: the schemas' did-you-mean
 from .model import Finding
 
 PATTERN_HINTS = {
@@ -44,14 +44,6 @@ def _validator(name: str, definition: str | None) -> Any:
     if definition:
         schema = {**schema, "$ref": f"#/$defs/{definition}"}
     return Draft202012Validator(schema)
-
-
-def suggest(word: str, choices: Any) -> str:
-    """``did you mean 'x'?`` or an empty string."""
-    close = difflib.get_close_matches(str(word), [str(c) for c in choices], n=1, cutoff=0.6)
-    if not close:
-        close = [c for c in choices if str(c).lower() == str(word).lower()]
-    return f"did you mean '{close[0]}'?" if close else ""
 
 
 def validate(data: Mapping[str, Any], lines: Mapping[str, int], path: str, name: str,

@@ -21,14 +21,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from .. import citations as cit
-from ..errors import BriefError
-from ..model import Citation, Finding, NearMiss, Project, Section, Severity, Source
+from ..model import Citation, Finding, NearMiss, Section, Severity, Source
 from .checks import _excerpt
 from .quotes import QuoteIndex
 
 if TYPE_CHECKING:
     from ..load.lockfile import Locked
-    from ..pipeline import Checked
+    from .checked import Checked
 
 NAME = "changes.md"
 STOP = frozenset(str.split("""a about above after again against all also am among an and any are as
@@ -352,30 +351,3 @@ def report_text(report: Report | None, failure: BaseException | None = None) -> 
         return (f"{head}Not compared with `seeds/sources.lock`: the brief did not load.\n\n"
                 f"{said}\n")
     return f"{head}No `seeds/sources.lock` to compare with: run `brief sources lock`.\n"
-
-
-def write_report(project: Project, report: Report | None,
-                 failure: BaseException | None = None) -> bool:
-    """Publish ``build/changes.md`` when it would say something else than it says now.
-
-    ``brief check`` and every build, failed or not, call this, so the file is a report
-    of the last check and never a stale one. Without a lock (and no report written
-    before) nothing is written. A build writing at the same moment, or an unwritable
-    ``build/``, leaves the file to that build.
-    """
-    from ..load import lockfile
-    from ..publish import outputs
-
-    target = project.build / NAME
-    if report is None and not target.is_file() and (
-            failure is None or not lockfile.lock_path(project).is_file()):
-        return False
-    data = report_text(report, failure).encode("utf-8")
-    try:
-        if target.is_file() and target.read_bytes() == data:
-            return False
-        with outputs.locked(project.build):
-            outputs.publish(project.build, {NAME: data}, {})
-    except (BriefError, OSError):
-        return False
-    return True

@@ -146,7 +146,7 @@ def _finding(severity: Severity, section: Section, pointer: str, message: str, h
 
 
 def _suggest(word: str, choices: Sequence[str]) -> str:
-    from ..schemas import suggest
+    from ..messages import suggest
 
     return suggest(word, choices)
 

@@ -90,7 +90,7 @@ def _formats(value: str) -> list[str]:
     names = [v.strip() for v in value.split(",") if v.strip()]
     for name in names:
         if name not in FORMATS:
-            from ..schemas import suggest
+            from ..messages import suggest
 
             hint = suggest(name, FORMATS)
             raise click.BadParameter(f"'{name}' is not one of: {', '.join(FORMATS)}"

