@@ -323,6 +323,8 @@ def test_markdown_of_a_figure(tmp_path: Path) -> None:
 def test_figures_for_pdf_docx_and_html(tmp_path: Path) -> None:
     import docx
 
+    from policybrief.render.png import DPI, figure_png
+
     root = project(tmp_path / "p")
     figs, _, _ = figures.load(Project(root))
     files = figs.files()
@@ -334,13 +336,13 @@ def test_figures_for_pdf_docx_and_html(tmp_path: Path) -> None:
     assert base64.b64decode(first).startswith(b"<svg")
     figure = figs.get("timeline")
     assert figure is not None
-    png = figure.png
+    png = figure_png(figure)
     assert png.startswith(b"\x89PNG")
     from PIL import Image
 
     image = Image.open(__import__("io").BytesIO(png))
-    assert image.size[0] == round(160 / 25.4 * figures.DPI)
-    markdown = figs.for_docx(figure.markdown + "\n")
+    assert image.size[0] == round(160 / 25.4 * DPI)
+    markdown = figs.for_docx(figure.markdown + "\n", {f.name: figure_png(f) for f in figs})
     assert "](data:image/png;base64," in markdown and "figures/timeline.svg" not in markdown
     out = tmp_path / "f.docx"
     pandoc.convert(markdown.replace(f"[@{WIKI}]", ""), "docx", [], tmp_path, "test", output=out)

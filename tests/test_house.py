@@ -112,10 +112,11 @@ def test_bad_house_style_is_an_error(tiny: Path, house: str, col: int, message: 
 
 def test_logo_svg_is_drawn_for_word(tiny: Path) -> None:
     from policybrief.load import house
+    from policybrief.render.png import logo_png
 
     svg = ('<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 120 40" width="120" '
            'height="40"><rect width="120" height="40" fill="#0c783c"/></svg>')
-    png = house.logo_png(house.House(logo_type="image/svg+xml", logo_bytes=svg.encode()))
+    png = logo_png(house.House(logo_type="image/svg+xml", logo_bytes=svg.encode()))
     image = Image.open(io.BytesIO(png)).convert("RGB")
     assert image.width >= 300
     assert image.getpixel((image.width // 2, image.height // 2)) == (12, 120, 60)

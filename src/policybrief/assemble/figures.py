@@ -36,7 +36,6 @@ TYPES = {"movement": "movement", "party": "party", "coalition": "coalition",
 VERBS = {"aligned": "is aligned with", "opposed": "is opposed to", "split-from": "split from",
          "backs": "backs"}
 MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
-DPI = 200  # the PNG for Word
 CROWDED = 16  # actors: more do not fit legibly on a page
 
 
@@ -97,12 +96,9 @@ class Figure:
 
     @property
     def png_source(self) -> tuple[str, float, float]:
-        """What :func:`to_png` draws the PNG from: the print SVG and its size in mm."""
+        """What :func:`policybrief.render.png.to_png` draws the PNG from: the print SVG
+        and its size in mm."""
         return self.print_svg, self.layout["width"], self.layout["height"]
-
-    @cached_property
-    def png(self) -> bytes:
-        return to_png(*self.png_source)
 
 
 @dataclass(frozen=True)
@@ -132,43 +128,17 @@ class Figures:
             html = html.replace(f'src="{f.path}"', f'src="{uri}"')
         return html
 
-    def for_docx(self, markdown: str, drawn: Mapping[str, bytes] | None = None) -> str:
-        """Markdown whose figures are PNG data: URLs (for pandoc's DOCX writer); PNGs
-        already ``drawn`` elsewhere are used as they are, by figure name."""
+    def for_docx(self, markdown: str, drawn: Mapping[str, bytes]) -> str:
+        """Markdown whose figures are PNG data: URLs (for pandoc's DOCX writer), from
+        the PNGs ``drawn`` by :mod:`policybrief.render.png`, by figure name."""
         for f in self.items:
-            png = (drawn or {}).get(f.name) or f.png
+            png = drawn[f.name]
             markdown = markdown.replace(f"]({f.path})", f"](data:image/png;base64,{_b64(png)})")
         return markdown
 
 
 def _b64(data: bytes) -> str:
     return base64.b64encode(data).decode("ascii")
-
-
-def to_png(svg: str, width: float, height: float, dpi: int = DPI) -> bytes:
-    """Rasterise an SVG of ``width`` × ``height`` mm: WeasyPrint's PDF, then PDFium."""
-    import io
-
-    import pypdfium2
-    import weasyprint
-
-    uri = "data:image/svg+xml;base64," + _b64(svg.encode("utf-8"))
-    page = (f"<style>@page {{ size: {width}mm {height}mm; margin: 0 }} body {{ margin: 0 }}"
-            f"img {{ display: block; width: {width}mm; height: {height}mm }}</style>"
-            f'<img src="{uri}" alt="">')
-    from ..render.pdf import LOCK
-
-    with LOCK:
-        pdf = weasyprint.HTML(string=page).write_pdf()
-    document = pypdfium2.PdfDocument(pdf)
-    try:
-        image = document[0].render(scale=dpi / 72).to_pil()
-    finally:
-        document.close()
-    out = io.BytesIO()
-    # zlib's default level: optimize=True saves 2% of the bytes for four times the time
-    image.convert("RGB").save(out, "PNG", dpi=(dpi, dpi))
-    return out.getvalue()
 
 
 # --- loading and checking ------------------------------------------------------------

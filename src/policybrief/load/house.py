@@ -178,24 +178,6 @@ def resolve(project: Project, meta: Meta) -> tuple[House, list[Finding]]:
     return house, findings
 
 
-def logo_png(house: House, width_px: int = 600) -> bytes:
-    """The logo as PNG, for Word (which takes no SVG): SVG is drawn by WeasyPrint."""
-    if house.logo_type != "image/svg+xml":
-        return house.logo_bytes
-    from lxml import etree
-
-    from ..assemble.figures import to_png
-
-    parser = etree.XMLParser(resolve_entities=False, no_network=True)
-    root = etree.fromstring(house.logo_bytes, parser)
-    box = (root.get("viewBox") or "").replace(",", " ").split()
-    width, height = (float(box[2]), float(box[3])) if len(box) == 4 else (
-        float(str(root.get("width", "300")).rstrip("px")),
-        float(str(root.get("height", "100")).rstrip("px")))
-    return to_png(house.logo_bytes.decode("utf-8"), width, height,
-                  dpi=max(72, round(width_px / max(width, 1) * 96)))
-
-
 def style_of(house: House) -> dict[str, Any]:
     """What the DOCX reference document needs."""
     return {"accent": house.accent, "serif": house.serif, "sans": house.sans}

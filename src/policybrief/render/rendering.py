@@ -23,7 +23,7 @@ from ..check.checks import Evidence
 from ..errors import BriefError, RenderError
 from ..load import house
 from ..model import Brief, Citation
-from . import anchors, limits, links, pandoc
+from . import anchors, limits, links, pandoc, png
 from . import html as html_stage
 
 BLAME_SECONDS = 20.0  # per section, when finding the one pandoc fails on
@@ -145,7 +145,7 @@ def _draw(drawn: figures.Figures, workers: Any, pngs: dict[str, Any]) -> None:
             figure.layout  # noqa: B018 (a cached property)
         if workers is not None:
             for figure in drawn:
-                future = workers.submit(figures.to_png, *figure.png_source)
+                future = workers.submit(png.to_png, *figure.png_source)
                 if future is not None:
                     pngs[figure.name] = future
 
@@ -207,14 +207,15 @@ def render(brief: Brief, evidence: Evidence, markdown: str, formats: list[str], 
     # before anything can fetch what the brief points at (figures/*.svg are our own)
     links.check(drawn.for_pdf(raw), project)
     fragment = html_stage.sanitize(raw)
-    logo = house.logo_png(brief.house) if "docx" in formats and brief.house and \
+    logo = png.logo_png(brief.house) if "docx" in formats and brief.house and \
         brief.house.logo_bytes else b""
 
     def docx_family() -> None:
         # Word gets the figures as PNG data, drawn with WeasyPrint by the layout processes
         # before the PDF reaches them, or else here (one thread at a time: pdf.LOCK).
-        docx_markdown = drawn.for_docx(markdown, {name: future.result()
-                                                  for name, future in pngs.items()})
+        done = {name: future.result() for name, future in pngs.items()}
+        docx_markdown = drawn.for_docx(markdown, {f.name: done.get(f.name) or png.figure_png(f)
+                                                  for f in drawn})
         style = brief.house or house.House()
         reference = docx.reference_doc(workdir / "reference.docx",
                                        {**house.style_of(style), "logo": logo,

@@ -1,0 +1,67 @@
+"""The figures and the logo as PNG, for Word (which takes no SVG).
+
+In: an SVG (a figure's print SVG, the house logo) and its size. Out: PNG bytes, drawn
+by WeasyPrint as a one-page PDF and rasterised by PDFium, one WeasyPrint at a time in
+this process (:data:`policybrief.render.pdf.LOCK`).
+"""
+
+from __future__ import annotations
+
+import base64
+from typing import TYPE_CHECKING
+
+from .pdf import LOCK
+
+if TYPE_CHECKING:
+    from ..assemble.figures import Figure
+    from ..load.house import House
+
+DPI = 200  # the PNG for Word
+
+
+def _b64(data: bytes) -> str:
+    return base64.b64encode(data).decode("ascii")
+
+
+def to_png(svg: str, width: float, height: float, dpi: int = DPI) -> bytes:
+    """Rasterise an SVG of ``width`` × ``height`` mm: WeasyPrint's PDF, then PDFium."""
+    import io
+
+    import pypdfium2
+    import weasyprint
+
+    uri = "data:image/svg+xml;base64," + _b64(svg.encode("utf-8"))
+    page = (f"<style>@page {{ size: {width}mm {height}mm; margin: 0 }} body {{ margin: 0 }}"
+            f"img {{ display: block; width: {width}mm; height: {height}mm }}</style>"
+            f'<img src="{uri}" alt="">')
+    with LOCK:
+        pdf = weasyprint.HTML(string=page).write_pdf()
+    document = pypdfium2.PdfDocument(pdf)
+    try:
+        image = document[0].render(scale=dpi / 72).to_pil()
+    finally:
+        document.close()
+    out = io.BytesIO()
+    # zlib's default level: optimize=True saves 2% of the bytes for four times the time
+    image.convert("RGB").save(out, "PNG", dpi=(dpi, dpi))
+    return out.getvalue()
+
+
+def figure_png(figure: Figure) -> bytes:
+    return to_png(*figure.png_source)
+
+
+def logo_png(house: House, width_px: int = 600) -> bytes:
+    """The logo as PNG, for Word (which takes no SVG): SVG is drawn by WeasyPrint."""
+    if house.logo_type != "image/svg+xml":
+        return house.logo_bytes
+    from lxml import etree
+
+    parser = etree.XMLParser(resolve_entities=False, no_network=True)
+    root = etree.fromstring(house.logo_bytes, parser)
+    box = (root.get("viewBox") or "").replace(",", " ").split()
+    width, height = (float(box[2]), float(box[3])) if len(box) == 4 else (
+        float(str(root.get("width", "300")).rstrip("px")),
+        float(str(root.get("height", "100")).rstrip("px")))
+    return to_png(house.logo_bytes.decode("utf-8"), width, height,
+                  dpi=max(72, round(width_px / max(width, 1) * 96)))
