@@ -148,7 +148,7 @@ def test_section_reader_raises_only_brief_errors(tmp_path: Path, body: str, kind
 def test_copy_of_the_repository_templates_is_used_first(tiny: Path) -> None:
     templates = tiny / "templates" / "sections"
     templates.mkdir(parents=True)
-    shutil.copy(Path(__file__).parent.parent / "templates/sections/_heading.md.j2",
+    shutil.copy(Path(__file__).parent.parent / "src/policybrief/templates/sections/_heading.md.j2",
                 templates / "_heading.md.j2")
     heading = templates / "_heading.md.j2"
     heading.write_text(heading.read_text("utf-8").replace("## {{ section.title }}",

@@ -114,7 +114,7 @@ def test_template_cannot_attach_a_local_file_to_the_pdf(project: Path,
                                                         capsys: pytest.CaptureFixture[str]
                                                         ) -> None:
     templates = project / "templates"
-    shutil.copytree(Path(__file__).parent.parent / "templates", templates, symlinks=True)
+    shutil.copytree(Path(__file__).parent.parent / "src/policybrief/templates", templates, symlinks=True)
     page = templates / "page.html.j2"
     page.write_text(page.read_text("utf-8").replace(
         "</head>", '<link rel="attachment" href="file:///etc/hostname">\n'
@@ -132,7 +132,7 @@ def test_a_failing_part_stops_a_build_with_a_process_per_part(project: Path) -> 
     import sys
 
     templates = project / "templates"
-    shutil.copytree(Path(__file__).parent.parent / "templates", templates, symlinks=True)
+    shutil.copytree(Path(__file__).parent.parent / "src/policybrief/templates", templates, symlinks=True)
     page = templates / "page.html.j2"
     page.write_text(page.read_text("utf-8").replace(
         "</head>", '<style>body { background: url("file:///etc/hostname"); }</style>\n</head>'),

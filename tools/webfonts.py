@@ -8,7 +8,7 @@ base64 (the page itself is about 180 kB). Run after changing the TTF files (SIL 
 1.1, see OFL.txt; subsetting is a Modified Version the licence allows, and Noto has
 no Reserved Font Name)::
 
-    .venv/bin/python templates/fonts/webfonts.py
+    .venv/bin/python tools/webfonts.py
 """
 
 from __future__ import annotations
@@ -20,7 +20,8 @@ from pathlib import Path
 from fontTools import subset
 from fontTools.ttLib import TTFont
 
-HERE = Path(__file__).resolve().parent
+# the packaged fonts folder: the TTF files in, web.css out
+HERE = Path(__file__).resolve().parent.parent / "src" / "policybrief" / "templates" / "fonts"
 LATIN = ("U+0020-007E, U+00A0-017F, U+0218-021B, U+02BB-02BF, U+02C6, U+02DA, U+02DC, "
          "U+0300-0304, U+0308, U+0323, U+0331, U+1E0C-1E0D, U+1E24-1E25, U+1E62-1E63, "
          "U+1E6C-1E6D, U+1E92-1E95, U+2000-206F, U+20AC, U+2122, U+2190-2193, U+21A9, "
