@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import html
+import re
 import shutil
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -109,3 +112,120 @@ def test_real_brief_renders_every_section_in_every_format(built: Path, checked) 
                   "Wikipedia contributors. ‘Sadrist–Khomeinist Conflict’"):
         assert label in text
         assert label in page.text_content()
+
+
+# --- page craft of the shipped brief's PDF (read back from the PDF) ---------------------
+
+TOP, BOTTOM = 68.0, 68.0  # the text block's margins in points (24 mm, print.css)
+
+
+@dataclass(frozen=True)
+class Word:
+    x0: float
+    y0: float
+    x1: float
+    y1: float
+    text: str
+
+
+def pdf_words(path: Path) -> list[tuple[float, float, list[Word]]]:
+    """Each page's width, height and words (pdftotext -bbox), top-down coordinates."""
+    import subprocess
+
+    pdftotext = shutil.which("pdftotext")
+    if not pdftotext:
+        pytest.skip("'pdftotext' is not installed (Debian poppler-utils)")
+    out = subprocess.run([pdftotext, "-bbox", str(path), "-"], capture_output=True,
+                         text=True, check=True, timeout=120).stdout
+    pages = []
+    for chunk in out.split("<page ")[1:]:
+        size = re.search(r'width="([\d.]+)" height="([\d.]+)"', chunk)
+        assert size
+        words = [Word(float(a), float(b), float(c), float(d), html.unescape(t))
+                 for a, b, c, d, t in re.findall(
+                     r'<word xMin="([\d.]+)" yMin="([\d.]+)" xMax="([\d.]+)" '
+                     r'yMax="([\d.]+)">([^<]*)</word>', chunk)]
+        pages.append((float(size.group(1)), float(size.group(2)), words))
+    return pages
+
+
+def sections_by_page(path: Path) -> tuple[list[tuple[int, float, str]], int]:
+    """The brief's sections (outline level 1) as (page index, top in points from the
+    top of the page, title), and the page index of the first."""
+    from pypdf import PdfReader
+
+    reader = PdfReader(path)
+    found = []
+    for item in reader.outline:
+        if isinstance(item, list):
+            continue
+        index = reader.get_destination_page_number(item)
+        height = float(reader.pages[index].mediabox.height)
+        found.append((index, height - float(item.top), str(item.title)))
+    return found, found[0][0]
+
+
+@pytest.mark.slow
+def test_pdf_running_heads_name_the_section_in_force_at_the_top(built: Path) -> None:
+    pages = pdf_words(built / "brief.pdf")
+    sections, first = sections_by_page(built / "brief.pdf")
+    checked = 0
+    for index in range(first, len(pages)):
+        width, height, words = pages[index]
+        top = 60.0 if width < height else 57.0
+        in_force = None
+        for page, y, title in sections:
+            above = [w for w in words if top < w.y0 and w.y1 < y]
+            if page < index or (page == index and not above):
+                in_force = title
+        head = " ".join(w.text for w in words if w.y1 < top and w.x0 > width / 2)
+        assert in_force and " ".join(in_force.split()) == " ".join(head.split()), \
+            f"page {index + 1}: the running head says “{head}”, the section in force " \
+            f"at the top of the page is “{in_force}”"
+        checked += 1
+    assert checked >= 15
+
+
+@pytest.mark.slow
+def test_pdf_pages_are_not_left_a_third_empty(built: Path) -> None:
+    """Between the end of a page's text and its notes (or the foot of the text block)
+    at most a third of the block is empty, except on a page before a forced break (a
+    landscape page, the appendix) and on the last page."""
+    pages = pdf_words(built / "brief.pdf")
+    sections, first = sections_by_page(built / "brief.pdf")
+    appendix = next(page for page, _, title in sections if title == "Evidence appendix")
+    forced = {appendix - 1, len(pages) - 1}
+    for index, (width, height, _) in enumerate(pages):
+        if width > height:  # a landscape page holds one full-page element
+            forced |= {index - 1, index}
+    for index in range(first, appendix):
+        if index in forced:
+            continue
+        width, height, words = pages[index]
+        block = [w for w in words if TOP - 5 < w.y0 and w.y1 < height - BOTTOM + 5]
+        body = [w for w in block if w.y1 - w.y0 >= 10.5]  # text and headings, not notes
+        end = max((w.y1 for w in body), default=TOP)
+        notes = min((w.y0 for w in block if w.y0 > end), default=height - BOTTOM)
+        empty = (notes - end) / (height - TOP - BOTTOM)
+        assert empty < 1 / 3, f"page {index + 1} is {empty:.0%} empty"
+
+
+@pytest.mark.slow
+def test_pdf_prints_no_screen_only_labels_and_keeps_ranges_whole(built: Path) -> None:
+    text = pdf_text(built / "brief.pdf")
+    assert "open at the passage" not in text
+    assert "passage ¶" not in text
+    lines = [line.strip() for line in text.splitlines()]
+    for before, after in zip(lines, lines[1:], strict=False):
+        split = re.search(r"\d[–-]$", before) and re.match(r"\d", after) or \
+            re.search(r"\d[–-]?$", before) and re.match(r"%", after) or \
+            re.search(r"\d-$", before)
+        assert not split, f"a number range or percentage split across lines: " \
+                          f"“{before[-20:]}” / “{after[:20]}”"
+    # the locator still links to the passage in the original
+    from pypdf import PdfReader
+
+    uris = [a.get_object().get("/A", {}).get("/URI", "")
+            for page in PdfReader(built / "brief.pdf").pages
+            for a in page.get("/Annots") or []]
+    assert any(":~:text=" in str(u) for u in uris)

@@ -224,7 +224,8 @@ def render(brief: Brief, evidence: Evidence, markdown: str, formats: list[str], 
             report("render DOCX (pandoc)")
         evidence_links = _links(brief, evidence)
         if "html" in formats:
-            body, toc = html_stage.finish(fragment, "html", evidence_links)
+            body, toc = html_stage.finish(fragment, "html", evidence_links,
+                                          drawn.listings())
             files["brief.html"] = _page(brief, body, toc, "html", extra).encode("utf-8")
             files.update(source_pages(brief, evidence))
             files.update(drawn.files())  # build/figures/NAME.svg, beside brief.html
