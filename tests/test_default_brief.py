@@ -202,7 +202,7 @@ def test_pdf_pages_are_not_left_a_third_empty(built: Path) -> None:
         if index in forced:
             continue
         width, height, words = pages[index]
-        block = [w for w in words if TOP - 5 < w.y0 and w.y1 < height - BOTTOM + 5]
+        block = [w for w in words if w.y0 > TOP - 5 and w.y1 < height - BOTTOM + 5]
         body = [w for w in block if w.y1 - w.y0 >= 10.5]  # text and headings, not notes
         end = max((w.y1 for w in body), default=TOP)
         notes = min((w.y0 for w in block if w.y0 > end), default=height - BOTTOM)

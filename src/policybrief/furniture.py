@@ -43,7 +43,7 @@ def sheets(page: str, pages: Pages) -> str:
         # the strings set by the first element of the page (string(x, start) takes
         # them, else the value carried over): set by the sheet's first element too;
         # the others after an empty first element
-        starting = set(page_record[2]) if len(page_record) > 2 else set()  # type: ignore[misc]
+        starting = set(page_record[2]) if len(page_record) > 2 else set()
         style = f' style="page: {escape(name)}"' if name else ""
         out.append(f'<div class="pb-sheet"{style}>')
         first = [(s, v) for s, v in strings if s in starting]

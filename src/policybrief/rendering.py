@@ -214,8 +214,11 @@ def render(brief: Brief, evidence: Evidence, markdown: str, formats: list[str], 
         reference = docx.reference_doc(workdir / "reference.docx",
                                        {**house.style_of(style), "logo": logo,
                                         "soft": style.accent_soft})
-        files["brief.docx"] = docx.write_docx(docx_markdown, bib, csl, reference, workdir,
-                                              epoch)
+        faces = pdf.font_stylesheet([project.templates, assembly.default_templates()])
+        files["brief.docx"] = docx.write_docx(
+            docx_markdown, bib, csl, reference, workdir, epoch,
+            docx.docxcraft.Cover.of(brief.meta.fields), faces,
+            {**house.style_of(style), "soft": style.accent_soft})
 
     with ThreadPoolExecutor(max_workers=1) as pool:
         # pandoc writes the DOCX in its own process while this thread lays out the PDF.
