@@ -229,3 +229,55 @@ def test_pdf_prints_no_screen_only_labels_and_keeps_ranges_whole(built: Path) ->
             for page in PdfReader(built / "brief.pdf").pages
             for a in page.get("/Annots") or []]
     assert any(":~:text=" in str(u) for u in uris)
+
+
+# --- the web page on a phone ----------------------------------------------------------
+
+
+@pytest.mark.slow
+def test_html_on_a_phone_has_no_sideways_scroll_legible_figures_and_notes_first(
+        built: Path) -> None:
+    chromium = shutil.which("chromium") or shutil.which("chromium-browser")
+    sync_api = pytest.importorskip("playwright.sync_api")
+    if not chromium:
+        pytest.skip("chromium is not installed")
+    svgs = {path.stem: path.read_text("utf-8") for path in (built / "figures").glob("*.svg")}
+    with sync_api.sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=chromium, args=[
+            "--no-sandbox", "--disable-gpu", "--disable-background-networking"])
+        try:
+            page = browser.new_page(viewport={"width": 390, "height": 844})
+            page.goto((built / "brief.html").as_uri())
+            width = page.evaluate("document.documentElement.scrollWidth")
+            assert width <= 390, f"the page scrolls sideways: {width}px in a 390px window"
+            figures = page.evaluate("""() => [...document.querySelectorAll('figure')].map(f => {
+                const img = f.querySelector('img'), alt = f.querySelector('.figure-text');
+                const box = alt && alt.getBoundingClientRect();
+                return {src: img ? img.getAttribute('src') : '',
+                        width: img ? img.getBoundingClientRect().width : 0,
+                        alternative: !!alt && getComputedStyle(alt).display !== 'none'
+                                     && box.height > 0 && alt.innerText.trim().length > 0};
+            })""")
+            assert len(figures) == len(svgs) >= 2
+            for figure in figures:
+                svg = svgs[Path(figure["src"]).stem]
+                view = re.search(r'viewBox="[\d.]+ [\d.]+ ([\d.]+)', svg)
+                assert view
+                smallest = min(float(s) for s in re.findall(r'font-size="([\d.]+)"', svg))
+                shown = smallest * figure["width"] / float(view.group(1))
+                assert shown >= 11 or figure["alternative"], \
+                    f"{figure['src']}: its smallest text is {shown:.1f}px and no text " \
+                    "alternative shows"
+            # every cell of a wide table is within the window (no hidden column)
+            hidden = page.evaluate("""() => [...document.querySelectorAll('main tbody > tr > *')]
+                .filter(c => c.getBoundingClientRect().width > 0
+                             && c.getBoundingClientRect().right > window.innerWidth + 1)
+                .map(c => c.innerText.slice(0, 30))""")
+            assert not hidden, f"cells out of sight at 390px: {hidden[:3]}"
+            order = page.evaluate("""() => {
+                const notes = document.getElementById('footnotes');
+                const appendix = document.querySelector('section.appendix');
+                return notes && appendix ? notes.compareDocumentPosition(appendix) : 0; }""")
+            assert order == 4, "the notes do not come before the evidence appendix"
+        finally:
+            browser.close()

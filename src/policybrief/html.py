@@ -429,7 +429,8 @@ def _tables(root: object, target: str) -> None:
             table.set("class", " ".join(filter(None, [table.get("class"), "cards"])))
             for row in table.xpath("./tbody/tr | ./tr[not(parent::thead)]"):
                 for cell, header in zip(row.xpath("./td | ./th"), headers, strict=False):
-                    cell.set("data-label", header.replace("\u00ad", ""))
+                    if cell.text_content().strip() or len(cell):
+                        cell.set("data-label", header.replace("\u00ad", ""))
         parent = table.getparent()
         if parent is None or "table-wrap" in (parent.get("class") or ""):
             continue
