@@ -226,9 +226,9 @@ def read_pdf(data: bytes, titles: list[str]) -> PdfText:
     start = 0
     first_pages: dict[str, int] = {}
     for item in reader.outline:
-        if not isinstance(item, list):
-            first_pages.setdefault(readable(str(item.title)),
-                                   reader.get_destination_page_number(item))
+        number = None if isinstance(item, list) else reader.get_destination_page_number(item)
+        if number is not None:
+            first_pages.setdefault(readable(str(item.title)), number)
     if first_pages:
         start = min(first_pages.values())
     body: list[str] = []
