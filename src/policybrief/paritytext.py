@@ -226,7 +226,9 @@ def read_pdf(data: bytes, titles: list[str]) -> PdfText:
     start = 0
     first_pages: dict[str, int] = {}
     for item in reader.outline:
-        number = None if isinstance(item, list) else reader.get_destination_page_number(item)
+        if isinstance(item, list):
+            continue
+        number = reader.get_destination_page_number(item)
         if number is not None:
             first_pages.setdefault(readable(str(item.title)), number)
     if first_pages:
