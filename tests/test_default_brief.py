@@ -222,6 +222,14 @@ def test_pdf_prints_no_screen_only_labels_and_keeps_ranges_whole(built: Path) ->
             re.search(r"\d-$", before)
         assert not split, f"a number range or percentage split across lines: " \
                           f"“{before[-20:]}” / “{after[:20]}”"
+    # no note call alone on a line
+    import subprocess
+
+    layout = subprocess.run(["pdftotext", "-layout", str(built / "brief.pdf"), "-"],
+                            capture_output=True, text=True, check=True, timeout=120).stdout
+    alone = [n for n, line in enumerate(layout.splitlines(), 1)
+             if re.fullmatch(r"\s*\d{1,3}\s*", line)]
+    assert not alone, f"a note call alone on a line (pdftotext -layout, line {alone[0]})"
     # the locator still links to the passage in the original
     from pypdf import PdfReader
 

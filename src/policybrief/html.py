@@ -343,6 +343,7 @@ def _notes(root: object, target: str) -> None:
                     note.append(child)
             note.tail = ref.tail
             ref.getparent().replace(ref, note)
+            _join_before(note, root)
         else:
             label = " ".join(ref.text_content().split()) or str(number)
             pop = lhtml.Element("span")
@@ -367,6 +368,25 @@ def _notes(root: object, target: str) -> None:
                            ' | .//*[@id="bibliography"]')
         if after:
             after[0].addprevious(section)
+
+
+def _join_before(note: Any, root: Any) -> None:
+    """A word joiner between a note and the text before it: the call is never the
+    first thing on a line (after a full stop, a line may otherwise break before
+    a number)."""
+    node = note
+    while node is not root and node.getparent() is not None:
+        previous, parent = node.getprevious(), node.getparent()
+        if previous is not None:
+            tail = previous.tail or ""
+            if not tail[-1:].isspace():
+                previous.tail = tail + "\u2060"
+            return
+        if parent.text:
+            if not parent.text[-1:].isspace():
+                parent.text += "\u2060"
+            return
+        node = parent
 
 
 def _pop_content(pop: object, note: object) -> None:
