@@ -230,6 +230,11 @@ def test_pdf_prints_no_screen_only_labels_and_keeps_ranges_whole(built: Path) ->
     alone = [n for n, line in enumerate(layout.splitlines(), 1)
              if re.fullmatch(r"\s*\d{1,3}\s*", line)]
     assert not alone, f"a note call alone on a line (pdftotext -layout, line {alone[0]})"
+    # no hyphenated fragment alone on a paragraph's last line
+    lines = layout.splitlines()
+    for before, line in zip(lines, lines[1:], strict=False):
+        assert not (re.search(r"\w[‐-]$", before) and re.fullmatch(r"\s*\S{1,5}\s*", line)), \
+            f"a syllable alone on a line: “{before[-20:]}” / “{line.strip()}”"
     # the locator still links to the passage in the original
     from pypdf import PdfReader
 
@@ -289,3 +294,29 @@ def test_html_on_a_phone_has_no_sideways_scroll_legible_figures_and_notes_first(
             assert order == 4, "the notes do not come before the evidence appendix"
         finally:
             browser.close()
+
+
+@pytest.mark.slow
+def test_pdf_leaves_no_heading_at_the_foot_of_a_page(built: Path) -> None:
+    """Every heading of the outline has text after it on its own page."""
+    from pypdf import PdfReader
+
+    reader = PdfReader(built / "brief.pdf")
+    pages = pdf_words(built / "brief.pdf")
+    items = []
+
+    def walk(outline: list) -> None:  # type: ignore[type-arg]
+        for item in outline:
+            if isinstance(item, list):
+                walk(item)
+            else:
+                items.append(item)
+
+    walk(reader.outline)
+    assert len(items) >= 20
+    for item in items:
+        index = reader.get_destination_page_number(item)
+        width, height, words = pages[index]
+        top = height - float(item.top)
+        below = [w for w in words if w.y0 > top + 22 and w.y1 < height - BOTTOM + 5]
+        assert below, f"“{item.title}” is the last thing on page {index + 1}"
