@@ -286,6 +286,144 @@ def test_word_changes_map_to_files_and_lines_and_apply(brief: Path) -> None:
     assert main(["-q", "-C", str(brief), "build", "--format", "docx"]) == 0
 
 
+# --- the brief's own judgment: [ … ]{.own} spans and ::: own divs ------------------------
+
+
+def _rendered(root: Path, rel: str, line: int) -> str:
+    """The text the DOCX shows for the paragraph at rel:line (from its review anchors)."""
+    mapped = anchors.find_map(zipfile.ZipFile(io.BytesIO(docx_of(root))))
+    assert mapped is not None
+    found = [a.text for a in mapped.anchors.values() if a.region == "section"
+             and [(p.file, p.line) for p in a.parts] == [(rel, line)]]
+    assert found, (rel, line)
+    return found[0]
+
+
+def _own_div(root: Path) -> tuple[str, int]:
+    """The first section file and line of a one-paragraph ``::: own`` div."""
+    for path in sorted((root / "report" / "sections").glob("*.md")):
+        rows = path.read_text("utf-8").split("\n")
+        for i, row in enumerate(rows[:-2]):
+            if row.strip() == "::: own" and rows[i + 1].strip() and rows[i + 2].strip() == ":::":
+                return f"report/sections/{path.name}", i + 2
+    raise AssertionError("the default brief has no one-paragraph '::: own' div")
+
+
+def test_a_paragraph_added_after_an_own_div_goes_after_its_fence(brief: Path) -> None:
+    rel, line = _own_div(brief)
+    opening = _rendered(brief, rel, line)[:40]
+    returned = brief / "returned.docx"
+    returned.write_bytes(wordml.edited(docx_of(brief), lambda p: p.add_paragraph(
+        opening, "A new paragraph from the editor.", "Ed Editor")))
+    before = lines_of(brief, rel)
+    assert review(brief, returned, "--apply") == 0
+    assert f"- **{rel}:{line}** · paragraph added · Ed Editor · 2026-11-30 · applied" in \
+        review_md(brief)
+    # not inside the div: the editor's paragraph is not marked as the brief's judgment
+    assert lines_of(brief, rel) == before[:line + 1] + [
+        "", "A new paragraph from the editor."] + before[line + 1:]
+    assert before[line] == ":::"
+
+
+def test_an_own_div_whose_paragraph_is_removed_goes_with_it(brief: Path) -> None:
+    rel, line = _own_div(brief)
+    opening = _rendered(brief, rel, line)[:40]
+    returned = brief / "returned.docx"
+    returned.write_bytes(wordml.edited(docx_of(brief), lambda p: p.remove_paragraph(
+        opening)))
+    before = lines_of(brief, rel)
+    assert review(brief, returned, "--apply") == 0
+    assert f"- **{rel}:{line}** · paragraph removed" in review_md(brief)
+    # no empty "::: own" / ":::" pair is left behind, nor a run of blank lines
+    assert before[line - 3:line + 1] == ["", "::: own", before[line - 1], ":::"]
+    assert lines_of(brief, rel) == before[:line - 3] + before[line + 1:]
+
+
+OWN_SPAN = re.compile(r"\[([^\[\]{}*_`\\]+)\]\{\.own\}")
+
+
+def test_a_deleted_own_span_leaves_no_empty_brackets(brief: Path) -> None:
+    """An editor deleting the whole of a sentence of the brief's own ([…]{.own}) deletes
+    its markup too: at the end of a line (without the space before it, which goes
+    too) and at the start of one (without the space after it, which goes too)."""
+    rel = MOTIVES
+    rows = lines_of(brief, rel)
+    end_at = next(i + 1 for i, row in enumerate(rows) if re.search(
+        r" " + OWN_SPAN.pattern + "$", row))
+    last = OWN_SPAN.findall(rows[end_at - 1])[-1]
+    start_rel = BACKGROUND
+    brows = lines_of(brief, start_rel)
+    start_at, first = next((i + 1, m.group(1)) for i, row in enumerate(brows)
+                           if (m := OWN_SPAN.match(row)) and row[m.end():].startswith(" "))
+    shown_last = anchors.plain(last)[0]
+    shown_first = anchors.plain(first)[0]
+
+    def edit(p: wordml.Package) -> None:
+        p.delete(shown_last, shown_last, "Rita Reviewer")
+        p.delete(shown_first, shown_first, "Rita Reviewer")
+
+    returned = brief / "returned.docx"
+    returned.write_bytes(wordml.edited(docx_of(brief), edit))
+    assert review(brief, returned, "--apply") == 0
+    report = review_md(brief)
+    assert re.search(re.escape(f"- **{rel}:{end_at}**") + r"[^\n]* · deletion · Rita "
+                     r"Reviewer · 2026-11-30 · applied", report), report
+    assert f"- **{start_rel}:{start_at}** · deletion · Rita Reviewer · 2026-11-30 · " \
+        "applied" in report
+    span = f" [{last}]{{.own}}"
+    assert lines_of(brief, rel) == rows[:end_at - 1] + [
+        rows[end_at - 1].removesuffix(span)] + rows[end_at:]
+    assert rows[end_at - 1].endswith(span)
+    assert lines_of(brief, start_rel) == brows[:start_at - 1] + [
+        brows[start_at - 1].removeprefix(f"[{first}]{{.own}} ")] + brows[start_at:]
+    assert main(["-q", "-C", str(brief), "check"]) == 0
+
+
+def test_an_edit_of_a_recommendation_goes_to_its_field(brief: Path) -> None:
+    rel = "report/sections/08-recommendations.md"
+    rows = lines_of(brief, rel)
+    at = rows.index("    action: |") + 2  # the first recommendation's action
+    action = rows[at - 1].strip()
+    word = action.split()[0]
+    returned = brief / "returned.docx"
+    returned.write_bytes(wordml.edited(docx_of(brief), lambda p: p.insert(
+        anchors.plain(action)[0][:40], word, " also", "Ed Editor")))
+    assert review(brief, returned, "--apply") == 0
+    assert f"- **{rel}:{at}** (`recommendations/0/action`) · insertion · Ed Editor · " \
+        "2026-11-30 · applied" in review_md(brief)
+    assert lines_of(brief, rel) == rows[:at - 1] + [
+        rows[at - 1].replace(word, word + " also", 1)] + rows[at:]
+
+
+def test_a_quote_cited_in_a_one_line_text_field_is_at_its_line(tiny_built: Path,
+                                                                capsys: pytest.CaptureFixture[str]
+                                                                ) -> None:
+    """A citation in a block scalar (``text: |``) of one line is on the line after the
+    key, as one in a longer one is: so say the checks and the review of the evidence
+    appendix."""
+    rel = "report/sections/02-motives.md"
+    path = tiny_built / rel
+    text = path.read_text("utf-8")
+    cited = "targets [@rasanah2024rifts, quote \"revealed a stark division among Shiite " \
+        "groups\"]."
+    path.write_text(text.replace("targets.\n", cited + "\n"), "utf-8")
+    line = line_holding(tiny_built, rel, cited)
+    assert lines_of(tiny_built, rel)[line - 2].endswith("text: |")
+    assert main(["-q", "-C", str(tiny_built), "build", "--format", "docx"]) == 0
+    returned = tiny_built / "returned.docx"
+    returned.write_bytes(wordml.edited(docx_of(tiny_built), lambda p: p.replace(
+        "“revealed a stark division", "stark", "sharp", "Ed")))
+    assert review(tiny_built, returned) == 0
+    assert f"- **{rel}:{line}** · replacement · Ed · 2026-11-30 · to do — edit the source " \
+        "instead: the evidence appendix is made from the citations" in review_md(tiny_built)
+    # and a check finding about that citation names the same line
+    path.write_text(text.replace("targets.\n", "targets [@rasanah2024rifts, quote \"words "
+                                 "that no source holds\"].\n"), "utf-8")
+    capsys.readouterr()
+    assert main(["-q", "-C", str(tiny_built), "check"]) == 1
+    assert f"{rel}:{line}: " in capsys.readouterr().err
+
+
 def test_an_untracked_edit_is_found_by_comparison(brief: Path) -> None:
     returned = brief / "returned.docx"
     sentence = "The 2021 parliamentary election brought the rivalry to a head"
