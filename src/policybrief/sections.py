@@ -129,7 +129,7 @@ def read_section(path: Path, rel: str) -> tuple[Section | None, list[Finding]]:
         return None, findings
     title = str(data["title"])
     section = Section(rel, 1, kind, title, slugify(title), data, doc.lines, body, body_line)
-    cites, problems = _citations(section)
+    cites, problems = _citations(section, text.split("\n"))
     return Section(**{**section.__dict__, "citations": tuple(cites)}), problems
 
 
@@ -159,7 +159,10 @@ def stub_finding(data: Mapping[str, Any], lines: Mapping[str, int], rel: str) ->
                    "'status: stub'", "section.stub")
 
 
-def _citations(section: Section) -> tuple[list[Citation], list[Finding]]:
+BLOCK_SCALAR = re.compile(r"(?::|^[ \t]*-)[ \t]+[|>][1-9+-]{0,2}[ \t]*(?:#.*)?$")
+
+
+def _citations(section: Section, rows: list[str]) -> tuple[list[Citation], list[Finding]]:
     found: list[Citation] = []
     problems: list[Finding] = []
 
@@ -181,8 +184,10 @@ def _citations(section: Section) -> tuple[list[Citation], list[Finding]]:
         where = f"{section.title} › {label}" if label else section.title
         if name in MARKDOWN_FIELDS and isinstance(value, str):
             line = section.line_of(pointer)
-            # A block scalar (text: |) starts on the line after its key.
-            first = line + 1 if "\n" in value.rstrip("\n") else line
+            # A block scalar (text: |) starts on the line after its key, even when it
+            # holds a single line.
+            block = 0 < line <= len(rows) and BLOCK_SCALAR.search(rows[line - 1])
+            first = line + 1 if block else line
             read(value, first, where, pointer)
         elif name == "citations" and isinstance(value, list):
             claim = _item_claim(section.fields, pointer)
