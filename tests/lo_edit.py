@@ -70,11 +70,19 @@ def find(doc: object, text: str) -> object:
             continue
         content = paragraph.getString()
         at = content.find(text)
-        if at >= 0:
+        if at < 0:
+            continue
+        # a cursor's steps and the paragraph's string do not count the same characters
+        # (a footnote's anchor is one step, but not one character, and other fields
+        # differ too): try offsets near the string's until the selection is the text
+        for shift in sorted(range(-len(content), len(content) + 1), key=abs):
+            if at + shift < 0:
+                continue
             cursor = body.createTextCursorByRange(paragraph.getStart())
-            cursor.goRight(at, False)
-            cursor.goRight(len(text), True)
-            return cursor
+            if not cursor.goRight(at + shift, False) or not cursor.goRight(len(text), True):
+                continue
+            if cursor.getString() == text:
+                return cursor
     raise SystemExit(f"not found in the document: {text!r}")
 
 

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import html
 import re
 import shutil
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -229,3 +231,223 @@ def test_own_judgment_spans_and_about_box_in_every_format(built: Path) -> None:
         assert "Suggested citation: Iraq Politics Desk. A Hedge, Not a Reconciliation" in text
         assert "Our bottom line: expect guarded competition" in text
         assert "Rests on key judgment 2, key judgment 3." in text
+# --- page craft of the shipped brief's PDF (read back from the PDF) ---------------------
+
+TOP, BOTTOM = 68.0, 68.0  # the text block's margins in points (24 mm, print.css)
+
+
+@dataclass(frozen=True)
+class Word:
+    x0: float
+    y0: float
+    x1: float
+    y1: float
+    text: str
+
+
+def pdf_words(path: Path) -> list[tuple[float, float, list[Word]]]:
+    """Each page's width, height and words (pdftotext -bbox), top-down coordinates."""
+    import subprocess
+
+    pdftotext = shutil.which("pdftotext")
+    if not pdftotext:
+        pytest.skip("'pdftotext' is not installed (Debian poppler-utils)")
+    out = subprocess.run([pdftotext, "-bbox", str(path), "-"], capture_output=True,
+                         text=True, check=True, timeout=120).stdout
+    pages = []
+    for chunk in out.split("<page ")[1:]:
+        size = re.search(r'width="([\d.]+)" height="([\d.]+)"', chunk)
+        assert size
+        words = [Word(float(a), float(b), float(c), float(d), html.unescape(t))
+                 for a, b, c, d, t in re.findall(
+                     r'<word xMin="([\d.]+)" yMin="([\d.]+)" xMax="([\d.]+)" '
+                     r'yMax="([\d.]+)">([^<]*)</word>', chunk)]
+        pages.append((float(size.group(1)), float(size.group(2)), words))
+    return pages
+
+
+def sections_by_page(path: Path) -> tuple[list[tuple[int, float, str]], int]:
+    """The brief's sections (outline level 1) as (page index, top in points from the
+    top of the page, title), and the page index of the first."""
+    from pypdf import PdfReader
+
+    reader = PdfReader(path)
+    found = []
+    for item in reader.outline:
+        if isinstance(item, list):
+            continue
+        index = reader.get_destination_page_number(item)
+        height = float(reader.pages[index].mediabox.height)
+        found.append((index, height - float(item.top), str(item.title)))
+    return found, found[0][0]
+
+
+@pytest.mark.slow
+def test_pdf_running_heads_name_the_section_in_force_at_the_top(built: Path) -> None:
+    pages = pdf_words(built / "brief.pdf")
+    sections, first = sections_by_page(built / "brief.pdf")
+    checked = 0
+    for index in range(first, len(pages)):
+        width, height, words = pages[index]
+        top = 60.0 if width < height else 57.0
+        in_force = None
+        for page, y, title in sections:
+            above = [w for w in words if top < w.y0 and w.y1 < y]
+            if page < index or (page == index and not above):
+                in_force = title
+        head = " ".join(w.text for w in words if w.y1 < top and w.x0 > width / 2)
+        assert in_force and " ".join(in_force.split()) == " ".join(head.split()), \
+            f"page {index + 1}: the running head says “{head}”, the section in force " \
+            f"at the top of the page is “{in_force}”"
+        checked += 1
+    assert checked >= 15
+
+
+@pytest.mark.slow
+def test_pdf_pages_are_not_left_a_third_empty(built: Path) -> None:
+    """Between the end of a page's text and its notes (or the foot of the text block)
+    at most a third of the block is empty, except on a page before a forced break (a
+    landscape page, the appendix) and on the last page."""
+    pages = pdf_words(built / "brief.pdf")
+    sections, first = sections_by_page(built / "brief.pdf")
+    appendix = next(page for page, _, title in sections if title == "Evidence appendix")
+    forced = {appendix - 1, len(pages) - 1}
+    for index, (width, height, _) in enumerate(pages):
+        if width > height:  # a landscape page holds one full-page element
+            forced |= {index - 1, index}
+    for index in range(first, appendix):
+        if index in forced:
+            continue
+        width, height, words = pages[index]
+        block = [w for w in words if w.y0 > TOP - 5 and w.y1 < height - BOTTOM + 5]
+        body = [w for w in block if w.y1 - w.y0 >= 10.5]  # text and headings, not notes
+        end = max((w.y1 for w in body), default=TOP)
+        notes = min((w.y0 for w in block if w.y0 > end), default=height - BOTTOM)
+        empty = (notes - end) / (height - TOP - BOTTOM)
+        assert empty < 1 / 3, f"page {index + 1} is {empty:.0%} empty"
+
+
+@pytest.mark.slow
+def test_pdf_prints_no_screen_only_labels_and_keeps_ranges_whole(built: Path) -> None:
+    text = pdf_text(built / "brief.pdf")
+    assert "open at the passage" not in text
+    assert "passage ¶" not in text
+    lines = [line.strip() for line in text.splitlines()]
+    for before, after in zip(lines, lines[1:], strict=False):
+        split = re.search(r"\d[–-]$", before) and re.match(r"\d", after) or \
+            re.search(r"\d[–-]?$", before) and re.match(r"%", after) or \
+            re.search(r"\d-$", before)
+        assert not split, f"a number range or percentage split across lines: " \
+                          f"“{before[-20:]}” / “{after[:20]}”"
+    # no note call alone on a line
+    import subprocess
+
+    layout = subprocess.run(["pdftotext", "-layout", str(built / "brief.pdf"), "-"],
+                            capture_output=True, text=True, check=True, timeout=120).stdout
+    alone = [n for n, line in enumerate(layout.splitlines(), 1)
+             if re.fullmatch(r"\s*\d{1,3}\s*", line)]
+    assert not alone, f"a note call alone on a line (pdftotext -layout, line {alone[0]})"
+    # no hyphenated fragment alone on a paragraph's last line
+    lines = layout.splitlines()
+    for before, line in zip(lines, lines[1:], strict=False):
+        assert not (re.search(r"\w[‐-]$", before) and re.fullmatch(r"\s*\S{1,5}\s*", line)), \
+            f"a syllable alone on a line: “{before[-20:]}” / “{line.strip()}”"
+    # the locator still links to the passage in the original
+    from pypdf import PdfReader
+
+    uris = [a.get_object().get("/A", {}).get("/URI", "")
+            for page in PdfReader(built / "brief.pdf").pages
+            for a in page.get("/Annots") or []]
+    assert any(":~:text=" in str(u) for u in uris)
+
+
+# --- the web page on a phone ----------------------------------------------------------
+
+
+@pytest.mark.slow
+def test_html_on_a_phone_has_no_sideways_scroll_legible_figures_and_notes_first(
+        built: Path) -> None:
+    chromium = shutil.which("chromium") or shutil.which("chromium-browser")
+    sync_api = pytest.importorskip("playwright.sync_api")
+    if not chromium:
+        pytest.skip("chromium is not installed")
+    svgs = {path.stem: path.read_text("utf-8") for path in (built / "figures").glob("*.svg")}
+    with sync_api.sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=chromium, args=[
+            "--no-sandbox", "--disable-gpu", "--disable-background-networking"])
+        try:
+            page = browser.new_page(viewport={"width": 390, "height": 844})
+            page.goto((built / "brief.html").as_uri())
+            width = page.evaluate("document.documentElement.scrollWidth")
+            assert width <= 390, f"the page scrolls sideways: {width}px in a 390px window"
+            figures = page.evaluate("""() => [...document.querySelectorAll('figure')].map(f => {
+                const img = f.querySelector('img'), alt = f.querySelector('.figure-text');
+                const box = alt && alt.getBoundingClientRect();
+                return {src: img ? img.getAttribute('src') : '',
+                        width: img ? img.getBoundingClientRect().width : 0,
+                        alternative: !!alt && getComputedStyle(alt).display !== 'none'
+                                     && box.height > 0 && alt.innerText.trim().length > 0};
+            })""")
+            assert len(figures) == len(svgs) >= 2
+            for figure in figures:
+                svg = svgs[Path(figure["src"]).stem]
+                view = re.search(r'viewBox="[\d.]+ [\d.]+ ([\d.]+)', svg)
+                assert view
+                smallest = min(float(s) for s in re.findall(r'font-size="([\d.]+)"', svg))
+                shown = smallest * figure["width"] / float(view.group(1))
+                assert shown >= 11 or figure["alternative"], \
+                    f"{figure['src']}: its smallest text is {shown:.1f}px and no text " \
+                    "alternative shows"
+            # every cell of a wide table is within the window (no hidden column)
+            hidden = page.evaluate("""() => [...document.querySelectorAll('main tbody > tr > *')]
+                .filter(c => c.getBoundingClientRect().width > 0
+                             && c.getBoundingClientRect().right > window.innerWidth + 1)
+                .map(c => c.innerText.slice(0, 30))""")
+            assert not hidden, f"cells out of sight at 390px: {hidden[:3]}"
+            order = page.evaluate("""() => {
+                const notes = document.getElementById('footnotes');
+                const appendix = document.querySelector('section.appendix');
+                return notes && appendix ? notes.compareDocumentPosition(appendix) : 0; }""")
+            assert order == 4, "the notes do not come before the evidence appendix"
+        finally:
+            browser.close()
+
+
+@pytest.mark.slow
+def test_pdf_leaves_no_heading_at_the_foot_of_a_page(built: Path) -> None:
+    """Every heading of the outline has text after it on its own page."""
+    from pypdf import PdfReader
+
+    reader = PdfReader(built / "brief.pdf")
+    pages = pdf_words(built / "brief.pdf")
+    items = []
+
+    def walk(outline: list) -> None:  # type: ignore[type-arg]
+        for item in outline:
+            if isinstance(item, list):
+                walk(item)
+            else:
+                items.append(item)
+
+    walk(reader.outline)
+    assert len(items) >= 20
+    for item in items:
+        index = reader.get_destination_page_number(item)
+        width, height, words = pages[index]
+        top = height - float(item.top)
+        below = [w for w in words if w.y0 > top + 22 and w.y1 < height - BOTTOM + 5]
+        assert below, f"“{item.title}” is the last thing on page {index + 1}"
+
+
+@pytest.mark.slow
+def test_pdf_keeps_every_note(built: Path) -> None:
+    """WeasyPrint can drop a note whose call ends a page while an earlier note is carried
+    to the next (seen when the key-assumptions box was kept whole): every note of the
+    web page is in the PDF."""
+    from pypdf import PdfReader
+
+    notes = lhtml.fromstring((built / "brief.html").read_bytes()).xpath(
+        '//section[@id="footnotes"]//li')
+    laid = [d for d in PdfReader(built / "brief.pdf").named_destinations
+            if re.fullmatch(r"fn\d+", d)]
+    assert len(laid) == len(notes) >= 40

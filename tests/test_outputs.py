@@ -416,3 +416,76 @@ def test_docx_opens_in_libreoffice(built: Built, tmp_path: Path) -> None:
     text = " ".join((p.extract_text() or "") for p in reader.pages)
     assert "Rifts in Iraq" in text and "Scenario matrix" in text
     assert "Rifts Within Iraqi Shiite Parties" in text  # a footnote's text
+    # the cover, on the first page, as LibreOffice shows it
+    cover = " ".join((reader.pages[0].extract_text() or "").split())
+    for words in ("Rifts in Iraq's Shia camp", "Test Analysis Desk", "Test Briefs · No. 7",
+                  "20 May 2024", "Licence: CC BY 4.0",
+                  "A test edition on two published sources."):
+        assert words.lower() in cover.lower().replace("’", "'"), f"cover lacks “{words}”"
+    # the contents, on the second page: an entry per heading, as opened (not updated)
+    contents = " ".join((reader.pages[1].extract_text() or "").split())
+    assert contents.startswith("Contents")
+    for _, title in html_headings(built.html):
+        assert title in contents, f"the contents lack “{title}”"
+    # the matrix's page is landscape
+    landscape = [p for p in reader.pages if "Scenario matrix" in (p.extract_text() or "")
+                 and p.mediabox.width > p.mediabox.height]
+    assert landscape, "the scenario matrix is not on a landscape page"
+
+
+@pytest.mark.slow
+def test_docx_embeds_the_house_faces_and_is_dated_as_the_brief(built: Built) -> None:
+    from lxml import etree
+
+    from policybrief.render import docxcraft
+
+    package = zipfile.ZipFile(io.BytesIO(built.docx))
+    names = package.namelist()
+    fonts = [n for n in names if n.startswith("word/fonts/") and n.endswith(".odttf")]
+    assert len(fonts) >= 3
+    table = etree.fromstring(package.read("word/fontTable.xml"))
+    rels = etree.fromstring(package.read("word/_rels/fontTable.xml.rels"))
+    targets = {r.get("Id"): "word/" + r.get("Target") for r in rels}
+    embedded = {}
+    for font in table.iter(f"{W}font"):
+        for entry in font:
+            if entry.tag.startswith(f"{W}embed"):
+                part = targets[entry.get(
+                    "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}id")]
+                data = docxcraft.obfuscate(package.read(part), entry.get(f"{W}fontKey"))
+                assert data[:4] == b"\x00\x01\x00\x00", f"{part} does not deobfuscate"
+                embedded.setdefault(font.get(f"{W}name"), []).append(entry.tag[len(W):])
+    assert {"Noto Serif", "Noto Sans", "Noto Naskh Arabic"} <= set(embedded)
+    assert set(embedded["Noto Serif"]) == {"embedRegular", "embedBold", "embedItalic",
+                                           "embedBoldItalic"}
+    settings = package.read("word/settings.xml").decode("utf-8")
+    assert "embedTrueTypeFonts" in settings
+    types = package.read("[Content_Types].xml").decode("utf-8")
+    assert 'Extension="odttf"' in types
+    core = package.read("docProps/core.xml").decode("utf-8")
+    assert core.count("2024-05-20T00:00:00Z") == 2 and "1970" not in core
+
+
+@pytest.mark.slow
+def test_docx_notes_and_judgments_read_as_in_the_pdf(built: Built) -> None:
+    package = zipfile.ZipFile(io.BytesIO(built.docx))
+    from lxml import etree
+
+    notes = package.read("word/footnotes.xml")
+
+    texts = ["".join(t.text or "" for t in f.iter(f"{W}t"))
+             for f in etree.fromstring(notes).iter(f"{W}footnote")]
+    assert not [t for t in texts if re.search(r"\s[;,.]", t)], "a space before punctuation"
+    document = etree.fromstring(package.read("word/document.xml"))
+    def basis(run: object) -> bool:
+        style = run.find(f"{W}rPr/{W}rStyle")  # type: ignore[attr-defined]
+        return style is not None and style.get(f"{W}val") == "JudgmentBasis"
+
+    for paragraph in document.iter(f"{W}p"):
+        runs = list(paragraph.iter(f"{W}r"))
+        for index, run in enumerate(runs):
+            if basis(run) and index and not basis(runs[index - 1]):
+                before = "".join(t.text or "" for r in runs[:index] for t in r.iter(f"{W}t"))
+                if before.strip():
+                    assert runs[index - 1].find(f"{W}br") is not None, \
+                        "the likelihood and confidence run into the judgment"

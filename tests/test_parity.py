@@ -89,12 +89,7 @@ class Outputs:
     docx: bytes
 
 
-@pytest.fixture(scope="module")
-def outputs(tmp_path_factory: pytest.TempPathFactory) -> Outputs:
-    from policybrief import pipeline
-    from policybrief.model import Project
-
-    root = tmp_path_factory.mktemp("parity") / "brief"
+def project(root: Path) -> Path:
     (root / "seeds").mkdir(parents=True)
     for name in ("rasanah-2024-maliki-sadr-overtures.md",
                  "sadrist-khomeinist-conflict.wikipedia.txt"):
@@ -103,6 +98,15 @@ def outputs(tmp_path_factory: pytest.TempPathFactory) -> Outputs:
     for name, text in {**FILES, "report/sections/02-scenarios.md": scenarios()}.items():
         (root / name).parent.mkdir(parents=True, exist_ok=True)
         (root / name).write_text(textwrap.dedent(text), "utf-8")
+    return root
+
+
+@pytest.fixture(scope="module")
+def outputs(tmp_path_factory: pytest.TempPathFactory) -> Outputs:
+    from policybrief import pipeline
+    from policybrief.model import Project
+
+    root = project(tmp_path_factory.mktemp("parity") / "brief")
     pipeline.build(Project(root), pipeline.FORMATS)
     out = root / "build"
     return Outputs((out / "brief.pdf").read_bytes(), (out / "brief.html").read_text("utf-8"),
@@ -131,7 +135,11 @@ def test_the_three_outputs_agree(outputs: Outputs) -> None:
     report = parity.compare(outputs.pdf, outputs.html, outputs.docx)
     assert report.ok, report.markdown()
     assert [r.name for r in report.rows] == ["Headings", "Notes", "Bibliography entries",
-                                             "Scenario matrix rows"]
+                                             "Scenario matrix rows", "Body text",
+                                             "Note texts", "Bibliography text",
+                                             "Scenario matrix cells"]
+    assert len(row(report, "Body text").pdf) >= 5
+    assert len(row(report, "Scenario matrix cells").docx) == 12
     headings = row(report, "Headings").pdf
     assert headings[:4] == ("1 Background", "1 Scenarios", "2 Rapprochement",
                             "2 Rivalry and agreement")
@@ -160,7 +168,7 @@ def test_a_heading_missing_from_the_web_page_is_reported(outputs: Outputs) -> No
 def test_a_missing_note_is_reported(outputs: Outputs) -> None:
     broken = re.sub(r'<li id="fn3">.*?</li>', "", outputs.html, count=1, flags=re.S)
     report = parity.compare(outputs.pdf, broken, outputs.docx)
-    assert [r.name for r in report.differences] == ["Notes"]
+    assert [r.name for r in report.differences] == ["Notes", "Note texts"]
     assert "the web page 4" in report.markdown()
 
 
@@ -180,7 +188,8 @@ def test_a_missing_bibliography_entry_and_matrix_row_in_the_docx_are_reported(
                  "word/document.xml", drop_row)
     report = parity.compare(outputs.pdf, outputs.html, docx)
     assert {r.name for r in report.differences} == {"Bibliography entries",
-                                                    "Scenario matrix rows"}
+                                                    "Scenario matrix rows",
+                                                    "Scenario matrix cells"}
     assert "the DOCX's 1" in report.markdown()
 
 
@@ -188,3 +197,81 @@ def test_first_difference_names_the_item_and_each_output() -> None:
     found = parity.first_difference(parity.Row("Headings", ("1 A", "1 B"), ("1 A",),
                                                ("1 A", "1 B")))
     assert found == "At item 2: PDF: “1 B”; HTML: “(nothing)”; DOCX: “1 B”."
+
+
+# --- what the outputs say ---------------------------------------------------------------
+
+SENTENCE = "The feud is old"
+NOTE = "Rifts Within Iraqi Shiite Parties"
+CELL = "An indicator of rivalry"
+
+
+@pytest.mark.slow
+def test_a_sentence_removed_from_the_web_page_or_the_docx_is_reported(
+        outputs: Outputs) -> None:
+    assert SENTENCE in outputs.html
+    html = outputs.html.replace(SENTENCE + ".", "", 1)
+    report = parity.compare(outputs.pdf, html, outputs.docx)
+    assert [r.name for r in report.differences] == ["Body text"]
+    assert "In “Background”" in report.markdown()
+    docx = rezip(outputs.docx, "word/document.xml",
+                 lambda xml: xml.replace(SENTENCE + ".", "", 1))
+    report = parity.compare(outputs.pdf, outputs.html, docx)
+    assert [r.name for r in report.differences] == ["Body text"]
+    assert "the DOCX “(nothing)”" in report.markdown() or "The feud" in report.markdown()
+
+
+@pytest.mark.slow
+def test_a_note_text_changed_in_one_output_is_reported(outputs: Outputs) -> None:
+    docx = rezip(outputs.docx, "word/footnotes.xml",
+                 lambda xml: xml.replace(NOTE, "Rifts Within Iraqi Sunni Parties", 1))
+    report = parity.compare(outputs.pdf, outputs.html, docx)
+    assert [r.name for r in report.differences] == ["Note texts"]
+    assert "Sunni" in report.markdown()
+    html = re.sub(r'(<li id="fn2">.*?)para\. (\d+)', r"\1para. 9\2", outputs.html, count=1,
+                  flags=re.S)
+    assert html != outputs.html
+    assert [r.name for r in parity.compare(outputs.pdf, html, outputs.docx).differences] \
+        == ["Note texts"]
+
+
+@pytest.mark.slow
+def test_a_matrix_cell_dropped_in_one_output_is_reported(outputs: Outputs) -> None:
+    docx = rezip(outputs.docx, "word/document.xml", lambda xml: xml.replace(CELL, "", 1))
+    report = parity.compare(outputs.pdf, outputs.html, docx)
+    assert [r.name for r in report.differences] == ["Scenario matrix cells"]
+    assert CELL in report.markdown()
+
+
+@pytest.mark.slow
+def test_text_dropped_from_the_pdf_alone_is_reported(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The PDF laid out from a page without one sentence, one note's locator and one
+    matrix cell: each is reported, with the section of the sentence."""
+    from policybrief import pipeline
+    from policybrief.model import Project
+    from policybrief.render import html as html_stage
+
+    finish = html_stage.finish
+
+    def broken(fragment: str, target: str, *args: object, **kwargs: object):  # type: ignore[no-untyped-def]
+        body, toc = finish(fragment, target, *args, **kwargs)  # type: ignore[arg-type]
+        if target == "pdf":
+            body = body.replace(SENTENCE + ".", "", 1)
+            body = re.sub(r"(Shiite Parties</em>, )para\. (\d+)", r"\1para. 9\2", body,
+                          count=1)
+            body = body.replace(CELL, "", 1)
+        return body, toc
+
+    monkeypatch.setattr(html_stage, "finish", broken)
+    root = project(tmp_path / "brief")
+    pipeline.build(Project(root), pipeline.FORMATS)
+    out = root / "build"
+    report = parity.compare((out / "brief.pdf").read_bytes(),
+                            (out / "brief.html").read_text("utf-8"),
+                            (out / "brief.docx").read_bytes())
+    text = report.markdown()
+    assert [r.name for r in report.differences] == [
+        "Scenario matrix rows", "Body text", "Note texts", "Scenario matrix cells"], text
+    assert "In “Background”, the PDF lacks the web page's sentence “The feud is old" in text
+    assert CELL in text

@@ -174,27 +174,38 @@ def test_a_moved_line_rebuilds_the_docx(tiny_built: Path) -> None:
 # --- Word's own markup --------------------------------------------------------------------
 
 
+def _cover_title() -> str:
+    """The brief's title as brief.yaml gives it (the cover edit locates it by that)."""
+    import yaml
+
+    return str(yaml.safe_load((REPO / "report/brief.yaml").read_text("utf-8"))["title"])
+
+
+# The text of the default brief these edits work on. Each is located in the section file
+# with line_holding, which fails, naming the text, if a rewrite of the brief drops it.
+ESCALATE = "how far to escalate against US targets"  # motives, items/0/text
+FATHER = " The father’s name was Muhammad Sadiq al-Sadr."  # background, a cited sentence
+STAYS_OUT = " Rasanah does not treat it as a case of its own."  # scenarios/2/narrative
+MUTUAL = "Mutual recognition that neither leader can monopolise the Shia camp"
+QUDS = "Iran, through the Quds Force commander"  # motives, items/0/text
+APPENDIX_QUOTE = "This call underscored Sadr’s enduring ability"  # motives, citations list
+
+
 def word_edits(p: wordml.Package) -> None:
-    p.replace("Ranged against them were Harakat", "The trigger was external", "The trigger "
-              "was foreign", "Ed Editor")
-    p.insert("Ranged against them were Harakat", "for the Framework’s own government.",
-             " This sentence is new.", "Ed Editor")
-    p.delete("What is known of Maliki", " The paper identifies three sets of drivers, which "
-             "we take in turn; the first is the best evidenced, the third the least.",
-             "Rita Reviewer")
-    p.move("These are signals, not commitments", " Sadr has announced nothing.",
-           "These are signals, not commitments", "where Sadr stands.", "Ed Editor")
-    p.replace("Mutual recognition that neither leader can monopolise the Shia camp; C",
-              "Mutual recognition", "Shared recognition", "Ed Editor")
-    p.replace("A Hedge, Not a Reconciliation", "Hedge", "Gamble", "Ed Editor")
-    p.add_paragraph("The rivalry Maliki now seeks to manage", "A new paragraph from the "
+    p.replace(ESCALATE, "split over", "divided over", "Ed Editor")
+    p.insert(ESCALATE, "against US targets.", " This sentence is new.", "Ed Editor")
+    p.delete(FATHER.strip(), FATHER, "Rita Reviewer")  # the sentence and its note
+    p.move(STAYS_OUT.strip(), STAYS_OUT, "The precedents cut both ways",
+           "open for his adversaries.", "Ed Editor")
+    p.replace(f"{MUTUAL}; C", "Mutual recognition", "Shared recognition", "Ed Editor")
+    title = _cover_title()
+    p.replace(title, title.split()[-1], "Truce", "Ed Editor")
+    p.add_paragraph("The contest also moved to religious ground", "A new paragraph from the "
                     "editor.", "Ed Editor")
     p.untracked("The second strand is rivalry among allies.", "rivalry among allies",
                 "rivalry between allies")
-    p.replace("rather a pragmatic response to Iraq’s intricate crises”", "pragmatic",
-              "practical", "Ed Editor")  # a quote in the evidence appendix
-    first = p.comment("On Rasanah’s account, Maliki feared", "Quds Force commander",
-                      "Ed Editor", "Spell out his role?")
+    p.replace(APPENDIX_QUOTE, "enduring", "lasting", "Ed Editor")  # the evidence appendix
+    first = p.comment(QUDS, "Quds Force commander", "Ed Editor", "Spell out his role?")
     p.comment("", "", "Ada Analyst", "Done in the next draft.", reply_to=first)
 
 
@@ -203,38 +214,43 @@ def test_word_changes_map_to_files_and_lines_and_apply(brief: Path) -> None:
     returned.write_bytes(wordml.edited(docx_of(brief), word_edits))
     before = {rel: (brief / rel).read_text("utf-8") for rel in (MOTIVES, BACKGROUND,
                                                                   SCENARIOS)}
-    trigger = line_holding(brief, MOTIVES, "The trigger was external.")
-    signals = line_holding(brief, MOTIVES, "These are signals, not commitments")
-    opening = line_holding(brief, MOTIVES, "What is known of Maliki")
-    strand = line_holding(brief, MOTIVES, "The second strand is rivalry")
-    qaani = line_holding(brief, MOTIVES, "through the Quds Force commander")
-    rivalry = line_holding(brief, BACKGROUND, "The rivalry Maliki now seeks to manage")
-    mutual = line_holding(brief, SCENARIOS, "Mutual recognition that neither leader")
+    split = line_holding(brief, MOTIVES, "the Coordination Framework split over " + ESCALATE)
+    father = line_holding(brief, BACKGROUND, "The father's name was Muhammad Sadiq al-Sadr")
+    stays = line_holding(brief, SCENARIOS, STAYS_OUT + " The precedents cut both ways")
+    strand = line_holding(brief, MOTIVES, "The second strand is rivalry among allies.")
+    qaani = line_holding(brief, MOTIVES, QUDS)
+    religious = line_holding(brief, BACKGROUND, "The contest also moved to religious ground")
+    mutual = line_holding(brief, SCENARIOS, f'- "{MUTUAL}"')
+    quote = line_holding(brief, MOTIVES, 'quote: "This call underscored Sadr\'s enduring')
+    title_line = lines_of(brief, "report/brief.yaml").index(f'title: "{_cover_title()}"') + 1
+    assert split == qaani and strand == split + 2  # two paragraphs of one field
 
     assert review(brief, returned) == 0
     report = review_md(brief)
     assert before == {rel: (brief / rel).read_text("utf-8") for rel in before}  # nothing yet
     expected = [
-        (f"{MOTIVES}:{trigger}", "items/0/text", "replacement", "Ed Editor", "can be applied"),
-        (f"{MOTIVES}:{trigger}", "items/0/text", "insertion", "Ed Editor", "can be applied"),
-        (f"{MOTIVES}:{opening}", "", "deletion", "Rita Reviewer", "can be applied"),
-        (f"{MOTIVES}:{signals}", "items/1/text", "moved away", "Ed Editor", "can be applied"),
-        (f"{MOTIVES}:{signals}", "items/1/text", "moved here", "Ed Editor", "can be applied"),
+        (f"{MOTIVES}:{split}", "items/0/text", "replacement", "Ed Editor", "can be applied"),
+        (f"{MOTIVES}:{split}", "items/0/text", "insertion", "Ed Editor", "can be applied"),
+        (f"{BACKGROUND}:{father}", "", "deletion", "Rita Reviewer", "can be applied"),
+        (f"{SCENARIOS}:{stays}", "scenarios/2/narrative", "moved away", "Ed Editor",
+         "can be applied"),
+        (f"{SCENARIOS}:{stays}", "scenarios/2/narrative", "moved here", "Ed Editor",
+         "can be applied"),
         (f"{MOTIVES}:{strand}", "items/0/text", "untracked replacement",
          "unknown (tracking was off)", "can be applied"),
-        (f"{SCENARIOS}:{mutual}", "scenarios/0/drivers/0", "replacement", "Ed Editor",
+        (f"{SCENARIOS}:{mutual}", "scenarios/3/drivers/0", "replacement", "Ed Editor",
          "can be applied"),
-        (f"{BACKGROUND}:{rivalry}", "", "paragraph added", "Ed Editor", "can be applied"),
+        (f"{BACKGROUND}:{religious}", "", "paragraph added", "Ed Editor", "can be applied"),
     ]
     for where, field, kind, who, state in expected:
         note = f" (`{field}`)" if field else ""
         assert re.search(re.escape(f"- **{where}**{note} · {kind} · {who}") + r"[^\n]*"
                          + re.escape(state), report), (where, kind)
     # the cover is generated: edit brief.yaml instead
-    assert "- **report/brief.yaml:1** · replacement · Ed Editor · 2026-11-30 · to do — edit " \
-        "the source instead: the cover comes from report/brief.yaml" in report
-    assert "removes the citation [@rasanah2024rifts, quote \"The following highlights" in report
-    quote = line_holding(brief, MOTIVES, 'quote: "rather a pragmatic response')
+    assert f"- **report/brief.yaml:{title_line}** · replacement · Ed Editor · 2026-11-30 · " \
+        "to do — edit the source instead: the cover comes from report/brief.yaml" in report
+    assert "removes the citation [@rasanah2024rifts, quote \"Sadr's father, Muhammad Sadiq " \
+        "al-Sadr\"]" in report
     assert f"- **{MOTIVES}:{quote}** · replacement · Ed Editor · 2026-11-30 · to do — edit " \
         "the source instead: the evidence appendix is made from the citations" in report
     assert report.count("\n- **") == 11  # ten changes and a comment: nothing else
@@ -244,23 +260,23 @@ def test_word_changes_map_to_files_and_lines_and_apply(brief: Path) -> None:
 
     assert review(brief, returned, "--apply") == 0
     motives = (brief / MOTIVES).read_text("utf-8")
-    old_motives = before[MOTIVES]
-    assert motives == old_motives.replace(
-        "The trigger was external.", "The trigger was foreign.").replace(
-        "for the Framework's own government.\n", "for the Framework's own government. This "
-        "sentence is new.\n").replace(
-        " The paper identifies three sets of drivers, which we take in turn; the first is the "
-        "best evidenced, the third the least [@rasanah2024rifts, quote \"The following "
-        "highlights the several catalysts standing out in elucidating Maliki's pivot toward "
-        "reconciliation with Sadr\"].", "").replace(
-        "rather than fact. Sadr has announced nothing. In our", "rather than fact. In our"
-    ).replace("learn early where Sadr stands.\n", "learn early where Sadr stands. Sadr has "
-              "announced nothing.\n").replace("rivalry among allies", "rivalry between allies")
-    assert (brief / SCENARIOS).read_text("utf-8") == before[SCENARIOS].replace(
-        '"Mutual recognition that neither', '"Shared recognition that neither')
+    assert motives == before[MOTIVES].replace(
+        "the Coordination Framework split over", "the Coordination Framework divided over"
+    ).replace("against US targets. On the side", "against US targets. This sentence is new. "
+              "On the side").replace("rivalry among allies", "rivalry between allies")
+    old_background = before[BACKGROUND]
+    cited = " The father's name was Muhammad Sadiq al-Sadr [@rasanah2024rifts, quote " \
+        "\"Sadr's father, Muhammad Sadiq al-Sadr\"]."
+    assert old_background.count(cited) == 1
     background = (brief / BACKGROUND).read_text("utf-8").split("\n")
-    assert background[rivalry - 1] == before[BACKGROUND].split("\n")[rivalry - 1]
-    assert background[rivalry:rivalry + 2] == ["", "A new paragraph from the editor."]
+    assert background[:religious] == old_background.replace(cited, "").split("\n")[:religious]
+    assert background[religious:religious + 2] == ["", "A new paragraph from the editor."]
+    assert background[religious + 2:] == old_background.split("\n")[religious:]
+    scenarios = before[SCENARIOS].split("\n")
+    assert scenarios[stays - 1].endswith('parliamentary bloc to resign in June 2022"].')
+    scenarios[stays - 1] = scenarios[stays - 1].replace(STAYS_OUT, "", 1) + STAYS_OUT
+    assert (brief / SCENARIOS).read_text("utf-8") == "\n".join(scenarios).replace(
+        f'- "{MUTUAL}"', f'- "Shared{MUTUAL.removeprefix("Mutual")}"')
     # undoable: the files as they were
     backup = brief / "build" / "review-backup" / "1"
     for rel, text in before.items():
@@ -270,29 +286,172 @@ def test_word_changes_map_to_files_and_lines_and_apply(brief: Path) -> None:
     assert main(["-q", "-C", str(brief), "build", "--format", "docx"]) == 0
 
 
+# --- the brief's own judgment: [ … ]{.own} spans and ::: own divs ------------------------
+
+
+def _rendered(root: Path, rel: str, line: int) -> str:
+    """The text the DOCX shows for the paragraph at rel:line (from its review anchors)."""
+    mapped = anchors.find_map(zipfile.ZipFile(io.BytesIO(docx_of(root))))
+    assert mapped is not None
+    found = [a.text for a in mapped.anchors.values() if a.region == "section"
+             and [(p.file, p.line) for p in a.parts] == [(rel, line)]]
+    assert found, (rel, line)
+    return found[0]
+
+
+def _own_div(root: Path) -> tuple[str, int]:
+    """The first section file and line of a one-paragraph ``::: own`` div."""
+    for path in sorted((root / "report" / "sections").glob("*.md")):
+        rows = path.read_text("utf-8").split("\n")
+        for i, row in enumerate(rows[:-2]):
+            if row.strip() == "::: own" and rows[i + 1].strip() and rows[i + 2].strip() == ":::":
+                return f"report/sections/{path.name}", i + 2
+    raise AssertionError("the default brief has no one-paragraph '::: own' div")
+
+
+def test_a_paragraph_added_after_an_own_div_goes_after_its_fence(brief: Path) -> None:
+    rel, line = _own_div(brief)
+    opening = _rendered(brief, rel, line)[:40]
+    returned = brief / "returned.docx"
+    returned.write_bytes(wordml.edited(docx_of(brief), lambda p: p.add_paragraph(
+        opening, "A new paragraph from the editor.", "Ed Editor")))
+    before = lines_of(brief, rel)
+    assert review(brief, returned, "--apply") == 0
+    assert f"- **{rel}:{line}** · paragraph added · Ed Editor · 2026-11-30 · applied" in \
+        review_md(brief)
+    # not inside the div: the editor's paragraph is not marked as the brief's judgment
+    assert lines_of(brief, rel) == before[:line + 1] + [
+        "", "A new paragraph from the editor."] + before[line + 1:]
+    assert before[line] == ":::"
+
+
+def test_an_own_div_whose_paragraph_is_removed_goes_with_it(brief: Path) -> None:
+    rel, line = _own_div(brief)
+    opening = _rendered(brief, rel, line)[:40]
+    returned = brief / "returned.docx"
+    returned.write_bytes(wordml.edited(docx_of(brief), lambda p: p.remove_paragraph(
+        opening)))
+    before = lines_of(brief, rel)
+    assert review(brief, returned, "--apply") == 0
+    assert f"- **{rel}:{line}** · paragraph removed" in review_md(brief)
+    # no empty "::: own" / ":::" pair is left behind, nor a run of blank lines
+    assert before[line - 3:line + 1] == ["", "::: own", before[line - 1], ":::"]
+    assert lines_of(brief, rel) == before[:line - 3] + before[line + 1:]
+
+
+OWN_SPAN = re.compile(r"\[([^\[\]{}*_`\\]+)\]\{\.own\}")
+
+
+def test_a_deleted_own_span_leaves_no_empty_brackets(brief: Path) -> None:
+    """An editor deleting the whole of a sentence of the brief's own ([…]{.own}) deletes
+    its markup too: at the end of a line (without the space before it, which goes
+    too) and at the start of one (without the space after it, which goes too)."""
+    rel = MOTIVES
+    rows = lines_of(brief, rel)
+    end_at = next(i + 1 for i, row in enumerate(rows) if re.search(
+        r" " + OWN_SPAN.pattern + "$", row))
+    last = OWN_SPAN.findall(rows[end_at - 1])[-1]
+    start_rel = BACKGROUND
+    brows = lines_of(brief, start_rel)
+    start_at, first = next((i + 1, m.group(1)) for i, row in enumerate(brows)
+                           if (m := OWN_SPAN.match(row)) and row[m.end():].startswith(" "))
+    shown_last = anchors.plain(last)[0]
+    shown_first = anchors.plain(first)[0]
+
+    def edit(p: wordml.Package) -> None:
+        p.delete(shown_last, shown_last, "Rita Reviewer")
+        p.delete(shown_first, shown_first, "Rita Reviewer")
+
+    returned = brief / "returned.docx"
+    returned.write_bytes(wordml.edited(docx_of(brief), edit))
+    assert review(brief, returned, "--apply") == 0
+    report = review_md(brief)
+    assert re.search(re.escape(f"- **{rel}:{end_at}**") + r"[^\n]* · deletion · Rita "
+                     r"Reviewer · 2026-11-30 · applied", report), report
+    assert f"- **{start_rel}:{start_at}** · deletion · Rita Reviewer · 2026-11-30 · " \
+        "applied" in report
+    span = f" [{last}]{{.own}}"
+    assert lines_of(brief, rel) == rows[:end_at - 1] + [
+        rows[end_at - 1].removesuffix(span)] + rows[end_at:]
+    assert rows[end_at - 1].endswith(span)
+    assert lines_of(brief, start_rel) == brows[:start_at - 1] + [
+        brows[start_at - 1].removeprefix(f"[{first}]{{.own}} ")] + brows[start_at:]
+    assert main(["-q", "-C", str(brief), "check"]) == 0
+
+
+def test_an_edit_of_a_recommendation_goes_to_its_field(brief: Path) -> None:
+    rel = "report/sections/08-recommendations.md"
+    rows = lines_of(brief, rel)
+    at = rows.index("    action: |") + 2  # the first recommendation's action
+    action = rows[at - 1].strip()
+    word = action.split()[0]
+    returned = brief / "returned.docx"
+    returned.write_bytes(wordml.edited(docx_of(brief), lambda p: p.insert(
+        anchors.plain(action)[0][:40], word, " also", "Ed Editor")))
+    assert review(brief, returned, "--apply") == 0
+    assert f"- **{rel}:{at}** (`recommendations/0/action`) · insertion · Ed Editor · " \
+        "2026-11-30 · applied" in review_md(brief)
+    assert lines_of(brief, rel) == rows[:at - 1] + [
+        rows[at - 1].replace(word, word + " also", 1)] + rows[at:]
+
+
+def test_a_quote_cited_in_a_one_line_text_field_is_at_its_line(tiny_built: Path,
+                                                                capsys: pytest.CaptureFixture[str]
+                                                                ) -> None:
+    """A citation in a block scalar (``text: |``) of one line is on the line after the
+    key, as one in a longer one is: so say the checks and the review of the evidence
+    appendix."""
+    rel = "report/sections/02-motives.md"
+    path = tiny_built / rel
+    text = path.read_text("utf-8")
+    cited = "targets [@rasanah2024rifts, quote \"revealed a stark division among Shiite " \
+        "groups\"]."
+    path.write_text(text.replace("targets.\n", cited + "\n"), "utf-8")
+    line = line_holding(tiny_built, rel, cited)
+    assert lines_of(tiny_built, rel)[line - 2].endswith("text: |")
+    assert main(["-q", "-C", str(tiny_built), "build", "--format", "docx"]) == 0
+    returned = tiny_built / "returned.docx"
+    returned.write_bytes(wordml.edited(docx_of(tiny_built), lambda p: p.replace(
+        "“revealed a stark division", "stark", "sharp", "Ed")))
+    assert review(tiny_built, returned) == 0
+    assert f"- **{rel}:{line}** · replacement · Ed · 2026-11-30 · to do — edit the source " \
+        "instead: the evidence appendix is made from the citations" in review_md(tiny_built)
+    # and a check finding about that citation names the same line
+    path.write_text(text.replace("targets.\n", "targets [@rasanah2024rifts, quote \"words "
+                                 "that no source holds\"].\n"), "utf-8")
+    capsys.readouterr()
+    assert main(["-q", "-C", str(tiny_built), "check"]) == 1
+    assert f"{rel}:{line}: " in capsys.readouterr().err
+
+
 def test_an_untracked_edit_is_found_by_comparison(brief: Path) -> None:
     returned = brief / "returned.docx"
+    sentence = "The 2021 parliamentary election brought the rivalry to a head"
     returned.write_bytes(wordml.edited(docx_of(brief), lambda p: p.untracked(
-        "The first turn set the pattern.", "The first turn set the pattern.",
-        "The first turn set a pattern.")))
-    line = line_holding(brief, BACKGROUND, "The first turn set the pattern.")
+        sentence, sentence, sentence.replace("the rivalry", "a rivalry"))))
+    line = line_holding(brief, BACKGROUND, sentence)
+    before = lines_of(brief, BACKGROUND)
     assert review(brief, returned, "--apply") == 0
     report = review_md(brief)
     assert f"- **{BACKGROUND}:{line}** · untracked replacement · unknown (tracking was off) " \
         "· applied\n  - old: “the”\n  - new: “a”" in report
-    assert lines_of(brief, BACKGROUND)[line - 1].startswith("The first turn set a pattern.")
+    assert lines_of(brief, BACKGROUND) == before[:line - 1] + [
+        before[line - 1].replace(sentence, sentence.replace("the rivalry", "a rivalry"), 1)
+    ] + before[line:]
 
 
 def test_a_paragraph_removed_without_tracking(brief: Path) -> None:
     returned = brief / "returned.docx"
+    # the last paragraph, which opens with a sentence of our own ([…]{.own})
     returned.write_bytes(wordml.edited(docx_of(brief), lambda p: p.remove_paragraph(
-        "Two features of this history matter for 2024.")))
-    line = line_holding(brief, BACKGROUND, "Two features of this history matter for 2024.")
+        "Two lessons matter for 2024.")))
+    line = line_holding(brief, BACKGROUND, "[Two lessons matter for 2024.")
+    before = lines_of(brief, BACKGROUND)
+    assert before[line:] == [""]  # the file's last paragraph
     assert review(brief, returned, "--apply") == 0
     assert f"- **{BACKGROUND}:{line}** · paragraph removed" in review_md(brief)
     text = (brief / BACKGROUND).read_text("utf-8")
-    assert "Two features of this history" not in text and "\n\n\n" not in text
-    assert text.endswith("\n")
+    assert text == "\n".join(before[:line - 2]) + "\n"
 
 
 def test_a_sentence_added_after_a_cited_one_leaves_the_citation_in_place(
@@ -475,13 +634,13 @@ def _uno_available() -> str:
 
 
 LIBREOFFICE_EDITS = [
-    {"op": "replace", "find": "The trigger was external", "new": "The trigger was foreign",
+    {"op": "replace", "find": "the Coordination Framework split over",
+     "new": "the Coordination Framework divided over", "author": "Lee Editor"},
+    {"op": "insert_after", "find": f"{ESCALATE}.", "text": " A sentence from LibreOffice.",
      "author": "Lee Editor"},
-    {"op": "insert_after", "find": "and for the Framework’s own government.",
-     "text": " A sentence from LibreOffice.", "author": "Lee Editor"},
-    {"op": "delete", "find": " Sadr has announced nothing.", "author": "Max Checker"},
-    {"op": "untracked", "find": "is older than the Coordination Framework",
-     "new": "is much older than the Coordination Framework"},
+    {"op": "delete", "find": STAYS_OUT, "author": "Max Checker"},
+    {"op": "untracked", "find": "the conflict emerged during the civil war",
+     "new": "the conflict first emerged during the civil war"},
     {"op": "comment", "find": "Quds Force commander", "text": "Spell out his role?",
      "author": "Lee Editor", "name": "c1", "date": "2026-11-30T09:00"},
     {"op": "reply", "find": "Quds Force commander", "to": "c1", "text": "Agreed, will do.",
@@ -506,19 +665,20 @@ def test_libreoffice_tracked_changes_come_home(brief: Path, tmp_path: Path) -> N
                           str(returned), str(edits)], capture_output=True, text=True,
                          timeout=300)
     assert run.returncode == 0 and returned.is_file(), run.stderr[-2000:]
-    before = (brief / MOTIVES).read_text("utf-8")
-    trigger = line_holding(brief, MOTIVES, "The trigger was external.")
-    signals = line_holding(brief, MOTIVES, "These are signals, not commitments")
-    qaani = line_holding(brief, MOTIVES, "through the Quds Force commander")
-    rivalry = line_holding(brief, BACKGROUND, "The rivalry Maliki now seeks to manage")
+    before = {rel: (brief / rel).read_text("utf-8") for rel in (MOTIVES, BACKGROUND,
+                                                                  SCENARIOS)}
+    split = line_holding(brief, MOTIVES, "the Coordination Framework split over " + ESCALATE)
+    stays = line_holding(brief, SCENARIOS, STAYS_OUT)
+    qaani = line_holding(brief, MOTIVES, QUDS)
+    emerged = line_holding(brief, BACKGROUND, "the conflict emerged during the civil war")
 
     assert review(brief, returned, "--apply") == 0
     report = review_md(brief)
     for where, kind, who in [
-            (f"{MOTIVES}:{trigger}", "replacement", "Lee Editor"),
-            (f"{MOTIVES}:{trigger}", "insertion", "Lee Editor"),
-            (f"{MOTIVES}:{signals}", "deletion", "Max Checker"),
-            (f"{BACKGROUND}:{rivalry}", "untracked insertion", "unknown (tracking was off)")]:
+            (f"{MOTIVES}:{split}", "replacement", "Lee Editor"),
+            (f"{MOTIVES}:{split}", "insertion", "Lee Editor"),
+            (f"{SCENARIOS}:{stays}", "deletion", "Max Checker"),
+            (f"{BACKGROUND}:{emerged}", "untracked insertion", "unknown (tracking was off)")]:
         assert re.search(re.escape(f"- **{where}**") + r"[^\n]*" + re.escape(
             f" · {kind} · {who}") + r"[^\n]*· applied", report), (where, kind)
     # the only changes are those made: LibreOffice's rewriting of the file adds none
@@ -526,10 +686,13 @@ def test_libreoffice_tracked_changes_come_home(brief: Path, tmp_path: Path) -> N
     assert f"- **{MOTIVES}:{qaani}** · Lee Editor · 2026-11-30 on “Quds Force commander”: " \
         "“Spell out his role?”\n  - reply · Ada Analyst · 2026-11-30: “Agreed, will do.”" \
         in report
-    assert (brief / MOTIVES).read_text("utf-8") == before.replace(
-        "The trigger was external.", "The trigger was foreign.").replace(
-        "for the Framework's own government.\n", "for the Framework's own government. A "
-        "sentence from LibreOffice.\n").replace(" Sadr has announced nothing.", "")
-    assert "is much older than the Coordination Framework" in \
-        (brief / BACKGROUND).read_text("utf-8")
+    assert (brief / MOTIVES).read_text("utf-8") == before[MOTIVES].replace(
+        "the Coordination Framework split over", "the Coordination Framework divided over"
+    ).replace(f"{ESCALATE}. On the side", f"{ESCALATE}. A sentence from LibreOffice. On the "
+              "side")
+    assert (brief / SCENARIOS).read_text("utf-8") == before[SCENARIOS].replace(
+        STAYS_OUT + " The precedents", " The precedents")
+    assert (brief / BACKGROUND).read_text("utf-8") == before[BACKGROUND].replace(
+        "the conflict emerged during the civil war",
+        "the conflict first emerged during the civil war")
     assert main(["-q", "-C", str(brief), "build", "--format", "docx"]) == 0

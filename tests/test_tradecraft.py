@@ -304,8 +304,9 @@ def test_scenario_matrix_what_to_watch_and_assumptions(tmp_path: Path) -> None:
     text = scenarios_markdown(root)
     assert ("| Scenario | Likeli&shy;hood | Confi&shy;dence | Key drivers | Indicators "
             "| Implications |") in text
-    assert ("| [Scenario A](#scenario-a) | very unlikely (5–20%) | low | A driver of a | Sign A "
-            "| An implication of a |") in text
+    item = '{.cell-item custom-style="Cell Item"}'
+    assert (f"| [Scenario A](#scenario-a) | very unlikely (5–20%) | low | [A driver of a]{item} "
+            f"| [Sign A]{item} | [An implication of a]{item} |") in text
     assert "\n: Scenario matrix { #scenario-matrix .scenario-matrix}\n" in text
     assert '::: { .what-to-watch custom-style="What To Watch"}' in text
     assert "Pointing to [Scenario C](#scenario-c) (likely):\n\n- Sign C\n" in text

@@ -156,6 +156,9 @@ class Section:
     body: str
     body_line: int
     citations: tuple[Citation, ...] = ()
+    # pointer -> the line a Markdown field's text starts on (a block scalar's text starts
+    # on the line after its key); where its citations and sentences are counted from
+    text_lines: Mapping[str, int] = field(default_factory=dict)
 
     def line_of(self, pointer: str) -> int:
         """The line of a structured field, or of its closest parent that has one."""

@@ -69,6 +69,19 @@ class Figure:
         alt = self.alt.replace("\\", "/").replace('"', "”")
         return f'![{caption}]({self.path}){{ #{self.ident} alt="{alt}"}}'
 
+    @property
+    def listing(self) -> tuple[tuple[str, tuple[str, ...]], ...]:
+        """What the figure shows as lists of text (the web page shows them instead of
+        the drawing on a narrow screen): the events of a timeline; the actors and the
+        relations of an actor map."""
+        if self.name == "timeline":
+            return (("Events", tuple(f"{date}: {label}"
+                                     for _, date, label in self.data["events"])),)
+        actors = tuple(f"{a['name']} ({TYPES[a['type']]}"
+                       + (f", led by {a['leader']}" if a.get("leader") else "") + ")"
+                       for a in self.data["actors"])
+        return (("Actors", actors), ("Relations", tuple(r[3] for r in self.data["relations"])))
+
     @cached_property
     def layout(self) -> dict[str, Any]:
         if self.name == "timeline":
@@ -116,6 +129,10 @@ class Figures:
 
     def get(self, name: str) -> Figure | None:
         return next((f for f in self.items if f.name == name), None)
+
+    def listings(self) -> dict[str, tuple[tuple[str, tuple[str, ...]], ...]]:
+        """Each figure's text alternative as lists, by the figure's id."""
+        return {f.ident: f.listing for f in self.items}
 
     def files(self) -> dict[str, bytes]:
         """The SVG files to write next to the HTML page, by path."""

@@ -680,20 +680,19 @@ def check(sections: Sequence[Section], matches: Mapping[Citation, QuoteMatch],
         for c in section.citations:  # the inline ones, to find them by where they are
             if "/citations/" not in f"/{c.field}":
                 by_place.setdefault((c.line, c.key, c.quote), []).append(c)
-        for _, text, first_line, shift, item_cites in _texts(section):
-            _check_text(section, text, first_line, shift, item_cites, by_place, matches,
+        for _, text, first_line, item_cites in _texts(section):
+            _check_text(section, text, first_line, item_cites, by_place, matches,
                         sources, table, facts, findings, notes)
         findings += _source_likelihood(section, matches, sources)
     return Report(findings, notes)
 
 
-Text = tuple[str, str, int, int, list[Citation]]
+Text = tuple[str, str, int, list[Citation]]
 
 
 def _texts(section: Section) -> Iterator[Text]:
-    """(pointer, text, first line, how far off the citations' lines are, the item's
-    structured citations) per Markdown text."""
-    yield "", section.body, section.body_line, 0, []
+    """(pointer, text, first line, the item's structured citations) per Markdown text."""
+    yield "", section.body, section.body_line, []
 
     def walk(data: Any, pointer: str) -> Iterator[Text]:
         if isinstance(data, Mapping):
@@ -703,12 +702,9 @@ def _texts(section: Section) -> Iterator[Text]:
             for key, value in data.items():
                 child = f"{pointer}/{key}" if pointer else str(key)
                 if key in MARKDOWN_FIELDS and isinstance(value, str):
-                    # A block scalar (text: |) starts on the line after its key; the
-                    # citations were read with a line counted as sections.py counts it.
-                    line = section.line_of(child)
-                    first = line + 1 if "\n" in value else line
-                    read = line + 1 if "\n" in value.rstrip("\n") else line
-                    yield child, value, first, read - first, listed
+                    # where sections.py read the text (and its citations) from
+                    first = section.text_lines.get(child, section.line_of(child))
+                    yield child, value, first, listed
                 elif key != "citations":
                     yield from walk(value, child)
         elif isinstance(data, list):
@@ -752,7 +748,7 @@ def _blank(text: str) -> str:
     return _MARKUP.sub(" ", text)
 
 
-def _check_text(section: Section, text: str, first_line: int, shift: int,
+def _check_text(section: Section, text: str, first_line: int,
                 item_cites: list[Citation],
                 by_place: Mapping[tuple[int, str, str | None], list[Citation]],
                 matches: Mapping[Citation, QuoteMatch], sources: Mapping[str, Source],
@@ -761,7 +757,7 @@ def _check_text(section: Section, text: str, first_line: int, shift: int,
     cites, _ = cit.parse(text)
     placed: list[tuple[int, Citation]] = []
     for cite in cites:
-        line = first_line + shift + text.count("\n", 0, cite.offset)
+        line = first_line + text.count("\n", 0, cite.offset)
         for c in by_place.get((line, cite.key, cite.quote), [])[:1]:
             placed.append((cite.offset, c))
     own = own_ranges(text)

@@ -13,6 +13,21 @@ Each output is read back on its own terms, not from the Markdown they share:
 - the scenario matrix (a table with class ``scenario-matrix`` or caption "Scenario
   matrix"), when there is one: its body rows in the web page and the DOCX; in the PDF,
   the rows of the web page's matrix whose whole text is found in the PDF's text.
+
+and then what they say (paritytext.py):
+
+- the body text, section by section, sentence by sentence: the paragraphs and list
+  items of each ``h2`` section of the web page (not its tables, figures, note calls or
+  the notes), the DOCX's paragraphs between its "Heading 2" paragraphs (not its tables,
+  captions or figures); in the PDF, each sentence must be found in the text of its
+  section (the text of the pages, read in the order it is drawn, without the running
+  heads, the note calls and the notes at the foot of the page);
+- the text of every note: the web page's notes without the passage/original links, the
+  DOCX's footnotes, the PDF's notes at the foot of the pages (each after its "N." marker);
+- the text of every bibliography entry, and every cell of the scenario matrix.
+
+Texts are compared after normalising Unicode (NFKC), white space, hyphenation (soft
+hyphens, hyphens at a line end), typographic quotes and letter case.
 """
 
 from __future__ import annotations
@@ -24,26 +39,10 @@ import zipfile
 from dataclasses import dataclass
 from typing import Any
 
+from .paritytext import MATRIX, Row, compare_texts
+
 W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
 NOTE_ID = re.compile(r"fn\d+$")
-MATRIX = "scenario matrix"
-
-
-@dataclass(frozen=True)
-class Row:
-    """One compared property: what each output has, and whether they agree."""
-
-    name: str
-    pdf: tuple[str, ...]
-    html: tuple[str, ...]
-    docx: tuple[str, ...]
-    detail: str = ""
-
-    @property
-    def ok(self) -> bool:
-        return self.pdf == self.html == self.docx
-
-
 @dataclass(frozen=True)
 class Parity:
     rows: tuple[Row, ...]
@@ -233,7 +232,13 @@ def _docx_matrix(document: Any, names: dict[str, str]) -> int | None:
 
 def compare(pdf_bytes: bytes, html_text: str, docx_bytes: bytes) -> Parity:
     """Read each output back and compare headings, notes, bibliography entries and the
-    scenario matrix's rows."""
+    scenario matrix's rows, then the words of the body text, notes, bibliography and
+    matrix cells."""
+    counted = _compare_counts(pdf_bytes, html_text, docx_bytes)
+    return Parity(counted.rows + compare_texts(pdf_bytes, html_text, docx_bytes))
+
+
+def _compare_counts(pdf_bytes: bytes, html_text: str, docx_bytes: bytes) -> Parity:
     pdf, html, docx = read_pdf(pdf_bytes), read_html(html_text), read_docx(docx_bytes)
     pdf_notes = tuple(sorted((d for d in pdf.destinations if NOTE_ID.match(d)),
                              key=lambda d: int(d[2:])))

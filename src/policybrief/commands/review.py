@@ -663,6 +663,8 @@ def _judge(project: Project, change: Change, mapped: anchors.Map,
     if start == end and change.new[:1].isspace():
         start = end = _past_citations(text, start, block.end)
     source = text[start:end]
+    if not change.new:
+        start, end, source = _whole_spans(text, start, end)
     groups = list(cit.GROUP.finditer(source))
     if groups and change.new:
         change.reason = "the changed text holds a citation (" + ", ".join(
@@ -685,6 +687,12 @@ def _judge(project: Project, change: Change, mapped: anchors.Map,
     if not change.new and start > 0 and end < len(text) and text[start - 1] == " " and \
             text[end:end + 1] == " ":
         end += 1
+    elif not change.new and start > 0 and text[start - 1] == " " and \
+            text[end:end + 1] in ("", "\n"):
+        start -= 1  # the last words of a line go with the space before them
+    elif not change.new and (start == 0 or text[start - 1] == "\n") and \
+            text[end:end + 1] == " ":
+        end += 1  # and the first words of a line with the space after them
     if start == end and text.startswith(new, start):
         change.reason = "already in the source"
         return
@@ -715,6 +723,28 @@ def _source_span(rendered: str, block: Block, r1: int, r2: int) -> tuple[int, in
         at = index[p1 - 1] + 1 if p1 > 0 else index[0]
         return at, at
     return index[p1], index[p2 - 1] + 1
+
+
+SPAN_END = re.compile(r"\]\{[^{}\n]*\}")
+
+
+def _whole_spans(text: str, start: int, end: int) -> tuple[int, int, str]:
+    """A deletion of all the text of a bracketed span (``[our own words]{.own}``) takes
+    its brackets and attributes too: no empty ``[]{.own}`` is left behind. The (start,
+    end) to delete, and the text deleted without the span's markup."""
+    inner = start
+    while inner < end and text[inner] == " ":
+        inner += 1
+    if inner < end and text[inner] == "[":  # the span's opening bracket was deleted too
+        opened = inner
+    elif start > 0 and text[start - 1] == "[":  # the span's text alone was deleted
+        opened = start - 1
+    else:
+        return start, end, text[start:end]
+    closer = SPAN_END.match(text, end)
+    if closer is None or anchors._matching(text, opened, "[", "]") != end:
+        return start, end, text[start:end]
+    return min(start, opened), closer.end(), text[start:opened] + text[opened + 1:end]
 
 
 def _past_citations(text: str, at: int, end: int) -> int:
@@ -763,16 +793,22 @@ def _judge_paragraph(change: Change, anchor: Anchor, text: str, blocks: Sequence
     if text[row_start:block.start].strip():  # a list item, heading or quote
         change.reason = "the paragraph is a list item or heading: edit by hand"
         return
+    opening, closing = _fences_around(text, row_start, block.end)
     if change.kind == "paragraph added":
         new = _escape(change.new.strip(), text, block)
         assert new is not None
-        if text.startswith("\n\n" + new, block.end):
+        # after the fence that closes a fenced div (::: own) the paragraph ends: the
+        # editor's new paragraph does not become part of it
+        after = closing[-1][1] if closing else block.end
+        if text.startswith("\n\n" + new, after):
             change.reason = "already in the source"
             return
-        change.edit = (block.end, block.end, "\n\n" + new)
+        change.edit = (after, after, "\n\n" + new)
         change.applicable = True
         return
     start, end = row_start, block.end
+    if opening and closing:  # the only paragraph of a fenced div: the fences go too
+        start, end = opening[0], closing[0][1]
     while end < len(text) and text[end] == "\n":
         end += 1
     if end >= len(text):
@@ -786,6 +822,40 @@ def _judge_paragraph(change: Change, anchor: Anchor, text: str, blocks: Sequence
             f" at {change.file}:{change.line}"
     change.edit = (start, end, "")
     change.applicable = True
+
+
+FENCE_OPEN = re.compile(r"[ \t]*:{3,}[ \t]*[^:\s].*")
+FENCE_CLOSE = re.compile(r"[ \t]*:{3,}[ \t]*")
+
+
+def _fences_around(text: str, start: int, end: int) -> tuple[list[int], list[tuple[int, int]]]:
+    """The fenced-div lines right around the paragraph at ``start``..``end`` (only blank
+    lines between): the starts of the opening fences before it, nearest first, and the
+    (start, end) of the closing fences after it, nearest first."""
+    opening: list[int] = []
+    at = start
+    while at > 0:
+        row_start = text.rfind("\n", 0, at - 1) + 1
+        row = text[row_start:at - 1]
+        if FENCE_OPEN.fullmatch(row):
+            opening.append(row_start)
+        elif row.strip():
+            break
+        at = row_start
+    closing: list[tuple[int, int]] = []
+    at = end  # the end of the paragraph's last row
+    while at < len(text) and text[at] in " \t":
+        at += 1
+    while at < len(text) and text[at] == "\n":
+        row_end = text.find("\n", at + 1)
+        row_end = len(text) if row_end < 0 else row_end
+        row = text[at + 1:row_end]
+        if FENCE_CLOSE.fullmatch(row):
+            closing.append((at + 1, row_end))
+        elif row.strip():
+            break
+        at = row_end
+    return opening, closing
 
 
 @dataclass

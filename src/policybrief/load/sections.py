@@ -130,8 +130,9 @@ def read_section(path: Path, rel: str) -> tuple[Section | None, list[Finding]]:
         return None, findings
     title = str(data["title"])
     section = Section(rel, 1, kind, title, slugify(title), data, doc.lines, body, body_line)
-    cites, problems = _citations(section)
-    return Section(**{**section.__dict__, "citations": tuple(cites)}), problems
+    cites, problems, starts = _citations(section, text.split("\n"))
+    return Section(**{**section.__dict__, "citations": tuple(cites),
+                      "text_lines": starts}), problems
 
 
 COMMENT = re.compile(r"<!--.*?-->", re.S)
@@ -160,9 +161,14 @@ def stub_finding(data: Mapping[str, Any], lines: Mapping[str, int], rel: str) ->
                    "'status: stub'", "section.stub")
 
 
-def _citations(section: Section) -> tuple[list[Citation], list[Finding]]:
+BLOCK_SCALAR = re.compile(r"(?::|^[ \t]*-)[ \t]+[|>][1-9+-]{0,2}[ \t]*(?:#.*)?$")
+
+
+def _citations(section: Section, rows: list[str]) -> tuple[
+        list[Citation], list[Finding], dict[str, int]]:
     found: list[Citation] = []
     problems: list[Finding] = []
+    starts: dict[str, int] = {}
 
     def read(text: str, first_line: int, where: str, pointer: str) -> None:
         problems.extend(nesting(text, first_line, section.path))
@@ -182,8 +188,11 @@ def _citations(section: Section) -> tuple[list[Citation], list[Finding]]:
         where = f"{section.title} › {label}" if label else section.title
         if name in MARKDOWN_FIELDS and isinstance(value, str):
             line = section.line_of(pointer)
-            # A block scalar (text: |) starts on the line after its key.
-            first = line + 1 if "\n" in value.rstrip("\n") else line
+            # A block scalar (text: |) starts on the line after its key, even when it
+            # holds a single line.
+            block = 0 < line <= len(rows) and BLOCK_SCALAR.search(rows[line - 1])
+            first = line + 1 if block else line
+            starts[pointer] = first
             read(value, first, where, pointer)
         elif name == "citations" and isinstance(value, list):
             claim = _item_claim(section.fields, pointer)
@@ -194,7 +203,7 @@ def _citations(section: Section) -> tuple[list[Citation], list[Finding]]:
                 found.append(Citation(ref["key"], ref.get("locator"), _squash(ref.get("quote")),
                                       section.path, line, where, claim, ref_pointer,
                                       section.line_of(f"{ref_pointer}/key")))
-    return found, problems
+    return found, problems, starts
 
 
 def nesting(text: str, first_line: int, path: str) -> list[Finding]:

@@ -10,13 +10,14 @@ metadata block (subject, keywords, language) and cleared of build paths.
 from __future__ import annotations
 
 import io
+import re
 import subprocess
 import zipfile
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from . import pandoc
+from . import docxcraft, pandoc
 
 W = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
 CORE = {"cp": "http://schemas.openxmlformats.org/package/2006/metadata/core-properties",
@@ -208,6 +209,15 @@ def reference_doc(path: Path, style: Mapping[str, Any]) -> Path:
         _spacing(box, 0, 5, 1.15)
         _box(box, _hex(house[fill]), _hex(house[rule]))
 
+    # the likelihood and confidence of a judgment (a line of its own: docxcraft.py), and
+    # the items of a list in a table cell, as the templates mark them
+    basis = styles.get("Judgment Basis") or document.styles.add_style(
+        "Judgment Basis", WD_STYLE_TYPE.CHARACTER)
+    _faces(basis, sans, arabic, 8.5)
+    basis.font.color.rgb = RGBColor.from_string(muted)
+    if "Cell Item" not in names:
+        document.styles.add_style("Cell Item", WD_STYLE_TYPE.CHARACTER)
+
     section = document.sections[0]  # A4, as the PDF
     section.page_width, section.page_height = Mm(210), Mm(297)
     section.left_margin = section.right_margin = Mm(24)
@@ -244,11 +254,14 @@ def front_matter(markdown: str) -> dict[str, Any]:
 
 
 def write_docx(markdown: str, bib: Path, csl: Path, reference: Path, workdir: Path,
-               epoch: int) -> bytes:
+               epoch: int, cover: docxcraft.Cover | None = None,
+               fonts: Path | None = None, style: Mapping[str, Any] | None = None) -> bytes:
     """pandoc: Markdown → DOCX bytes, with a contents field and document properties.
 
     The brief's sections (``##``) are Word's Heading 2 and their parts Heading 3; the
-    contents field lists both, as the PDF's contents do.
+    contents field lists both, as the PDF's contents do. ``cover`` (from brief.yaml),
+    ``fonts`` (the fonts/fonts.css of the house faces) and ``style`` (house faces and
+    colours) finish it as the editors' format (docxcraft.py).
     """
     meta = front_matter(markdown)
     extra = []
@@ -257,26 +270,43 @@ def write_docx(markdown: str, bib: Path, csl: Path, reference: Path, workdir: Pa
     out = workdir / "brief.docx"
     pandoc.convert(markdown, "docx", [
         "--citeproc", f"--bibliography={bib}", f"--csl={csl}",
-        f"--reference-doc={reference}", "--toc", "--toc-depth=3", *extra,
+        f"--reference-doc={reference}", "--toc", "--toc-depth=3",
+        "--metadata=toc-title:Contents", *extra,
     ], workdir, "the DOCX", output=out, epoch=epoch)
-    return finish_package(out.read_bytes(), meta)
+    return finish_package(out.read_bytes(), meta, cover, fonts, style)
 
 
-def finish_package(data: bytes, meta: Mapping[str, Any]) -> bytes:
+def finish_package(data: bytes, meta: Mapping[str, Any],
+                   cover: docxcraft.Cover | None = None, fonts: Path | None = None,
+                   style: Mapping[str, Any] | None = None) -> bytes:
     """Complete the properties, drop build paths, mark Arabic runs as Arabic for Word's
-    complex-script handling, widen full-width tables to the page; entries keep their
-    order, all with pandoc's (epoch) timestamp."""
+    complex-script handling, widen full-width tables to the page, add the cover, the
+    contents' entries and the house faces; entries keep their order, all with pandoc's
+    (epoch) timestamp."""
+    cover = cover or docxcraft.Cover()
+    house = {**DEFAULTS, "serif": "Noto Serif", "sans": "Noto Sans", "accent": "#1f4e79",
+             **(style or {})}
     source = zipfile.ZipFile(io.BytesIO(data))
+    parts = {info.filename: source.read(info.filename) for info in source.infolist()}
+    parts["word/document.xml"] = _craft(parts["word/document.xml"], cover, house)
+    if "word/footnotes.xml" in parts:
+        parts["word/footnotes.xml"] = _craft_notes(parts["word/footnotes.xml"])
+    if fonts is not None and fonts.is_file():
+        chosen = docxcraft.faces(fonts, {house["serif"], house["sans"], house["arabic"]})
+        docxcraft.embed_fonts(parts, chosen)
     # pandoc stamps its own parts with SOURCE_DATE_EPOCH but keeps the stamps of the
     # parts it copies from the reference document (written now): one stamp for all.
     stamp = source.infolist()[0].date_time
     out = io.BytesIO()
+    infos = {info.filename: info for info in source.infolist()}
     with zipfile.ZipFile(out, "w") as target:
-        for info in source.infolist():
+        for name, content in parts.items():
+            info = infos.get(name) or zipfile.ZipInfo(name)
+            if name not in infos:
+                info.compress_type = zipfile.ZIP_DEFLATED
             info.date_time = stamp
-            content = source.read(info.filename)
             if info.filename == "docProps/core.xml":
-                content = _core(content, meta)
+                content = _core(content, meta, cover.date)
             elif info.filename == "docProps/custom.xml":
                 content = _custom(content)
             elif info.filename == "word/document.xml":
@@ -287,9 +317,36 @@ def finish_package(data: bytes, meta: Mapping[str, Any]) -> bytes:
     return out.getvalue()
 
 
-def _core(content: bytes, meta: Mapping[str, Any]) -> bytes:
+def _craft(content: bytes, cover: docxcraft.Cover, house: Mapping[str, Any]) -> bytes:
+    from lxml import etree
+
+    root = etree.fromstring(content)
+    body = root.find(f"{{{W}}}body")
+    if body is not None:
+        docxcraft.cell_lists(body)
+        docxcraft.basis_lines(body)
+        docxcraft.keep_ranges(body)
+        docxcraft.landscape_matrix(body)
+        docxcraft.fill_contents(body, docxcraft.headings(body), "Contents")
+        docxcraft.cover(body, cover, house["sans"], _hex(house["accent"]),
+                        _hex(house["muted"]))
+    return bytes(etree.tostring(root, xml_declaration=True, encoding="UTF-8",
+                                standalone=True))
+
+
+def _craft_notes(content: bytes) -> bytes:
+    from lxml import etree
+
+    root = etree.fromstring(content)
+    docxcraft.note_punctuation(root)
+    return bytes(etree.tostring(root, xml_declaration=True, encoding="UTF-8",
+                                standalone=True))
+
+
+def _core(content: bytes, meta: Mapping[str, Any], date: str = "") -> bytes:
     """Title, creator, subject, keywords and language exactly as the brief gives them
-    (pandoc would print the title with typographic quotes, and leaves out the rest)."""
+    (pandoc would print the title with typographic quotes, and leaves out the rest);
+    created and modified on the brief's date (not pandoc's 1970)."""
     from lxml import etree
 
     def joined(value: Any) -> str:
@@ -311,6 +368,15 @@ def _core(content: bytes, meta: Mapping[str, Any]) -> bytes:
             element = etree.SubElement(root, f"{{{CORE[prefix]}}}{local}")
         if value:
             element.text = value
+    if re.fullmatch(r"\d{4}-\d{2}-\d{2}", date):
+        terms = "http://purl.org/dc/terms/"
+        xsi = "http://www.w3.org/2001/XMLSchema-instance"
+        for local in ("created", "modified"):
+            element = root.find(f"{{{terms}}}{local}")
+            if element is None:
+                element = etree.SubElement(root, f"{{{terms}}}{local}")
+                element.set(f"{{{xsi}}}type", "dcterms:W3CDTF")
+            element.text = f"{date}T00:00:00Z"
     return bytes(etree.tostring(root, xml_declaration=True, encoding="UTF-8",
                                 standalone=True))
 

@@ -9,9 +9,11 @@ moves to where it is called, so that WeasyPrint floats it to the foot of the pag
 from __future__ import annotations
 
 import copy
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 from urllib.parse import quote as urlquote
 
 from . import pandoc
@@ -72,8 +74,18 @@ def text_fragment(quote: str) -> str:
     return f"#:~:text={urlquote(quote, safe='')}"
 
 
-def finish(fragment: str, target: str, links: Mapping[str, Link]) -> tuple[str, list[dict]]:
-    """The body for ``target`` ("html" or "pdf") and its table of contents."""
+Listing = tuple[tuple[str, tuple[str, ...]], ...]
+# A number range or a percentage ("5–20%", "(55–80%)", "2021–2022", "40 %"): one piece
+# on the printed line, never hyphenated or broken at its dash.
+NUMBERS = re.compile(r"\(?\d[\d,.]*(?:\s?[–—-]\s?\d[\d,.]*)?\s?%\)?"
+                     r"|\(?\d[\d,.]*\s?[–—-]\s?\d[\d,.]*\)?")
+
+
+def finish(fragment: str, target: str, links: Mapping[str, Link],
+           figures: Mapping[str, Listing] | None = None) -> tuple[str, list[dict]]:
+    """The body for ``target`` ("html" or "pdf") and its table of contents;
+    ``figures`` gives each figure's text alternative as lists (by figure id), which the
+    web page shows under the drawing on a narrow screen."""
     from lxml import html as lhtml
 
     root = lhtml.fragment_fromstring(fragment, create_parent="div")
@@ -96,10 +108,15 @@ def finish(fragment: str, target: str, links: Mapping[str, Link]) -> tuple[str, 
             source.set("class", "ev-source")
             source.text = f"passage ¶ {link.number}"
             marker.append(source)
+        if link.url and target == "pdf":
+            # print has nothing to click "open at the passage" on: the note's locator
+            # ("para. 12") itself opens the original at the passage
+            _link_locator(marker, link.url + text_fragment(link.quote))
+            continue
         if link.url:
             original = lhtml.Element("a", href=link.url + text_fragment(link.quote))
             original.set("class", "ev-original")
-            original.text = "original" if target == "html" else "open at the passage"
+            original.text = "original"
             if len(marker):
                 marker[-1].tail = " · "
             marker.append(original)
@@ -110,8 +127,162 @@ def finish(fragment: str, target: str, links: Mapping[str, Link]) -> tuple[str, 
             marker[-1].tail = ")"
     _notes(root, target)
     _tables(root, target)
+    _cell_lists(root)
+    _lead_ins(root)
+    if target == "pdf":
+        _keep_together(root)
+    elif figures:
+        _figure_texts(root, figures)
     body = lhtml.tostring(root, encoding="unicode", method="html")
     return body[len("<div>"): -len("</div>")], toc
+
+
+def _link_locator(marker: Any, url: str) -> None:
+    """For print: drop the evidence marker, and make the locator the note's citation
+    ends with ("para. 12", "¶ 12") a link to ``url``. The white space before the
+    marker goes with it ("para. 13 ; Rasanah" would otherwise be printed)."""
+    from lxml import html as lhtml
+
+    previous = marker.getprevious()
+    parent = marker.getparent()
+    tail = marker.tail or ""
+    before = (previous.tail if previous is not None else parent.text) or ""
+    if tail[:1] in ("", ";", ".", ",", ")"):
+        before = before.rstrip()
+    if previous is not None:
+        previous.tail = (before + tail) or None
+    else:
+        parent.text = (before + tail) or None
+    parent.remove(marker)
+    if previous is None or previous.tag != "a" or (previous.tail or "").strip()[:1] not in \
+            ("", ";", ".", ","):
+        return
+    holder, attribute = (previous[-1], "tail") if len(previous) else (previous, "text")
+    found = LOCATOR.search(getattr(holder, attribute) or "")
+    if found is None:
+        return
+    value = getattr(holder, attribute)
+    setattr(holder, attribute, value[:found.start()])
+    locator = lhtml.Element("a", href=url)
+    locator.set("class", "ev-original")
+    locator.text = found.group(0)
+    locator.tail = value[found.end():] + (previous.tail or "")
+    previous.tail = None
+    previous.addnext(locator)
+    # the citation's own link (to the bibliography) keeps the rest of its text
+
+
+LOCATOR = re.compile(r"(?:para(?:s|graphs?)?\.?|¶{1,2})\s*\d+(?:\s*[–-]\s*\d+)?$")
+
+
+def _keep_together(root: Any) -> None:
+    """Number ranges and percentages in ``span.nb`` (print.css: no break inside), so
+    that "(5–20%)" is never split or hyphenated at the end of a line."""
+    from lxml import html as lhtml
+
+    def pieces(text: str) -> list[tuple[str, bool]]:
+        out, at = [], 0
+        for match in NUMBERS.finditer(text):
+            if not re.search(r"[–—%-]", match.group(0)):
+                continue
+            out.append((text[at:match.start()], False))
+            out.append((match.group(0), True))
+            at = match.end()
+        out.append((text[at:], False))
+        return out
+
+    def spans(parts: list[tuple[str, bool]]) -> list[Any]:
+        made = []
+        for index in range(1, len(parts), 2):
+            span = lhtml.Element("span")
+            span.set("class", "nb")
+            span.text = parts[index][0]
+            span.tail = parts[index + 1][0] or None
+            made.append(span)
+        return made
+
+    for element in list(root.iter()):
+        if not isinstance(element.tag, str) or element.tag in ("style", "script") or \
+                element.get("class") == "nb":
+            continue
+        text = element.text
+        if text and "://" not in text and NUMBERS.search(text):
+            parts = pieces(text)
+            if len(parts) > 1:
+                element.text = parts[0][0] or None
+                for offset, span in enumerate(spans(parts)):
+                    element.insert(offset, span)
+        tail = element.tail
+        parent = element.getparent()
+        if tail and parent is not None and "://" not in tail and NUMBERS.search(tail):
+            parts = pieces(tail)
+            if len(parts) > 1:
+                element.tail = parts[0][0] or None
+                anchor = element
+                for span in spans(parts):
+                    anchor.addnext(span)
+                    anchor = span
+
+
+def _cell_lists(root: Any) -> None:
+    """A table cell made of ``span.cell-item`` pieces (the scenario matrix's drivers,
+    indicators and implications) becomes a list, one item a piece."""
+    from lxml import etree
+    from lxml import html as lhtml
+
+    for cell in root.xpath('//td[span[@class="cell-item"]] | //th[span[@class="cell-item"]]'):
+        items = cell.xpath('./span[@class="cell-item"]')
+        if any((child.tag != "span" or child.get("class") != "cell-item") for child in cell):
+            continue
+        listing = lhtml.Element("ul")
+        listing.set("class", "cell-list")
+        for item in items:
+            li = etree.SubElement(listing, "li")
+            li.text = item.text
+            for child in list(item):
+                li.append(child)
+        for child in list(cell):
+            cell.remove(child)
+        cell.text = None
+        cell.append(listing)
+
+
+def _lead_ins(root: Any) -> None:
+    """A paragraph that ends with a colon and leads into a list is marked ``lead-in``
+    (print.css keeps it on the page of the list)."""
+    for para in root.iter("p"):
+        following = para.getnext()
+        if following is not None and following.tag in ("ul", "ol") and \
+                para.text_content().rstrip().endswith(":"):
+            para.set("class", " ".join(filter(None, [para.get("class"), "lead-in"])))
+
+
+def _figure_texts(root: Any, figures: Mapping[str, Listing]) -> None:
+    """Under each figure of the web page, what it shows as lists (screen.css shows them
+    on a narrow screen, where the drawing's words are too small to read). Hidden from
+    assistive technology: the image's alt text already says the same."""
+    from lxml import etree
+    from lxml import html as lhtml
+
+    for ident, listing in figures.items():
+        found = root.xpath(f'//figure[@id="{ident}"]')
+        if not found or not listing:
+            continue
+        box = lhtml.Element("div")
+        box.set("class", "figure-text")
+        box.set("aria-hidden", "true")
+        for heading, items in listing:
+            title = etree.SubElement(box, "p")
+            title.set("class", "figure-text-title")
+            title.text = heading
+            listed = etree.SubElement(box, "ul")
+            for item in items:
+                etree.SubElement(listed, "li").text = item
+        caption = found[0].find("figcaption")
+        if caption is not None:
+            caption.addprevious(box)
+        else:
+            found[0].append(box)
 
 
 def _drop(element: object) -> None:
@@ -172,6 +343,7 @@ def _notes(root: object, target: str) -> None:
                     note.append(child)
             note.tail = ref.tail
             ref.getparent().replace(ref, note)
+            _join_before(note, root)
         else:
             label = " ".join(ref.text_content().split()) or str(number)
             pop = lhtml.Element("span")
@@ -190,9 +362,31 @@ def _notes(root: object, target: str) -> None:
         heading = lhtml.Element("h2", id="notes")
         heading.text = "Notes"
         section.insert(0, heading)
-        bibliography = root.find('.//*[@id="bibliography"]')  # type: ignore[attr-defined]
-        if bibliography is not None:
-            bibliography.addprevious(section)
+        # the notes belong to the brief: before the evidence appendix (reference
+        # matter) and the bibliography
+        after = root.xpath('.//section[contains(concat(" ", @class, " "), " appendix ")]'  # type: ignore[attr-defined]
+                           ' | .//*[@id="bibliography"]')
+        if after:
+            after[0].addprevious(section)
+
+
+def _join_before(note: Any, root: Any) -> None:
+    """A word joiner between a note and the text before it: the call is never the
+    first thing on a line (after a full stop, a line may otherwise break before
+    a number)."""
+    node = note
+    while node is not root and node.getparent() is not None:
+        previous, parent = node.getprevious(), node.getparent()
+        if previous is not None:
+            tail = previous.tail or ""
+            if not tail[-1:].isspace():
+                previous.tail = tail + "\u2060"
+            return
+        if parent.text:
+            if not parent.text[-1:].isspace():
+                parent.text += "\u2060"
+            return
+        node = parent
 
 
 def _pop_content(pop: object, note: object) -> None:
@@ -248,6 +442,15 @@ def _tables(root: object, target: str) -> None:
             if columns >= 5:
                 table.set("class", " ".join(filter(None, [table.get("class"), "wide"])))
             continue
+        headers = [" ".join(th.text_content().split())
+                   for th in table.xpath("./thead/tr[last()]/th | ./thead/tr[last()]/td")]
+        if len(headers) >= 3 and all(headers):
+            # on a narrow screen (screen.css) each row is a card, its cells labelled
+            table.set("class", " ".join(filter(None, [table.get("class"), "cards"])))
+            for row in table.xpath("./tbody/tr | ./tr[not(parent::thead)]"):
+                for cell, header in zip(row.xpath("./td | ./th"), headers, strict=False):
+                    if cell.text_content().strip() or len(cell):
+                        cell.set("data-label", header.replace("\u00ad", ""))
         parent = table.getparent()
         if parent is None or "table-wrap" in (parent.get("class") or ""):
             continue

@@ -220,8 +220,11 @@ def render(brief: Brief, evidence: Evidence, markdown: str, formats: list[str], 
         reference = docx.reference_doc(workdir / "reference.docx",
                                        {**house.style_of(style), "logo": logo,
                                         "soft": style.accent_soft})
-        files["brief.docx"] = anchors.add(docx.write_docx(docx_markdown, bib, csl, reference,
-                                                          workdir, epoch), brief)
+        faces = pdf.font_stylesheet([project.templates, assembly.default_templates()])
+        files["brief.docx"] = anchors.add(docx.write_docx(
+            docx_markdown, bib, csl, reference, workdir, epoch,
+            docx.docxcraft.Cover.of(brief.meta.fields), faces,
+            {**house.style_of(style), "soft": style.accent_soft}), brief)
 
     with ThreadPoolExecutor(max_workers=1) as pool:
         # pandoc writes the DOCX in its own process while this thread lays out the PDF.
@@ -230,7 +233,8 @@ def render(brief: Brief, evidence: Evidence, markdown: str, formats: list[str], 
             report("render DOCX (pandoc)")
         evidence_links = _links(brief, evidence)
         if "html" in formats:
-            body, toc = html_stage.finish(fragment, "html", evidence_links)
+            body, toc = html_stage.finish(fragment, "html", evidence_links,
+                                          drawn.listings())
             files["brief.html"] = _page(brief, body, toc, "html", extra).encode("utf-8")
             files.update(source_pages(brief, evidence))
             files.update(drawn.files())  # build/figures/NAME.svg, beside brief.html

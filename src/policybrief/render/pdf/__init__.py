@@ -93,7 +93,8 @@ class Laid:
     """A document laid out by WeasyPrint: the PDF, and what binding it to others needs."""
 
     pdf: bytes
-    pages: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = ()  # page name, strings set
+    # page name, strings set, names of the strings its first element sets
+    pages: tuple[tuple[str, tuple[tuple[str, str], ...], tuple[str, ...]], ...] = ()
     anchors: tuple[tuple[str, int], ...] = ()                       # id, page index
     levels: tuple[int, ...] = ()                                     # of the bookmarks
 
@@ -204,7 +205,7 @@ def _load_faces(faces: Path | None, url_fetcher: Any) -> tuple[Any, list[Any]]:
 
 
 def _records(document: Any) -> tuple[Any, Any, Any]:
-    pages: list[tuple[str, tuple[tuple[str, str], ...]]] = []
+    pages: list[tuple[str, tuple[tuple[str, str], ...], tuple[str, ...]]] = []
     anchors: list[tuple[str, int]] = []
     levels: list[int] = []
     for index, page in enumerate(document.pages):
@@ -212,7 +213,14 @@ def _records(document: Any) -> tuple[Any, Any, Any]:
         for box in page._page_box.descendants():
             if box.string_set and box.string_set != "none":
                 strings.extend((name, text) for name, text in box.string_set)
-        pages.append((page._page_box.page_type.name or "", tuple(strings)))
+        starting: list[str] = []
+        box = page._page_box
+        while box is not None:  # the first element of the page (string(x, start))
+            if box.string_set and box.string_set != "none":
+                starting.extend(name for name, _ in box.string_set)
+            children = getattr(box, "children", None)
+            box = children[0] if children else None
+        pages.append((page._page_box.page_type.name or "", tuple(strings), tuple(starting)))
         anchors.extend((name, index) for name in page.anchors)
         levels.extend(level for level, *_ in page.bookmarks)
     return tuple(pages), tuple(anchors), tuple(levels)
