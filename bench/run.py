@@ -222,7 +222,7 @@ class Capture:
 
         pandoc.convert, pdf.write_pdf = convert, write_pdf
         try:
-            pipeline.build(Project(self.project), pipeline.FORMATS)
+            pipeline.build(Project(self.project))
         finally:
             pandoc.convert, pdf.write_pdf = original_convert, original_pdf
         self.markdown = self.pandoc.get("html5", {}).get("markdown", "")

@@ -16,6 +16,9 @@ from policybrief.publish import inputs
 
 from conftest import RASANAH
 
+HTML = pipeline.BuildOptions(("html",))
+HTML_STRICT = pipeline.BuildOptions(("html",), strict=True)
+HTML_STALE = pipeline.BuildOptions(("html",), allow_stale=True)
 
 def _no_loading(*_: object, **__: object) -> None:
     raise AssertionError("the brief was loaded again")
@@ -25,7 +28,7 @@ def _no_loading(*_: object, **__: object) -> None:
 def warned(tiny: Path) -> Path:
     """The tiny project with a warning (a source without an entry), built as HTML."""
     shutil.copy(tiny / "seeds" / RASANAH, tiny / "seeds" / "unlisted.md")
-    first = pipeline.build(Project(tiny), ["html"])
+    first = pipeline.build(Project(tiny), HTML)
     assert first.checked is not None and first.written
     assert [f.rule for f in first.warnings] == ["source.no-entry"]
     return tiny
@@ -34,7 +37,7 @@ def warned(tiny: Path) -> Path:
 def test_nothing_changed_replays_the_findings_without_loading(
         warned: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(pipeline, "load", _no_loading)
-    again = pipeline.build(Project(warned), ["html"])
+    again = pipeline.build(Project(warned), HTML)
     assert again.checked is None
     assert again.written == [] and again.skipped == ["brief.html"]
     assert [(f.path, f.line, f.rule) for f in again.warnings] == [
@@ -47,7 +50,7 @@ def test_strict_fails_on_the_replayed_warnings(warned: Path,
     assert "seeds/unlisted.md:1:1: warning[source.no-entry]: this source has no bibliography entry" \
         in capsys.readouterr().err
     with pytest.raises(ContentError):
-        pipeline.build(Project(warned), ["html"], strict=True)
+        pipeline.build(Project(warned), HTML_STRICT)
 
 
 def test_a_touched_file_with_the_same_text_is_still_unchanged(
@@ -55,23 +58,23 @@ def test_a_touched_file_with_the_same_text_is_still_unchanged(
     section = warned / "report" / "sections" / "01-background.md"
     section.write_text(section.read_text("utf-8"), "utf-8")
     monkeypatch.setattr(pipeline, "load", _no_loading)
-    assert pipeline.build(Project(warned), ["html"]).checked is None
+    assert pipeline.build(Project(warned), HTML).checked is None
 
 
 def test_an_edit_or_a_missing_output_builds_again(warned: Path) -> None:
     section = warned / "report" / "sections" / "01-background.md"
     section.write_text(section.read_text("utf-8").replace("grew from it", "rose from it"),
                        "utf-8")
-    edited = pipeline.build(Project(warned), ["html"])
+    edited = pipeline.build(Project(warned), HTML)
     assert edited.checked is not None and edited.written
     assert "rose from it" in (warned / "build" / "brief.html").read_text("utf-8")
     # an output asked for that the last build did not make
-    assert pipeline.build(Project(warned), ["html", "docx"]).written == ["brief.docx"]
+    assert pipeline.build(Project(warned), pipeline.BuildOptions(("html", "docx"))).written == ["brief.docx"]
     (warned / "build" / "current" / "brief.html").unlink()
-    again = pipeline.build(Project(warned), ["html"])
+    again = pipeline.build(Project(warned), HTML)
     assert again.checked is not None and "brief.html" in again.written
     # options that change the outputs are part of the fingerprint
-    assert pipeline.build(Project(warned), ["html"], allow_stale=True).checked is not None
+    assert pipeline.build(Project(warned), HTML_STALE).checked is not None
 
 
 def test_a_source_kept_outside_the_scanned_folders_is_watched(
@@ -82,16 +85,16 @@ def test_a_source_kept_outside_the_scanned_folders_is_watched(
     bib = warned / "bibliography.bib"
     bib.write_text(bib.read_text("utf-8").replace(f"seeds/{RASANAH}", "library/rasanah.md"),
                    "utf-8")
-    pipeline.build(Project(warned), ["html"])  # finds the extra file and records it
+    pipeline.build(Project(warned), HTML)  # finds the extra file and records it
     record = inputs.read(warned / "build")
     assert record is not None and record.extras == ("library/rasanah.md",)
-    pipeline.build(Project(warned), ["html"])
+    pipeline.build(Project(warned), HTML)
     with monkeypatch.context() as patch:
         patch.setattr(pipeline, "load", _no_loading)
-        assert pipeline.build(Project(warned), ["html"]).checked is None
+        assert pipeline.build(Project(warned), HTML).checked is None
     elsewhere.write_text(elsewhere.read_text("utf-8") + "\nA new closing paragraph.\n",
                          "utf-8")
-    assert pipeline.build(Project(warned), ["html"]).checked is not None
+    assert pipeline.build(Project(warned), HTML).checked is not None
 
 
 def test_a_hash_is_reused_only_for_a_file_older_than_its_hashing(tmp_path: Path) -> None:

@@ -145,7 +145,7 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> Built:
     from policybrief.model import Project
 
     root = make_project(tmp_path_factory.mktemp("outputs") / "brief")
-    pipeline.build(Project(root), pipeline.FORMATS)
+    pipeline.build(Project(root))
     out = root / "build"
     return Built(root, (out / "brief.pdf").read_bytes(),
                  (out / "brief.html").read_text("utf-8"), (out / "brief.docx").read_bytes())

@@ -107,7 +107,7 @@ def outputs(tmp_path_factory: pytest.TempPathFactory) -> Outputs:
     from policybrief.model import Project
 
     root = project(tmp_path_factory.mktemp("parity") / "brief")
-    pipeline.build(Project(root), pipeline.FORMATS)
+    pipeline.build(Project(root))
     out = root / "build"
     return Outputs((out / "brief.pdf").read_bytes(), (out / "brief.html").read_text("utf-8"),
                    (out / "brief.docx").read_bytes())
@@ -265,7 +265,7 @@ def test_text_dropped_from_the_pdf_alone_is_reported(
 
     monkeypatch.setattr(html_stage, "finish", broken)
     root = project(tmp_path / "brief")
-    pipeline.build(Project(root), pipeline.FORMATS)
+    pipeline.build(Project(root))
     out = root / "build"
     report = parity.compare((out / "brief.pdf").read_bytes(),
                             (out / "brief.html").read_text("utf-8"),

@@ -1,8 +1,13 @@
 """The pipeline: the only place where the stages are chained.
 
-load sources → load bibliography → load sections → check → assemble → render → write.
-Everything is loaded and checked before anything is rendered, and everything is
-rendered before anything is written (MkDocs' ``build()`` does the same).
+load (brief.yaml, bibliography, sources, sections, figures) → check → assemble →
+render → publish. Everything is loaded and checked before anything is rendered, and
+everything is rendered before anything is written (MkDocs' ``build()`` does the same).
+:func:`build` reads as that list; each step hands the next a named value
+(:class:`Loaded`, :class:`~policybrief.check.checked.Checked`, :class:`Assembled`,
+the rendered files, :class:`Result`). What a build is asked to do is one frozen
+:class:`BuildOptions`; what it says while it runs goes to a
+:class:`~policybrief.progress.Progress`.
 """
 
 from __future__ import annotations
@@ -11,7 +16,8 @@ import hashlib
 import os
 import subprocess
 import tempfile
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -20,17 +26,63 @@ from . import __version__
 from .check.checked import Checked
 from .errors import BriefError, ContentError
 from .load.seeds import load_sources, named_files
-from .model import Brief, Finding, Project
+from .model import Brief, Citation, Entry, Finding, Meta, Project, Section, Source
+from .progress import QUIET, Progress
 
 if TYPE_CHECKING:
+    from .assemble.figures import Figures
     from .publish import inputs
+    from .render.pdf import Workers
 
 FORMATS = ("pdf", "html", "docx")
-Reporter = Callable[[str], None]
 
 
-def _quiet(_: str) -> None:
-    return None
+@dataclass(frozen=True)
+class BuildOptions:
+    """What a build (or a check) is asked to do.
+
+    ``formats``: the outputs wanted, kept in the order of :data:`FORMATS`; ``strict``:
+    warnings fail too; ``allow_stale``: a citation of a changed source is a warning,
+    not an error; ``ignore``: warning rules left out, on top of ``brief.yaml``'s
+    ``ignore:`` list.
+    """
+
+    formats: tuple[str, ...] = FORMATS
+    strict: bool = False
+    allow_stale: bool = False
+    ignore: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        wanted = set(self.formats)
+        object.__setattr__(self, "formats", tuple(f for f in FORMATS if f in wanted))
+        object.__setattr__(self, "ignore", tuple(sorted(set(self.ignore))))
+
+
+DEFAULTS = BuildOptions()
+
+
+@dataclass(frozen=True)
+class Loaded:
+    """What loading hands to checking: every input read, and what could not be."""
+
+    project: Project
+    meta: Meta
+    entries: dict[str, Entry]
+    sources: dict[str, Source]
+    sections: tuple[Section, ...]
+    figures: Figures
+    figure_citations: list[Citation]
+    findings: list[Finding]
+
+
+@dataclass(frozen=True)
+class Assembled:
+    """What assembling hands to rendering: the document as pandoc Markdown, the
+    templates' context (for the HTML page), and each output's input digest."""
+
+    markdown: str
+    context: dict[str, Any]
+    digests: dict[str, str]
 
 
 @dataclass(frozen=True)
@@ -51,19 +103,26 @@ class Result:
         return [f for f in self.findings if f.severity == "warning"]
 
 
-def load(project: Project, report: Reporter = _quiet, ignore: Iterable[str] = ()) -> Checked:
+def load(project: Project, options: BuildOptions = DEFAULTS,
+         progress: Progress = QUIET) -> Checked:
     """Load and check everything; raise only when nothing more can be checked.
 
     A file that cannot be read (its encoding, its YAML) is a finding like any other, so
     that one run reports every such file; when the bibliography or a source cannot be
     read, the citations are not checked (every one would be reported) and the loading
-    problems are raised together. ``ignore``: warning rules to leave out, on top of the
-    brief's own ``ignore:`` list.
+    problems are raised together. ``options.ignore``: warning rules to leave out, on
+    top of the brief's own ``ignore:`` list.
     """
-    from .assemble import figures
-    from .check import checks, claims, tradecraft
-    from .load import bibliography, house, names, sections
+    return examine(read(project, progress), options, progress)
 
+
+def read(project: Project, progress: Progress = QUIET) -> Loaded:
+    """Stage 1: every input read (brief.yaml, the bibliography, the stored sources, the
+    sections, the figures); ContentError when the bibliography or a source cannot be."""
+    from .assemble import figures
+    from .load import bibliography, sections
+
+    report = progress.stage
     report("load the brief")
     meta, findings = sections.load_meta(project)
     report("load the bibliography")
@@ -92,6 +151,21 @@ def load(project: Project, report: Reporter = _quiet, ignore: Iterable[str] = ()
     findings += more
     if unreadable:
         raise ContentError(_ordered(f for f in unreadable + findings if f.severity == "error"))
+    return Loaded(project, meta, entries, sources, loaded, drawn, figure_citations, findings)
+
+
+def examine(inputs: Loaded, options: BuildOptions = DEFAULTS,
+            progress: Progress = QUIET) -> Checked:
+    """Stage 2: every check run on what was loaded; the house style resolved last."""
+    from .check import checks, claims, tradecraft
+    from .load import house, names
+
+    report = progress.stage
+    project, meta, entries, sources = inputs.project, inputs.meta, inputs.entries, \
+        inputs.sources
+    loaded, drawn, figure_citations = inputs.sections, inputs.figures, \
+        inputs.figure_citations
+    findings = list(inputs.findings)
     findings += tradecraft.check(loaded, entries)
     findings += names.check(project, [s.path for s in loaded])
     report("check citations and quotes")
@@ -110,7 +184,8 @@ def load(project: Project, report: Reporter = _quiet, ignore: Iterable[str] = ()
     brief = Brief(project, meta, loaded, entries, sources, evidence.matches,
                   figures=drawn, figure_citations=tuple(figure_citations), house=style,
                   claim_notes=claimed.notes)
-    return Checked(brief, evidence, tuple(_ordered(_ignored(findings, meta, ignore))))
+    return Checked(brief, evidence,
+                   tuple(_ordered(_ignored(findings, meta, options.ignore))))
 
 
 def _ordered(findings: Iterable[Finding]) -> list[Finding]:
@@ -119,7 +194,7 @@ def _ordered(findings: Iterable[Finding]) -> list[Finding]:
     return sorted(unique, key=lambda f: (f.severity != "error", f.path, f.line, f.col))
 
 
-def _ignored(findings: list[Finding], meta: Any, ignore: Iterable[str]) -> list[Finding]:
+def _ignored(findings: list[Finding], meta: Meta, ignore: Iterable[str]) -> list[Finding]:
     """Without the warnings of the rules ``ignore`` and the brief's ``ignore:`` name."""
     names = set(ignore)
     listed = meta.get("ignore")
@@ -130,21 +205,23 @@ def _ignored(findings: list[Finding], meta: Any, ignore: Iterable[str]) -> list[
     return [f for f in findings if f.severity == "error" or f.rule not in names]
 
 
-def check(project: Project, strict: bool = False, report: Reporter = _quiet,
-          allow_stale: bool = False, notice: Reporter = _quiet,
-          ignore: Iterable[str] = ()) -> Checked:
+def check(project: Project, options: BuildOptions = DEFAULTS,
+          progress: Progress = QUIET) -> Checked:
+    """Load and check, then weigh the sources' changes (``seeds/sources.lock``) and
+    publish ``build/changes.md``; ContentError for the errors (and, ``strict``, the
+    warnings)."""
     from .check import changes
     from .publish import report as changes_file
 
     try:
-        checked = changes.reconcile(load(project, report, ignore), allow_stale)
+        checked = changes.reconcile(load(project, options, progress), options.allow_stale)
     except BriefError as exc:  # build/changes.md must not keep saying what no longer holds
         changes_file.write_report(project, None, exc)
         raise
     changes_file.write_report(project, checked.changes)
     if checked.changes is not None and not checked.changes.empty:
-        notice(checked.changes.text())
-    _stop_on(checked.findings, strict)
+        progress.notice(checked.changes.text())
+    _stop_on(checked.findings, options.strict)
     return checked
 
 
@@ -177,9 +254,8 @@ def _digest(*parts: str | bytes) -> str:
     return h.hexdigest()
 
 
-def build(project: Project, formats: Iterable[str] = FORMATS, strict: bool = False,
-          report: Reporter = _quiet, allow_stale: bool = False,
-          notice: Reporter = _quiet, ignore: Iterable[str] = ()) -> Result:
+def build(project: Project, options: BuildOptions = DEFAULTS,
+          progress: Progress = QUIET) -> Result:
     """Check, render and write the requested formats; skip outputs that are current.
 
     When no input file has changed since the last build (``inputs``), and its outputs are
@@ -187,71 +263,74 @@ def build(project: Project, formats: Iterable[str] = FORMATS, strict: bool = Fal
     """
     from .publish import inputs
 
-    wanted = [f for f in FORMATS if f in set(formats)]
     epoch = source_epoch(project)
-    ignore = tuple(sorted(set(ignore)))
-    salt = f"allow_stale={allow_stale}\0epoch={epoch}" + \
-        (f"\0ignore={','.join(ignore)}" if ignore else "")
     record = inputs.read(project.build)
-    scanned = inputs.scan(project, salt, record)
+    scanned = inputs.scan(project, _salt(options, epoch), record)  # the inputs' fingerprint
     if record is not None and record.fingerprint == scanned.fingerprint:
-        replayed = _replay(project, record, wanted, strict, report, notice)
+        replayed = _replay(project, record, options, progress)
         if replayed is not None:
             return replayed
-    return _build(project, wanted, strict, report, allow_stale, notice, epoch, scanned,
-                  record.extras if record is not None else (), ignore)
+    with _layout_processes(options) as workers:
+        before = inputs.changes_digest(project.build)
+        checked = check(project, options, progress)  # load, check; writes changes.md
+        changed = inputs.changes_digest(project.build) != before
+        assembled = assemble(checked, options, progress, scanned, epoch)
+        return publish(checked, assembled, options, progress, workers, epoch, scanned,
+                       record.extras if record is not None else (), changed)
 
 
-def _replay(project: Project, record: inputs.Record, wanted: list[str], strict: bool,
-            report: Reporter, notice: Reporter) -> Result | None:
+def _salt(options: BuildOptions, epoch: int) -> str:
+    """What, besides the files, makes a build's outputs what they are."""
+    return f"allow_stale={options.allow_stale}\0epoch={epoch}" + \
+        (f"\0ignore={','.join(options.ignore)}" if options.ignore else "")
+
+
+def _replay(project: Project, record: inputs.Record, options: BuildOptions,
+            progress: Progress) -> Result | None:
     """The last build's findings, when its outputs are all still the current ones."""
     from .publish import inputs, outputs
 
     state = outputs.read_state(project.build)
-    names = [f"brief.{f}" for f in wanted]
+    names = [f"brief.{f}" for f in options.formats]
     if not all(name in record.outputs and outputs.unchanged(
             project.build, name, record.outputs[name], state) for name in names) \
             or inputs.changes_digest(project.build) != record.changes:
         return None
-    report("nothing changed")
+    progress.stage("nothing changed")
     if record.notice:
-        notice(record.notice)
-    _stop_on(record.findings, strict)
+        progress.notice(record.notice)
+    _stop_on(record.findings, options.strict)
     return Result(record.findings, [], names)
 
 
-def _build(project: Project, wanted: list[str], strict: bool, report: Reporter,
-           allow_stale: bool, notice: Reporter, epoch: int, scanned: inputs.Scan,
-           scanned_extras: tuple[str, ...], ignore: tuple[str, ...] = ()) -> Result:
+@contextmanager
+def _layout_processes(options: BuildOptions) -> Iterator[Workers | None]:
+    """The processes that lay out the PDF, started now: their start-up (importing
+    WeasyPrint) overlaps the loading and checking. A build that stops early stops them."""
     from .render import pdf
 
-    # The processes that lay out the PDF start now: their start-up (importing
-    # WeasyPrint) overlaps the loading and checking. A build that stops early stops them.
-    workers = pdf.Workers() if "pdf" in wanted else None
+    workers = pdf.Workers() if "pdf" in options.formats else None
     try:
-        return _checked_build(project, wanted, strict, report, allow_stale, notice, epoch,
-                              scanned, scanned_extras, workers, ignore)
+        yield workers
     finally:
         if workers is not None:
             workers.close()
 
 
-def _checked_build(project: Project, wanted: list[str], strict: bool, report: Reporter,
-                   allow_stale: bool, notice: Reporter, epoch: int, scanned: inputs.Scan,
-                   scanned_extras: tuple[str, ...], workers: Any,
-                   ignore: tuple[str, ...] = ()) -> Result:
+def assemble(checked: Checked, options: BuildOptions, progress: Progress,
+             scanned: inputs.Scan, epoch: int) -> Assembled:
+    """Stage 3: the document as pandoc Markdown, and each output's input digest (the
+    templates and bibliography as ``scanned``, the brief as assembled, the epoch)."""
     from .assemble import assembly
-    from .check import changes
-    from .publish import inputs, outputs
+    from .publish import inputs
     from .render import rendering
 
-    before = inputs.changes_digest(project.build)
-    checked = check(project, strict, report, allow_stale, notice, ignore)  # writes changes.md
-    report_written = ["changes.md"] if inputs.changes_digest(project.build) != before else []
     brief = checked.brief
-    report("assemble")
+    project = brief.project
+    progress.stage("assemble")
     context = rendering.context(brief, checked.evidence.locators)
-    stale = checked.changes.stale if allow_stale and checked.changes is not None else ()
+    stale = checked.changes.stale if options.allow_stale and checked.changes is not None \
+        else frozenset()
     markdown = assembly.assemble(brief, checked.evidence.locators, checked.evidence.matches,
                                  context, stale)
     # the templates (the project's and the package's) and the bibliography as scanned
@@ -268,21 +347,40 @@ def _checked_build(project: Project, wanted: list[str], strict: bool, report: Re
     by_format = {"html": texts, "docx": anchored}
     digests = {f"brief.{fmt}": _digest(inputs_digest, fmt, by_format.get(fmt, ""))
                for fmt in FORMATS}
+    return Assembled(markdown, context, digests)
+
+
+def publish(checked: Checked, assembled: Assembled, options: BuildOptions,
+            progress: Progress, workers: Workers | None, epoch: int, scanned: inputs.Scan,
+            scanned_extras: tuple[str, ...], changes_written: bool) -> Result:
+    """Stages 4 and 5, under build/'s lock: render the outputs that are not current
+    (in a temporary folder), publish them with ``build/changes.md`` when it changed,
+    and record the inputs that made them."""
+    from .check import changes
+    from .publish import inputs, outputs
+    from .render import rendering
+
+    brief = checked.brief
+    project = brief.project
+    report = progress.stage
+    digests = assembled.digests
+    report_written = ["changes.md"] if changes_written else []
     extras = inputs.extras(project, named_files(project, brief.entries))
     build_dir = project.build
     with outputs.locked(build_dir):
         state = outputs.read_state(build_dir)
-        todo = [f for f in wanted
+        todo = [f for f in options.formats
                 if not outputs.unchanged(build_dir, f"brief.{f}", digests[f"brief.{f}"], state)]
-        skipped = [f"brief.{f}" for f in wanted if f not in todo]
+        skipped = [f"brief.{f}" for f in options.formats if f not in todo]
         report_file = changes.pending(build_dir, checked.changes)  # only when it changed
         if not todo:
             report("nothing changed")
             written = outputs.publish(build_dir, report_file, {}) if report_file else []
         else:
             with tempfile.TemporaryDirectory(prefix="policybrief-") as tmp:
-                files = rendering.render(brief, checked.evidence, markdown, todo, Path(tmp),
-                                         epoch, context, report, workers)
+                files = rendering.render(brief, checked.evidence, assembled.markdown, todo,
+                                         Path(tmp), epoch, assembled.context, progress,
+                                         workers)
             files.update(report_file)
             report("write")
             written = outputs.publish(build_dir, files,

@@ -15,6 +15,7 @@ from typing import Any
 import click
 
 from ..errors import BriefError, ContentError, UsageError
+from ..progress import Progress
 
 FORMATS = ("pdf", "html", "docx")
 # The project folder of this run, for the lines the messages show.
@@ -125,12 +126,13 @@ STALE_CHECK_HELP = ("Pass even when quotes vanished from changed sources: report
 IGNORE_HELP = "Leave out the warnings of RULE (repeatable); errors cannot be ignored."
 
 
-def _notice(ui: Ui) -> Any:
-    """Print a report (the sources changed) on stderr, clear of the progress display."""
+def _progress(ui: Ui) -> Progress:
+    """Each stage on the progress display; a report (the sources changed) on stderr,
+    clear of the progress display."""
     def notice(text: str) -> None:
         ui.done()
         ui.warn(text)
-    return notice
+    return Progress(ui.stage, notice)
 
 
 @cli.command(short_help="Check the brief, then render PDF, HTML and DOCX into build/.")
@@ -148,8 +150,8 @@ def build(ctx: click.Context, formats: str, strict: bool, allow_stale: bool,
     ui: Ui = ctx.obj["ui"]
     wanted = _formats(formats)
     try:
-        result = pipeline.build(_project(ctx), wanted, strict, ui.stage, allow_stale,
-                                _notice(ui), _ignore(ignore))
+        options = pipeline.BuildOptions(tuple(wanted), strict, allow_stale, _ignore(ignore))
+        result = pipeline.build(_project(ctx), options, _progress(ui))
     finally:
         ui.done()
     _report_findings(ui, result.warnings, ctx.obj["root"])
@@ -183,12 +185,13 @@ def check(ctx: click.Context, strict: bool, fix_locators: bool, allow_stale: boo
         if fix_locators:
             from . import locators
 
-            loaded = pipeline.load(project, ui.stage, _ignore(ignore))
+            loaded = pipeline.load(project, pipeline.BuildOptions(ignore=_ignore(ignore)),
+                                   _progress(ui))
             for citation, locator in locators.fix(project.root, loaded.evidence.fixes):
                 ui.say(f"fixed {citation.path}:{citation.line}: {citation.key} "
                        f"{citation.locator} → {locator}")
-        checked = pipeline.check(project, strict, ui.stage, allow_stale, _notice(ui),
-                                 _ignore(ignore))
+        checked = pipeline.check(project, pipeline.BuildOptions(
+            strict=strict, allow_stale=allow_stale, ignore=_ignore(ignore)), _progress(ui))
     finally:
         ui.done()
     _report_findings(ui, checked.warnings, project.root)
@@ -373,7 +376,7 @@ def review_import(ctx: click.Context, file: Path, apply_changes: bool, force: bo
     ui.say(f"applied {_count(done, 'change')} to {', '.join(applied.files)}; the files as "
            f"they were are in {applied.backup}/ (copy them back to undo)")
     try:
-        checked = pipeline.check(project, False, ui.stage)
+        checked = pipeline.check(project, progress=Progress(ui.stage))
     except ContentError as exc:
         ui.done()
         _report_findings(ui, exc.findings, project.root)

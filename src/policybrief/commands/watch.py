@@ -190,11 +190,13 @@ def rebuild(project: Project, formats: Sequence[str], state: State, allow_stale:
     """
     from .. import pipeline
     from ..messages import render, render_all
+    from ..progress import Progress
 
     reported = reported or Reported()
     try:
-        result = pipeline.build(project, formats, allow_stale=allow_stale, notice=warn,
-                                ignore=ignore)
+        result = pipeline.build(project, pipeline.BuildOptions(
+            tuple(formats), allow_stale=allow_stale, ignore=tuple(ignore)),
+            Progress(notice=warn))
     except ContentError as exc:
         shown, summary = reported.update(exc.findings)
         text = render_all(shown, project.root)

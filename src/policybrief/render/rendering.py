@@ -11,10 +11,10 @@ import datetime as dt
 import hashlib
 import os
 import re
-from collections.abc import Callable, Mapping
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Mapping
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .. import __version__
 from ..assemble import assembly, figures
@@ -23,8 +23,12 @@ from ..check.checks import Evidence
 from ..errors import BriefError, RenderError
 from ..load import house
 from ..model import Brief, Citation
+from ..progress import QUIET, Progress
 from . import anchors, limits, links, pandoc, png
 from . import html as html_stage
+
+if TYPE_CHECKING:
+    from .pdf import Workers
 
 BLAME_SECONDS = 20.0  # per section, when finding the one pandoc fails on
 PDF_SECONDS = float(os.environ.get("POLICYBRIEF_PDF_SECONDS", "300"))
@@ -134,7 +138,8 @@ def _preload() -> None:
         import weasyprint  # noqa: F401
 
 
-def _draw(drawn: figures.Figures, workers: Any, pngs: dict[str, Any]) -> None:
+def _draw(drawn: figures.Figures, workers: Workers | None,
+          pngs: dict[str, Future[bytes]]) -> None:
     """Lay out the figures ahead of use and, with layout processes to spare before the
     PDF reaches them, have them draw Word's PNGs (``pngs``: figure name → Future). A
     failure here is met again, and reported, where the figures are used."""
@@ -171,8 +176,8 @@ def blame(brief: Brief, markdown: str, error: RenderError, bib: Path, csl: Path,
 
 
 def render(brief: Brief, evidence: Evidence, markdown: str, formats: list[str], workdir: Path,
-           epoch: int, extra: Mapping[str, Any], report: Callable[[str], None],
-           workers: Any = None) -> dict[str, bytes]:
+           epoch: int, extra: Mapping[str, Any], progress: Progress = QUIET,
+           workers: Workers | None = None) -> dict[str, bytes]:
     """Every requested output, as bytes, keyed by its name under ``build/``.
 
     ``workers`` (pdf.Workers) lay the PDF out in parts; the caller starts them as early
@@ -182,6 +187,7 @@ def render(brief: Brief, evidence: Evidence, markdown: str, formats: list[str], 
 
     from . import docx, pdf
 
+    report = progress.stage
     files: dict[str, bytes] = {}
     drawn = brief.figures or figures.Figures()
     if "pdf" in formats and (workers is None or workers.count < 2):
@@ -193,7 +199,7 @@ def render(brief: Brief, evidence: Evidence, markdown: str, formats: list[str], 
     bib = project.bibliography.resolve()
     csl = csl_path(brief)
 
-    pngs: dict[str, Any] = {}
+    pngs: dict[str, Future[bytes]] = {}
     ahead = threading.Thread(target=_draw, name="policybrief-figures", daemon=True,
                              args=(drawn, workers if "docx" in formats else None, pngs))
     ahead.start()
