@@ -154,7 +154,7 @@ def next_number(project: Project, listed: list[str]) -> int:
 
 def new_section(project: Project, kind: str, title: str) -> NewSection:
     """Write a stub section of ``kind`` and list it at the end of ``sections:``."""
-    from ..load.sections import slugify
+    from ..load.sources import slugify
 
     check_kind(kind)
     if not title.strip():

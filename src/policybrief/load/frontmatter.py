@@ -11,6 +11,7 @@ schema's business.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -37,10 +38,10 @@ class _Loader(yaml.SafeLoader):
 
     def compose_node(self, parent: Node | None, index: Any) -> Node | None:
         if self.check_event(AliasEvent):
-            event = self.peek_event()
+            event = self.peek_event()  # type: ignore[no-untyped-call]
             raise _Refused("YAML aliases (*name) are not allowed; write the value out",
                            event.start_mark.line, event.start_mark.column)
-        event = self.peek_event()
+        event = self.peek_event()  # type: ignore[no-untyped-call]
         if getattr(event, "anchor", None):
             raise _Refused("YAML anchors (&name) are not allowed; write the value out",
                            event.start_mark.line, event.start_mark.column)
@@ -207,7 +208,8 @@ def _unclosed_quote(lines: list[str], upto: int) -> tuple[int, int] | None:
     return None
 
 
-def _indentation(at: Any, mark: Any, lines: list[str]) -> BriefError:
+def _indentation(at: Callable[[Any, str, str, str], BriefError], mark: Any,
+                 lines: list[str]) -> BriefError:
     row = lines[mark.line] if mark.line < len(lines) else ""
     indent = len(row) - len(row.lstrip(" "))
     above = next((line for line in reversed(lines[: mark.line]) if line.strip()), "")

@@ -82,7 +82,8 @@ def _rows(words: list[dict[str, Any]], page: int) -> list[Line]:
 
 def _size(words: list[dict[str, Any]]) -> float:
     """The type size of most of the characters."""
-    return Counter(round(w["size"], 1) for w in words for _ in w["text"]).most_common(1)[0][0]
+    return float(Counter(round(w["size"], 1) for w in words for _ in w["text"])
+                 .most_common(1)[0][0])
 
 
 def _split(row: Line, at: float) -> list[Line]:
@@ -151,7 +152,8 @@ def _without_calls(words: list[dict[str, Any]], body: float) -> list[dict[str, A
     """The words without raised note numbers (a smaller number set right after a word of
     body text, its foot above that word's baseline)."""
     def after(w: dict[str, Any], o: dict[str, Any]) -> bool:
-        return -1 < w["x0"] - o["x1"] < 0.5 * body and o["top"] < w["bottom"] <= o["bottom"]
+        return bool(-1 < w["x0"] - o["x1"] < 0.5 * body
+                    and o["top"] < w["bottom"] <= o["bottom"])
 
     out = list(words)
     for w in words:

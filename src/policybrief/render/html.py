@@ -82,7 +82,7 @@ NUMBERS = re.compile(r"\(?\d[\d,.]*(?:\s?[–—-]\s?\d[\d,.]*)?\s?%\)?"
 
 
 def finish(fragment: str, target: str, links: Mapping[str, Link],
-           figures: Mapping[str, Listing] | None = None) -> tuple[str, list[dict]]:
+           figures: Mapping[str, Listing] | None = None) -> tuple[str, list[dict[str, Any]]]:
     """The body for ``target`` ("html" or "pdf") and its table of contents;
     ``figures`` gives each figure's text alternative as lists (by figure id), which the
     web page shows under the drawing on a narrow screen."""

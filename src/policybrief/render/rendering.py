@@ -96,7 +96,8 @@ def _css(brief: Brief, *names: str) -> str:
     return "\n".join(assembly.render(brief.project, name, house=style) for name in names)
 
 
-def _page(brief: Brief, body: str, toc: list[dict], target: str, extra: Mapping[str, Any]) -> str:
+def _page(brief: Brief, body: str, toc: list[dict[str, Any]], target: str,
+          extra: Mapping[str, Any]) -> str:
     css = _css(brief, "brief.css", "print.css" if target == "pdf" else "screen.css")
     return assembly.render(brief.project, "page.html.j2", meta=brief.meta.fields, body=body,
                            toc=toc, target=target, css=css, **extra)
@@ -185,7 +186,7 @@ def render(brief: Brief, evidence: Evidence, markdown: str, formats: list[str], 
     """
     import threading
 
-    from . import docx, pdf
+    from . import docx, docxcraft, pdf
 
     report = progress.stage
     files: dict[str, bytes] = {}
@@ -229,7 +230,7 @@ def render(brief: Brief, evidence: Evidence, markdown: str, formats: list[str], 
         faces = pdf.font_stylesheet([project.templates, assembly.default_templates()])
         files["brief.docx"] = anchors.add(docx.write_docx(
             docx_markdown, bib, csl, reference, workdir, epoch,
-            docx.docxcraft.Cover.of(brief.meta.fields), faces,
+            docxcraft.Cover.of(brief.meta.fields), faces,
             {**house.style_of(style), "soft": style.accent_soft}), brief)
 
     with ThreadPoolExecutor(max_workers=1) as pool:

@@ -78,7 +78,7 @@ def _page_references_once() -> None:
     def page_references(self: Any) -> tuple[bytes, ...]:
         kids = self.pages["Kids"]
         key = (len(kids), kids[-3] if kids else None)
-        cached = self.__dict__.get("_policybrief_refs")
+        cached: tuple[Any, tuple[bytes, ...]] | None = self.__dict__.get("_policybrief_refs")
         if cached is None or cached[0] != key:
             refs = tuple(f"{number} 0 R".encode("ascii") for number in kids[::3])
             cached = self.__dict__["_policybrief_refs"] = (key, refs)
