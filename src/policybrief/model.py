@@ -29,7 +29,9 @@ class Finding:
 
     def __str__(self) -> str:
         level = "" if self.severity == "error" else "warning: "
-        text = f"{self.path}:{self.line}: {level}{self.message}"
+        where = f"{self.path}:{self.line}: " if self.path and self.line else \
+            f"{self.path}: " if self.path else ""  # (a place that cannot be known)
+        text = f"{where}{level}{self.message}"
         if self.hint:
             text += f"\n  hint: {self.hint}"
         return text
