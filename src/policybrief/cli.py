@@ -94,6 +94,14 @@ def _formats(value: str) -> list[str]:
     return names
 
 
+def _system(formats: list[str]) -> None:
+    """The PDF (and the DOCX's figures) need Pango and its kin: checked first."""
+    if "pdf" in formats or "docx" in formats:
+        from . import system
+
+        system.check()
+
+
 def _report_findings(ui: Ui, findings: Any) -> None:
     for finding in findings:
         ui.warn(str(finding))
@@ -123,6 +131,7 @@ def build(ctx: click.Context, formats: str, strict: bool, allow_stale: bool) -> 
 
     ui: Ui = ctx.obj["ui"]
     wanted = _formats(formats)
+    _system(wanted)
     try:
         result = pipeline.build(_project(ctx), wanted, strict, ui.stage, allow_stale,
                                 _notice(ui))
@@ -262,6 +271,7 @@ def watch(ctx: click.Context, port: int, formats: str, allow_stale: bool) -> Non
     from . import watch as watching
 
     ui: Ui = ctx.obj["ui"]
+    _system(_formats(formats))
     try:
         watching.run(_project(ctx), port, _formats(formats), allow_stale=allow_stale,
                      say=ui.say, warn=ui.warn)
