@@ -230,11 +230,14 @@ def fetcher(allowed: Iterable[Path]) -> Any:
             parts = urlsplit(url)
             if parts.scheme == "data":
                 return super().fetch(url, headers)
+            inside = False
             if parts.scheme == "file":
                 path = Path(unquote(parts.path)).resolve()
-                if any(path.is_relative_to(root) for root in roots) and path.is_file():
+                inside = any(path.is_relative_to(root) for root in roots)
+                if inside and path.is_file():
                     return super().fetch(url, headers)
             refused = FatalURLFetchingError(
+                f"the brief refers to '{url}', which does not exist" if inside else
                 f"the brief refers to '{url}', which is outside the project's templates "
                 "and assets; only files there and data: URLs are allowed")
             refused.url = url  # (to find where it is written)
@@ -371,7 +374,8 @@ def lay_out(html: str, base: Path, allowed: Iterable[Path], identifier: bytes,
         raise RenderError(str(exc).split("\n")[0], path, line) from None
     except RecursionError:
         raise RenderError("the document is nested too deeply for the PDF layout",
-                          "report/sections", 1) from None
+                          hint="flatten the most deeply nested lists, quotes or tables "
+                               "in report/sections/") from None
     finally:
         gc.set_threshold(*thresholds)
         logger.removeHandler(collector)
@@ -615,7 +619,9 @@ def _in_parts(plan: Any, base: Path, allowed: list[Path], identifier: bytes,
         if [laid[i].pages for i in dependent] == before:
             break
     else:
-        raise RenderError("the contents do not settle on a number of pages", "templates", 1)
+        raise RenderError("the contents do not settle on a number of pages",
+                          hint="the page numbers in the contents change its length each "
+                               "time: set POLICYBRIEF_PDF_WORKERS=1 to lay the page out whole")
     sheets_pdf = drawn.result().pdf
     for index in range(n):
         _add(notes, laid[index].notes)
