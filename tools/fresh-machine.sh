@@ -17,8 +17,7 @@
 #   FRESH_MIRROR   the Debian mirror (default: http://deb.debian.org/debian)
 #   FRESH_CA_CERTS extra CA certificate files (space-separated) the chroot must trust,
 #                  for a network whose TLS is intercepted; none by default
-#   FRESH_KEEP=1   leave the root in place afterwards (it is kept anyway; this only
-#                  skips removing the clone)
+# The root is left in place (a second run reuses it, with a new clone).
 set -euo pipefail
 
 repo=$(cd "$(dirname "$0")/.." && pwd)
