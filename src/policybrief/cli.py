@@ -98,6 +98,14 @@ def _formats(value: str) -> list[str]:
     return names
 
 
+def _system(formats: list[str]) -> None:
+    """The PDF (and the DOCX's figures) need Pango and its kin: checked first."""
+    if "pdf" in formats or "docx" in formats:
+        from . import system
+
+        system.check()
+
+
 def _report_findings(ui: Ui, findings: Any, root: Path) -> None:
     from .messages import render_all
 
@@ -147,6 +155,7 @@ def build(ctx: click.Context, formats: str, strict: bool, allow_stale: bool,
 
     ui: Ui = ctx.obj["ui"]
     wanted = _formats(formats)
+    _system(wanted)
     try:
         result = pipeline.build(_project(ctx), wanted, strict, ui.stage, allow_stale,
                                 _notice(ui), _ignore(ignore))
@@ -313,6 +322,7 @@ def watch(ctx: click.Context, port: int, formats: str, allow_stale: bool,
     from . import watch as watching
 
     ui: Ui = ctx.obj["ui"]
+    _system(_formats(formats))
     try:
         watching.run(_project(ctx), port, _formats(formats), allow_stale=allow_stale,
                      say=ui.say, warn=ui.warn, ignore=_ignore(ignore))

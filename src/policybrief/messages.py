@@ -122,6 +122,7 @@ RULES: dict[str, Rule] = _rules(
     _e("csl.unknown", "an unknown citation style"),
     _e("links.policy", "an image or link the link policy does not allow"),
     _e("render", "pandoc or WeasyPrint failed"),
+    _w("pdf.css-ignored", "a stylesheet rule or declaration WeasyPrint ignored"),
     _e("parity", "the PDF, HTML and DOCX say different things"),
     # the command line
     _e("usage", "the command line is wrong"),
@@ -211,7 +212,9 @@ def headline(item: Located, col: int = 0) -> str:
     label = f"{item.severity}[{item.rule}]" if item.rule else item.severity
     if not item.path:
         return f"{label}: {item.message}"
-    return f"{item.path}:{item.line or 1}:{col or item.col or 1}: {label}: {item.message}"
+    if not item.line:  # a file, but no line that can be known: none is made up
+        return f"{item.path}: {label}: {item.message}"
+    return f"{item.path}:{item.line}:{col or item.col or 1}: {label}: {item.message}"
 
 
 def render(item: Located, root: Path | None = None, lines: LineCache | None = None) -> str:

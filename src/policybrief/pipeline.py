@@ -307,6 +307,7 @@ def _checked_build(project: Project, wanted: list[str], strict: bool, report: Re
     checked = check(project, strict, report, allow_stale, notice, ignore)  # writes changes.md
     report_written = ["changes.md"] if inputs.changes_digest(project.build) != before else []
     brief = checked.brief
+    findings = checked.findings
     report("assemble")
     context = rendering.context(brief, checked.evidence.locators)
     stale = checked.changes.stale if allow_stale and checked.changes is not None else ()
@@ -338,9 +339,13 @@ def _checked_build(project: Project, wanted: list[str], strict: bool, report: Re
             report("nothing changed")
             written = outputs.publish(build_dir, report_file, {}) if report_file else []
         else:
+            notes: list[Any] = []
             with tempfile.TemporaryDirectory(prefix="policybrief-") as tmp:
                 files = rendering.render(brief, checked.evidence, markdown, todo, Path(tmp),
-                                         epoch, context, report, workers)
+                                         epoch, context, report, workers, notes)
+            rendered = _rendering_notes(notes, notice)
+            _stop_on(rendered, strict)  # before anything is written
+            findings = (*findings, *rendered)
             files.update(report_file)
             report("write")
             written = outputs.publish(build_dir, files,
@@ -353,6 +358,18 @@ def _checked_build(project: Project, wanted: list[str], strict: bool, report: Re
         inputs.write(build_dir, inputs.Record(
             fingerprint=scanned.fingerprint if extras == scanned_extras else "",
             outputs=digests, changes=inputs.changes_digest(build_dir),
-            findings=checked.findings, notice=checked.changes.text() if has_changes else "",
+            findings=findings, notice=checked.changes.text() if has_changes else "",
             extras=extras, files=scanned.files))
-    return Result(checked.findings, written, skipped, checked)
+    return Result(findings, written, skipped, checked)
+
+
+def _rendering_notes(notes: Iterable[Any], notice: Reporter) -> tuple[Finding, ...]:
+    """WeasyPrint's notes (pdf.Note): the notices printed now, the warnings as findings."""
+    warnings = []
+    for note in notes:
+        if note.severity == "notice":
+            notice(f"note: {note.message}")
+        else:
+            warnings.append(Finding("warning", note.path, note.line, note.message,
+                                    rule="pdf.css-ignored"))
+    return tuple(warnings)

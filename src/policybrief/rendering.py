@@ -83,13 +83,17 @@ def _links(brief: Brief, evidence: Evidence) -> dict[str, html_stage.Link]:
     return links
 
 
-def _css(brief: Brief, *names: str) -> str:
+def _css(brief: Brief, *names: str, marked: bool = False) -> str:
+    """The stylesheets ``names``, rendered; ``marked``: each after a comment naming it,
+    by which pdf.py finds the template and line of a rule WeasyPrint ignores."""
     style = brief.house or house.House()
-    return "\n".join(assembly.render(brief.project, name, house=style) for name in names)
+    return "\n".join((f"/* template: {name} */\n" if marked else "")
+                     + assembly.render(brief.project, name, house=style) for name in names)
 
 
 def _page(brief: Brief, body: str, toc: list[dict], target: str, extra: Mapping[str, Any]) -> str:
-    css = _css(brief, "brief.css", "print.css" if target == "pdf" else "screen.css")
+    css = _css(brief, "brief.css", "print.css" if target == "pdf" else "screen.css",
+               marked=target == "pdf")
     return assembly.render(brief.project, "page.html.j2", meta=brief.meta.fields, body=body,
                            toc=toc, target=target, css=css, **extra)
 
@@ -168,11 +172,12 @@ def blame(brief: Brief, markdown: str, error: RenderError, bib: Path, csl: Path,
 
 def render(brief: Brief, evidence: Evidence, markdown: str, formats: list[str], workdir: Path,
            epoch: int, extra: Mapping[str, Any], report: Callable[[str], None],
-           workers: Any = None) -> dict[str, bytes]:
+           workers: Any = None, notes: list[Any] | None = None) -> dict[str, bytes]:
     """Every requested output, as bytes, keyed by its name under ``build/``.
 
     ``workers`` (pdf.Workers) lay the PDF out in parts; the caller starts them as early
     as it can, and closes them. Without them, the PDF is laid out whole, here.
+    WeasyPrint's warnings and notices (pdf.Note) are added to ``notes``.
     """
     import threading
 
@@ -243,7 +248,8 @@ def render(brief: Brief, evidence: Evidence, markdown: str, formats: list[str], 
             identifier = hashlib.sha256(page.encode("utf-8")).hexdigest()[:32].encode()
             with limits.bounded(PDF_SECONDS, PDF_MEGABYTES, "laying out the PDF"):
                 files["brief.pdf"] = pdf.write_pdf(page, templates, allowed, identifier,
-                                                   workers, PDF_SECONDS, PDF_MEGABYTES)
+                                                   workers, PDF_SECONDS, PDF_MEGABYTES,
+                                                   notes)
         if pending is not None:
             pending.result()
     return files
