@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
 
-from . import drawing, frontmatter, schemas
+from . import drawing, frontmatter, links, schemas
 from .errors import BriefError
 from .model import Citation, Finding, Project
 
@@ -36,6 +36,7 @@ VERBS = {"aligned": "is aligned with", "opposed": "is opposed to", "split-from":
 MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 DPI = 200  # the PNG for Word
 CROWDED = 16  # actors: more do not fit legibly on a page
+MAX_ITEMS = 200  # events or actors in one figure: beyond, no page can show them
 
 
 @dataclass(frozen=True)
@@ -154,10 +155,12 @@ def to_png(svg: str, width: float, height: float, dpi: int = DPI) -> bytes:
     page = (f"<style>@page {{ size: {width}mm {height}mm; margin: 0 }} body {{ margin: 0 }}"
             f"img {{ display: block; width: {width}mm; height: {height}mm }}</style>"
             f'<img src="{uri}" alt="">')
-    from .pdf import LOCK
+    from .pdf import LOCK, fetcher
 
     with LOCK:
-        pdf = weasyprint.HTML(string=page).write_pdf()
+        # the one confining fetcher, with no folder at all: the figure is a data: URL,
+        # and whatever it refers to beyond (an <image href>) is refused
+        pdf = weasyprint.HTML(string=page, url_fetcher=fetcher([])).write_pdf()
     document = pypdfium2.PdfDocument(pdf)
     try:
         image = document[0].render(scale=dpi / 72).to_pil()
@@ -206,6 +209,15 @@ def _read(project: Project, name: str, findings: list[Finding]) -> tuple[
         raise BriefError("not UTF-8 text", rel, 1) from None
     doc = frontmatter.parse(text, rel)
     problems = schemas.validate(doc.data, doc.lines, rel, name)
+    # captions and labels reach every output, the DOCX's links included
+    problems += links.field_findings(doc.data, doc.lines, rel)
+    items = doc.data.get("events" if name == "timeline" else "actors")
+    if not problems and isinstance(items, list) and len(items) > MAX_ITEMS:
+        problems.append(Finding("error", rel, doc.lines.get(
+            "events" if name == "timeline" else "actors", 1),
+            f"{len(items)} {'events' if name == 'timeline' else 'actors'}; a figure holds "
+            f"at most {MAX_ITEMS}", "keep the figure to what a reader can take in on a page",
+            f"figures.{name}"))
     findings += problems
     return None if problems else (doc, rel)
 
@@ -228,6 +240,8 @@ def _cite(doc: frontmatter.Document, rel: str, pointer: str, where: str, claim: 
 def when(date: str) -> tuple[float, str] | None:
     """``2013-08-06`` → (decimal year, "6 Aug 2013"); None if no such date."""
     parts = [int(p) for p in date.split("-")]
+    if not 1 <= parts[0] <= 9998:
+        return None
     try:
         if len(parts) == 1:
             return parts[0] + 0.5, str(parts[0])
@@ -235,9 +249,9 @@ def when(date: str) -> tuple[float, str] | None:
             dt.date(parts[0], parts[1], 1)
             return parts[0] + (parts[1] - 0.5) / 12, f"{MONTHS[parts[1] - 1]} {parts[0]}"
         day = dt.date(*parts)
-    except ValueError:
+        length = (dt.date(parts[0] + 1, 1, 1) - dt.date(parts[0], 1, 1)).days
+    except (ValueError, OverflowError):
         return None
-    length = (dt.date(parts[0] + 1, 1, 1) - dt.date(parts[0], 1, 1)).days
     fraction = (day.timetuple().tm_yday - 0.5) / length
     return parts[0] + fraction, f"{parts[2]} {MONTHS[parts[1] - 1]} {parts[0]}"
 

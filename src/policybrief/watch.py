@@ -139,6 +139,12 @@ def rebuild(project: Project, formats: Sequence[str], state: State, allow_stale:
     except BriefError as exc:
         warn(f"build failed; still serving the last good build:\n{exc}")
         return False
+    except Exception as exc:  # whatever a rebuild throws, the preview goes on
+        from .errors import internal
+
+        warn(f"build failed; still serving the last good build:\n"
+             f"{internal(exc, project.build if project.build.is_dir() else None)}")
+        return False
     for finding in result.warnings:
         warn(str(finding))
     version = state.bump()
