@@ -83,7 +83,7 @@ def internal(exc: BaseException, build: object = None) -> str:
     from pathlib import Path
 
     text = "".join(traceback.format_exception(exc))
-    stamp = dt.datetime.now(dt.timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+    stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
     name = f"internal-error-{stamp}-{os.getpid()}.log"
     folders = [Path(str(build)) / ".logs"] if build is not None else []
     folders.append(Path(tempfile.gettempdir()) / "policybrief-logs")

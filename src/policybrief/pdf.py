@@ -360,32 +360,55 @@ def write_pdf(html: str, base: Path, allowed: Iterable[Path], identifier: bytes,
     allowed = list(allowed)
     if workers is not None:
         workers.ready.wait()
-    if workers is None or workers.pool is None:
-        return whole(html, base, allowed, identifier)
-    plan = parts.plan(html, _chunk(html, workers.count))
+    # The parts do not depend on the number of processes (nor does anything else in the
+    # bytes): one process lays the same parts out one after another, here.
+    plan = parts.plan(html, _chunk(html))
     if plan is None:
         return whole(html, base, allowed, identifier)
+    if workers is None or workers.pool is None:
+        return _in_parts(plan, base, allowed, identifier, _Inline(), None, seconds,
+                         megabytes)
     if len(plan.ranges) > FRESH * workers.count:
         workers.one_task_each()
     try:
-        return _in_parts(plan, base, allowed, identifier, workers, seconds, megabytes)
+        return _in_parts(plan, base, allowed, identifier, workers.pool, workers, seconds,
+                         megabytes)
     except BaseException:
         workers.close(kill=True)
         raise
 
 
-def _chunk(html: str, count: int) -> int:
+class _Inline:
+    """A pool of no processes: each task runs at once, here (one layout at a time)."""
+
+    def submit(self, fn: Any, *args: Any, **kwargs: Any) -> Any:
+        from concurrent.futures import Future
+
+        future: Future[Any] = Future()
+        with LOCK:
+            try:
+                future.set_result(fn(*args, **kwargs))
+            except Exception as exc:
+                future.set_exception(exc)
+        return future
+
+
+PARTS = 4  # the page is cut into about this many parts (or more, by CHUNK), on any machine
+
+
+def _chunk(html: str) -> int:
+    """Characters of text per part: the same for any number of layout processes, so
+    that the parts, and with them the PDF's bytes, are the same on every machine."""
     from . import parts
 
     total = parts._weight(html, 0, len(html))
-    return max(4_000, min(CHUNK, total // count + 1))
+    return max(4_000, min(CHUNK, total // PARTS + 1))
 
 
 def _in_parts(plan: Any, base: Path, allowed: list[Path], identifier: bytes,
-              workers: Workers, seconds: float, megabytes: float) -> bytes:
+              pool: Any, workers: Workers | None, seconds: float, megabytes: float) -> bytes:
     from . import binding, furniture
 
-    pool = workers.pool
     n = len(plan.ranges)
 
     def submit(index: int, pages: dict[str, int] | None = None) -> Any:
@@ -418,7 +441,8 @@ def _in_parts(plan: Any, base: Path, allowed: list[Path], identifier: bytes,
     sheets_pdf = drawn.result().pdf
     # every layout is done: the layout processes end before the binding, the build's
     # largest step in memory
-    workers.close()
+    if workers is not None:
+        workers.close()
     return binding.bind([laid[i].pdf for i in range(n)], list(plan.anchors),
                         [laid[i].levels for i in range(n)], sheets_pdf)
 
