@@ -155,12 +155,26 @@ def to_png(svg: str, width: float, height: float, dpi: int = DPI) -> bytes:
     page = (f"<style>@page {{ size: {width}mm {height}mm; margin: 0 }} body {{ margin: 0 }}"
             f"img {{ display: block; width: {width}mm; height: {height}mm }}</style>"
             f'<img src="{uri}" alt="">')
-    from .pdf import LOCK, fetcher
+    import logging
 
+    from .errors import RenderError
+    from .pdf import LOCK, _Collector, fetcher
+
+    collector = _Collector()
+    logger = logging.getLogger("weasyprint")
     with LOCK:
         # the one confining fetcher, with no folder at all: the figure is a data: URL,
-        # and whatever it refers to beyond (an <image href>) is refused
-        pdf = weasyprint.HTML(string=page, url_fetcher=fetcher([])).write_pdf()
+        # and whatever it refers to beyond (an <image href>) is refused; WeasyPrint only
+        # logs an image it could not draw, which is an error here
+        logger.addHandler(collector)
+        try:
+            pdf = weasyprint.HTML(string=page, url_fetcher=fetcher([])).write_pdf()
+        finally:
+            logger.removeHandler(collector)
+    if collector.messages:
+        from .links import shown
+
+        raise RenderError(f"the image could not be drawn: {shown(collector.messages[0])}")
     document = pypdfium2.PdfDocument(pdf)
     try:
         image = document[0].render(scale=dpi / 72).to_pil()
