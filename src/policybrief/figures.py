@@ -172,9 +172,10 @@ def to_png(svg: str, width: float, height: float, dpi: int = DPI) -> bytes:
         finally:
             logger.removeHandler(collector)
     if collector.messages:
-        from .links import shown
+        from .links import shown, unblob
 
-        raise RenderError(f"the image could not be drawn: {shown(collector.messages[0])}")
+        raise RenderError("the image could not be drawn: "
+                          + shown(unblob(collector.messages[0]), 160))
     document = pypdfium2.PdfDocument(pdf)
     try:
         image = document[0].render(scale=dpi / 72).to_pil()

@@ -89,8 +89,17 @@ def allowed(url: str) -> bool:
 
 def shown(url: str, width: int = 80) -> str:
     """``url`` for a message: a long one (a data: URL) cut short, never a blob."""
-    one = " ".join(url.split())
+    one = unblob(" ".join(url.split()))
     return one if len(one) <= width else one[: width - 1] + "…"
+
+
+_BLOB = re.compile(r"(data:[\w/+.\-]*(?:;[\w=.\-]*)*,)[^\s'\"<>)]{24,}")
+
+
+def unblob(text: str) -> str:
+    """``text`` with every long ``data:`` URL in it cut to its head: a message names the
+    image, never its bytes."""
+    return _BLOB.sub(lambda m: m.group(1) + "…", text)
 
 
 # --- images ----------------------------------------------------------------------------
@@ -377,6 +386,16 @@ def _relative_ok(name: str, target: str, present: set[str]) -> bool:
     return joined in present
 
 
+def _beside(name: str, target: str) -> bool:
+    """A relative image path that stays inside build/ (an image beside the page)."""
+    text = normal(target)
+    if not text or "\\" in text or text.startswith("/") or _SCHEME.match(text):
+        return False
+    joined = posixpath.normpath(posixpath.join(posixpath.dirname(name),
+                                               unquote(urlsplit(text).path)))
+    return not joined.startswith(("../", "/")) and joined != ".."
+
+
 def _html_links(name: str, data: bytes, present: set[str]) -> list[OutputProblem]:
     from lxml import etree
     from lxml import html as lhtml
@@ -393,7 +412,8 @@ def _html_links(name: str, data: bytes, present: set[str]) -> list[OutputProblem
             value = element.get(attr)
             if value is None or _relative_ok(name, value, present):
                 continue
-            if attr == "src" and normal(value).lower().startswith(RASTER):
+            if attr == "src" and (normal(value).lower().startswith(RASTER)
+                                  or _beside(name, value)):
                 continue
             if attr == "src" and normal(value).lower().startswith("data:image/svg+xml"):
                 image = _data_bytes(value)
@@ -440,25 +460,27 @@ def _docx_links(name: str, data: bytes) -> list[OutputProblem]:
 def _pdf_links(name: str, data: bytes) -> list[OutputProblem]:
     import io
 
-    from pypdf import PdfReader
+    import pikepdf
 
     found = []
-    reader = PdfReader(io.BytesIO(data))
-    for page in reader.pages:
-        for annotation in page.get("/Annots") or []:
-            annotation = annotation.get_object()
-            action = annotation.get("/A")
-            if action is None:
-                continue
-            action = action.get_object()
-            kind = action.get("/S")
-            if kind == "/URI":
-                target = str(action.get("/URI", ""))
-                problem = verdict(target)
-                if problem is not None:
-                    found.append(OutputProblem(name, problem, target))
-            elif kind in ("/Launch", "/GoToR", "/JavaScript", "/ImportData", "/SubmitForm"):
-                found.append(OutputProblem(name, f"a {kind[1:]} action", str(action)))
+    with pikepdf.open(io.BytesIO(data)) as pdf:
+        for page in pdf.pages:
+            for annotation in page.obj.get("/Annots") or []:
+                action = annotation.get("/A")
+                if action is None:
+                    continue
+                kind = str(action.get("/S", ""))
+                if kind == "/URI":
+                    target = str(action.get("/URI", ""))
+                    problem = verdict(target)
+                    if problem is not None:
+                        found.append(OutputProblem(name, problem, target))
+                elif kind in ("/Launch", "/GoToR", "/GoToE", "/JavaScript", "/ImportData",
+                              "/SubmitForm", "/Rendition"):
+                    found.append(OutputProblem(name, f"a {kind[1:]} action", kind))
+        if "/Names" in pdf.Root and "/JavaScript" in pdf.Root.Names or "/OpenAction" in \
+                pdf.Root and str(pdf.Root.OpenAction.get("/S", "")) == "/JavaScript":
+            found.append(OutputProblem(name, "a JavaScript action", "/JavaScript"))
     return found
 
 

@@ -168,7 +168,9 @@ def lay_out(html: str, base: Path, allowed: Iterable[Path], identifier: bytes,
         data = document.write_pdf(**options)
         laid = Laid(data, *(_records(document) if part else ()))
     except FatalURLFetchingError as exc:
-        raise RenderError(str(exc).split("\n")[0], "templates", 1) from None
+        from .links import unblob
+
+        raise RenderError(unblob(str(exc).split("\n")[0]), "templates", 1) from None
     except RecursionError:
         raise RenderError("the document is nested too deeply for the PDF layout",
                           "report/sections", 1) from None
@@ -177,7 +179,9 @@ def lay_out(html: str, base: Path, allowed: Iterable[Path], identifier: bytes,
         logger.removeHandler(collector)
     problems = [m for m in collector.messages if "Ignored" not in m or "url" in m.lower()]
     if problems:
-        raise RenderError(f"WeasyPrint: {problems[0]}", "templates", 1)
+        from .links import unblob
+
+        raise RenderError(f"WeasyPrint: {unblob(problems[0])}", "templates", 1)
     assert isinstance(data, bytes)
     return laid
 

@@ -47,13 +47,15 @@ def load_meta(project: Project) -> tuple[Meta, list[Finding]]:
     if shared:
         findings += links.field_findings(shared, shared_lines,
                                          project.rel(project.report / house.FILE))
-    date = data.get("date")
-    if isinstance(date, str) and re.fullmatch(r"\d{4}-\d{2}-\d{2}", date):
-        problem = calendar_date(date)
-        if problem:
-            findings.append(Finding("error", rel, doc.lines.get("date", 1),
-                                    f"'{date}' is not a date: {problem}",
-                                    "write a real calendar date, YYYY-MM-DD", "schema.date"))
+    for name in ("date", "cutoff"):
+        date = data.get(name)
+        if isinstance(date, str) and re.fullmatch(r"\d{4}-\d{2}-\d{2}", date):
+            problem = calendar_date(date)
+            if problem:
+                findings.append(Finding("error", rel, doc.lines.get(name, 1),
+                                        f"'{date}' is not a date: {problem}",
+                                        "write a real calendar date, YYYY-MM-DD",
+                                        "schema.date"))
     return Meta(rel, data, doc.lines), findings
 
 
