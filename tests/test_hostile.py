@@ -24,7 +24,7 @@ from pathlib import Path
 
 import pytest
 
-from policybrief import errors, intake, links, outputs, pipeline, watch
+from policybrief import crash, intake, links, outputs, pipeline, watch
 from policybrief.cli import main
 from policybrief.errors import RenderError
 from policybrief.model import Project
@@ -656,7 +656,7 @@ def test_11_an_unexpected_exception_is_one_line_and_a_log(
         raise RuntimeError("something the code did not expect")
 
     monkeypatch.setattr(assembly, "assemble", broken)
-    assert run(project, "build", "--format", "html") == errors.INTERNAL == 70
+    assert run(project, "build", "--format", "html") == crash.INTERNAL == 70
     err = capsys.readouterr().err
     assert "Traceback" not in err
     first = err.splitlines()[0]

@@ -385,7 +385,7 @@ def main(argv: list[str] | None = None) -> int:
         click.echo("interrupted", err=True)
         return 130
     except Exception as exc:  # never a bare traceback: one line, and a log file
-        from .errors import INTERNAL, internal
+        from .crash import INTERNAL, internal
 
         click.echo(internal(exc, _build_folder(argv)), err=True)
         return INTERNAL

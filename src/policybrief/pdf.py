@@ -370,8 +370,11 @@ def write_pdf(html: str, base: Path, allowed: Iterable[Path], identifier: bytes,
     if plan is None:
         return whole(html, base, allowed, identifier)
     if workers is None or workers.pool is None:
-        return _in_parts(plan, base, allowed, identifier, _Inline(), None, seconds,
-                         megabytes)
+        try:
+            return _in_parts(plan, base, allowed, identifier, _Inline(), None, seconds,
+                             megabytes)
+        finally:
+            _FACES.clear()  # a build's fonts, let go with the build (not at exit)
     if len(plan.ranges) > FRESH * workers.count:
         workers.one_task_each()
     try:

@@ -140,7 +140,7 @@ def rebuild(project: Project, formats: Sequence[str], state: State, allow_stale:
         warn(f"build failed; still serving the last good build:\n{exc}")
         return False
     except Exception as exc:  # whatever a rebuild throws, the preview goes on
-        from .errors import internal
+        from .crash import internal
 
         warn(f"build failed; still serving the last good build:\n"
              f"{internal(exc, project.build if project.build.is_dir() else None)}")
