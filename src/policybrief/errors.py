@@ -68,4 +68,3 @@ class UsageError(BriefError):
     """The command line itself is wrong (exit status 2)."""
 
     exit_code = 2
-
