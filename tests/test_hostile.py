@@ -134,6 +134,27 @@ def test_1_a_file_field_outside_seeds_is_refused(project: Path, field: str,
     assert not (project / "build" / "sources" / "leak.html").exists()
 
 
+def test_1_nothing_is_read_through_a_link_out_of_the_project(
+        project: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Not even to fingerprint the inputs: a link out of seeds/ is known by its target."""
+    from policybrief import inputs
+
+    os.symlink(project.parent / "secret.txt", project / "seeds" / "leak.txt")
+    read: list[str] = []
+    original = Path.read_bytes
+
+    def spy(self: Path) -> bytes:
+        read.append(str(self.resolve()))
+        return original(self)
+
+    monkeypatch.setattr(Path, "read_bytes", spy)
+    scanned = inputs.scan(Project(project), "")
+    assert "seeds/leak.txt" not in scanned.files and read
+    assert str((project.parent / "secret.txt").resolve()) not in read
+    assert run(project, "check") == 1
+    assert str((project.parent / "secret.txt").resolve()) not in read
+
+
 # --- 2. script through the bibliography URL -----------------------------------------
 
 

@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from . import __version__
+from . import __version__, confine
 from .model import Finding, Project
 
 NAME = ".inputs.json"
@@ -89,7 +89,14 @@ def scan(project: Project, salt: str, known: Record | None = None) -> Scan:
     now = time.time_ns()
     for name, path in _walk(project, extras):
         try:
-            st = path.stat()
+            st = path.lstat()
+            if stat.S_ISLNK(st.st_mode):
+                if confine.inside(project, path) is None:
+                    # never read through a link out of the project (the build refuses
+                    # it); its target is what the fingerprint knows of it
+                    total.update(f"{name}\0link\0{os.readlink(path)}\0".encode())
+                    continue
+                st = path.stat()
         except OSError:
             total.update(f"{name}\0missing\0".encode())
             continue
@@ -128,6 +135,8 @@ def still(project: Project, scanned: Scan) -> bool:
     paths: dict[str, Path] = {}
     for name, path in _walk(project, scanned.extras):
         try:
+            if path.is_symlink() and confine.inside(project, path) is None:
+                continue
             st = path.stat()
         except OSError:
             continue
