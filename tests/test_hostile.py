@@ -506,6 +506,16 @@ def test_10_watch_survives_an_exception_that_is_not_a_brief_error(
     assert "internal error" in said[0] and "ValueError: day is out of range" in said[0]
 
 
+def test_10_watch_never_serves_a_build_folder_that_leads_elsewhere(project: Path,
+                                                                    tmp_path: Path) -> None:
+    from policybrief.errors import BriefError
+
+    (tmp_path / "elsewhere").mkdir()
+    os.symlink(tmp_path / "elsewhere", project / "build")
+    with pytest.raises(BriefError, match="build/ is a symbolic link"):
+        watch.run(Project(project), port=0, stop=threading.Event())
+
+
 # --- 11. no traceback, ever ----------------------------------------------------------------
 
 

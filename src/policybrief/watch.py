@@ -160,7 +160,10 @@ def run(project: Project, port: int = 8000, formats: Sequence[str] = ("html",),
     """Build, serve, and rebuild on change until ``stop`` is set (or Ctrl-C)."""
     import watchfiles
 
+    from .outputs import guard
+
     state = State()
+    guard(project.build)  # never serve (or build into) a build/ that leads elsewhere
     project.build.mkdir(parents=True, exist_ok=True)
     try:
         server = serve(project.build, state, port)
