@@ -382,6 +382,8 @@ def test_5_a_link_inside_the_sets_deletes_nothing(project: Path, tmp_path: Path,
 
 def test_stages_of_killed_builds_go_with_the_next_build_even_a_failing_one(
         project: Path) -> None:
+    section = project / "report/sections/01-background.md"
+    original = section.read_text("utf-8")
     assert run(project, "build", "--format", "html") == 0
     builds = project / "build" / outputs.BUILDS
     dead = builds / ".stage-999999999"  # no such process
@@ -391,6 +393,13 @@ def test_stages_of_killed_builds_go_with_the_next_build_even_a_failing_one(
     stray.mkdir()
     write(project / "report/sections/01-background.md", background("[@nosuchkey, \u00b6 1]"))
     assert run(project, "build", "--format", "html") == 1
+    assert not dead.exists() and stray.is_dir()
+    # and a build that finds nothing to do
+    section.write_text(original, "utf-8")
+    assert run(project, "build", "--format", "html") == 0
+    (dead / "sources").mkdir(parents=True)
+    outputs._record(builds, [*outputs._made(builds), dead.name])
+    assert pipeline.build(Project(project), ["html"]).checked is None  # replayed
     assert not dead.exists() and stray.is_dir()
 
 

@@ -209,8 +209,11 @@ def build(project: Project, formats: Iterable[str] = FORMATS, strict: bool = Fal
     When no input file has changed since the last build (``inputs``), and its outputs are
     still in place, the findings it recorded are replayed and nothing is loaded at all.
     """
-    from . import inputs
+    from . import inputs, outputs
 
+    # what builds that were killed left behind goes first, whether this one succeeds,
+    # fails or finds nothing to do (and nothing at all while build/ holds a planted link)
+    outputs.tidy(project.build)
     wanted = [f for f in FORMATS if f in set(formats)]
     epoch = source_epoch(project)
     salt = f"allow_stale={allow_stale}\0epoch={epoch}"
@@ -245,10 +248,8 @@ def _replay(project: Project, record: inputs.Record, wanted: list[str], strict: 
 def _build(project: Project, wanted: list[str], strict: bool, report: Reporter,
            allow_stale: bool, notice: Reporter, epoch: int, scanned: inputs.Scan,
            scanned_extras: tuple[str, ...]) -> Result:
-    from . import outputs, pdf
+    from . import pdf
 
-    # what builds that were killed left behind goes first, whether this one succeeds
-    outputs.tidy(project.build)
     # The processes that lay out the PDF start now: their start-up (importing
     # WeasyPrint) overlaps the loading and checking. A build that stops early stops them.
     workers = pdf.Workers() if "pdf" in wanted else None
