@@ -722,6 +722,32 @@ def test_12_a_link_in_a_figure_caption_is_reported_at_its_line(
            "'file:///etc/passwd'" in capsys.readouterr().err
 
 
+def test_12_an_image_in_brief_yaml_is_reported_at_its_line_not_by_pandoc(
+        project: Path, server: tuple[str, list[str]],
+        capsys: pytest.CaptureFixture[str]) -> None:
+    address, seen = server
+    meta = project / "report" / "brief.yaml"
+    meta.write_text(meta.read_text("utf-8").replace(
+        'subtitle: "A tiny test brief"', f'subtitle: "A ![logo](http://{address}/x.png) brief"'),
+        "utf-8")
+    assert run(project, "build", "--format", "docx") == 1
+    assert "report/brief.yaml:2: an image that is not a data: URL" in capsys.readouterr().err
+    assert seen == []
+
+
+def test_12_a_resource_pandoc_cannot_fetch_is_reported_where_it_is_written(
+        project: Path) -> None:
+    from policybrief import rendering
+
+    caption = project / "report" / "timeline.yaml"
+    write(caption, 'caption: "x"\nnote: "http://127.0.0.1:9/x.png"\n')
+    error = RenderError('pandoc failed rendering the DOCX: [WARNING] Could not fetch '
+                        'resource http://127.0.0.1:9/x.png: PandocResourceNotFound',
+                        "report/sections", 1)
+    moved = rendering._relocated(Project(project), error)
+    assert (moved.path, moved.line) == ("report/timeline.yaml", 2)
+
+
 def test_12_a_bad_link_in_a_template_is_reported_there(
         project: Path, capsys: pytest.CaptureFixture[str]) -> None:
     templates = project / "templates"

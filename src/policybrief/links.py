@@ -279,6 +279,7 @@ def locate(project: Project, needle: str) -> tuple[str, int] | None:
 
 # --- links written in input text (Markdown, BibTeX) ---------------------------------
 
+_MD_IMAGE = re.compile(r"!\[[^\]]*\]\(\s*<([^>]*)>|!\[[^\]]*\]\(\s*([^\s)]*)")
 _MD_LINK = re.compile(r"\]\(\s*<([^>]*)>|\]\(\s*([^\s)]*)")
 _AUTO = re.compile(r"<([A-Za-z][A-Za-z0-9+.\-]*:[^<>\s]*|\\\\[^<>\s]*|//[^<>\s]*)>")
 _HTML_ATTR = re.compile(r"""(?:href|src)\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s>]+))""", re.I)
@@ -311,11 +312,20 @@ def field_findings(data: Any, lines: Mapping[str, int], rel: str, pointer: str =
         for index, value in enumerate(data):
             found += field_findings(value, lines, rel, f"{pointer}/{index}".lstrip("/"))
     elif isinstance(data, str):
+        images = {m.group(1) if m.group(1) is not None else m.group(2)
+                  for m in _MD_IMAGE.finditer(data)}
         for target in targets(data):
-            problem = verdict(target)
+            if target in images:
+                # pandoc would fetch it for the DOCX: only an image given as data
+                ok = normal(target).lower().startswith(RASTER)
+                problem = None if ok else "an image that is not a data: URL (a field of " \
+                    "text can hold no file and fetch nothing)"
+            else:
+                problem = verdict(target)
             if problem is not None:
                 found.append(Finding("error", rel, _line(lines, pointer),
-                                     f"{problem}: '{shown(target)}'", HINT, RULE))
+                                     f"{problem}: '{shown(target)}'",
+                                     IMAGE_HINT if target in images else HINT, RULE))
     return found
 
 

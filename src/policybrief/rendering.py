@@ -167,6 +167,16 @@ def blame(brief: Brief, markdown: str, error: RenderError, bib: Path, csl: Path,
     return error
 
 
+def _relocated(project: Any, error: RenderError) -> RenderError:
+    """pandoc's error at the input file and line that writes the resource it names
+    (``Could not fetch resource X``), when one does; else as it was."""
+    for name in re.findall(r"resource (\S+)", error.message):
+        where = links.locate(project, name.strip("\"'").rstrip(":;,"))
+        if where is not None:
+            return RenderError(links.unblob(error.message), *where, hint=error.hint)
+    return RenderError(links.unblob(error.message), error.path, error.line, hint=error.hint)
+
+
 def _logo_png(brief: Brief) -> bytes:
     """The house logo as PNG for Word, or a RenderError at the line that names it."""
     style = brief.house
@@ -231,8 +241,11 @@ def render(brief: Brief, evidence: Evidence, markdown: str, formats: list[str], 
         reference = docx.reference_doc(workdir / "reference.docx",
                                        {**house.style_of(style), "logo": logo,
                                         "soft": style.accent_soft})
-        files["brief.docx"] = docx.write_docx(docx_markdown, bib, csl, reference, workdir,
-                                              epoch)
+        try:
+            files["brief.docx"] = docx.write_docx(docx_markdown, bib, csl, reference,
+                                                  workdir, epoch)
+        except RenderError as error:
+            raise _relocated(project, error) from None
 
     with ThreadPoolExecutor(max_workers=1) as pool:
         # pandoc writes the DOCX in its own process while this thread lays out the PDF.
