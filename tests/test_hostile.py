@@ -762,6 +762,26 @@ def test_12_a_bad_link_in_a_template_is_reported_there(
            "(javascript:): 'javascript:void(0)' (in brief.html)" in err
 
 
+@pytest.mark.parametrize("style", ['<style>body {{ background: url("http://{server}/x") }}'
+                                   '</style>', '<style>@import "//{server}/x.css";</style>',
+                                   '<p style="background:url(file:///etc/hostname)">x</p>'])
+def test_12_a_style_in_a_template_that_fetches_is_reported_there(
+        project: Path, server: tuple[str, list[str]], style: str,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    address, seen = server
+    templates = project / "templates"
+    shutil.copytree(Path(__file__).parent.parent / "templates", templates, symlinks=True)
+    page = templates / "page.html.j2"
+    page.write_text(page.read_text("utf-8").replace(
+        "</body>", style.format(server=address) + "\n</body>"), "utf-8")
+    assert run(project, "build", "--format", "html") == 1
+    err = capsys.readouterr().err
+    line = page.read_text("utf-8").split(style.format(server=address))[0].count("\n") + 1
+    assert err.startswith(f"templates/page.html.j2:{line}: a "), err
+    assert "(in brief.html)" in err
+    assert seen == [] and not (project / "build" / "brief.html").exists()
+
+
 # --- 13. the same bytes for any number of layout processes -----------------------------
 
 

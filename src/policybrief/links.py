@@ -433,6 +433,38 @@ def _html_links(name: str, data: bytes, present: set[str]) -> list[OutputProblem
                 problem = verdict(value)
             if problem is not None:
                 found.append(OutputProblem(name, problem, value))
+        css = element.text if element.tag == "style" else element.get("style")
+        if css:
+            found += [OutputProblem(name, problem, target) for problem, target in
+                      _css_problems(css)]
+    return found
+
+
+_CSS_URL = re.compile(r"""url\(\s*(?:"([^"]*)"|'([^']*)'|([^)\s]*))""", re.I)
+_CSS_IMPORT = re.compile(r"""@import\s+(?:url\(\s*)?["']?([^"')\s;]*)""", re.I)
+
+
+def _css_problems(css: str) -> list[tuple[str, str]]:
+    """What a style sheet in an output refers to that a browser would fetch: only data:
+    fonts and images (an SVG inert) and #fragments may be referred to."""
+    found = []
+    for match in _CSS_IMPORT.finditer(css):
+        found.append(("a style sheet that imports another", match.group(1)))
+    for match in _CSS_URL.finditer(css):
+        target = next((g for g in match.groups() if g is not None), "")
+        text = normal(target).lower()
+        if text.startswith("#") or text.startswith(RASTER) or text.startswith("data:font/") \
+                or text.startswith(("data:application/font", "data:application/x-font")):
+            continue
+        if text.startswith("data:image/svg+xml"):
+            image = _data_bytes(target)
+            problem = svg_problem(image) if image is not None else "a data: URL that " \
+                "does not decode"
+            if problem is None:
+                continue
+            found.append((problem, target))
+            continue
+        found.append(("a style that refers to something a browser would fetch", target))
     return found
 
 

@@ -170,7 +170,9 @@ def blame(brief: Brief, markdown: str, error: RenderError, bib: Path, csl: Path,
 def _relocated(project: Any, error: RenderError) -> RenderError:
     """pandoc's error at the input file and line that writes the resource it names
     (``Could not fetch resource X``), when one does; else as it was."""
-    for name in re.findall(r"resource (\S+)", error.message):
+    named = re.findall(r"resource (\S+)", error.message) + re.findall(r"'([^'\s]+)'",
+                                                                       error.message)
+    for name in named:
         where = links.locate(project, name.strip("\"'").rstrip(":;,"))
         if where is not None:
             return RenderError(links.unblob(error.message), *where, hint=error.hint)
@@ -266,9 +268,12 @@ def render(brief: Brief, evidence: Evidence, markdown: str, formats: list[str], 
                 assembly.default_templates()
             allowed = [templates, assembly.default_templates(), project.root / "assets"]
             identifier = hashlib.sha256(page.encode("utf-8")).hexdigest()[:32].encode()
-            with limits.bounded(PDF_SECONDS, PDF_MEGABYTES, "laying out the PDF"):
-                files["brief.pdf"] = pdf.write_pdf(page, templates, allowed, identifier,
-                                                   workers, PDF_SECONDS, PDF_MEGABYTES)
+            try:
+                with limits.bounded(PDF_SECONDS, PDF_MEGABYTES, "laying out the PDF"):
+                    files["brief.pdf"] = pdf.write_pdf(page, templates, allowed, identifier,
+                                                       workers, PDF_SECONDS, PDF_MEGABYTES)
+            except RenderError as error:
+                raise _relocated(project, error) from None
         if pending is not None:
             pending.result()
     # the link policy once more, on what is about to be published: the pages' links,
