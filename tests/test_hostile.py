@@ -380,6 +380,17 @@ def test_5_a_link_inside_the_sets_deletes_nothing(project: Path, tmp_path: Path,
     assert (elsewhere / "keep" / "precious.txt").exists()
 
 
+def test_5_a_folder_in_the_way_of_the_outputs_is_never_deleted(
+        project: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (project / "build" / "sources").mkdir(parents=True)
+    (project / "build" / "sources" / "mine.txt").write_text("mine", "utf-8")
+    assert run(project, "build", "--format", "html") == 1
+    assert "build/sources:1: build/sources is a folder the build did not make" in \
+        capsys.readouterr().err
+    assert (project / "build" / "sources" / "mine.txt").read_text("utf-8") == "mine"
+    assert not (project / "build" / "current").exists()
+
+
 def test_stages_of_killed_builds_go_with_the_next_build_even_a_failing_one(
         project: Path) -> None:
     section = project / "report/sections/01-background.md"

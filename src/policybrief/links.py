@@ -384,6 +384,10 @@ def output_problems(files: Mapping[str, bytes], names: Iterable[str] = ()) -> li
             found += _docx_links(name, data)
         elif name.endswith(".pdf"):
             found += _pdf_links(name, data)
+        elif name.endswith(".svg"):
+            problem = svg_problem(data)
+            if problem is not None:
+                found.append(OutputProblem(name, problem, name))
     return found
 
 
@@ -433,6 +437,15 @@ def _html_links(name: str, data: bytes, present: set[str]) -> list[OutputProblem
                 problem = verdict(value)
             if problem is not None:
                 found.append(OutputProblem(name, problem, value))
+        for attr in ("srcset", "imagesrcset"):
+            for candidate in (element.get(attr) or "").split(","):
+                target = candidate.strip().split(" ")[0]
+                if target and not normal(target).lower().startswith(RASTER) and \
+                        not _beside(name, target):
+                    found.append(OutputProblem(name, "an image set that fetches", target))
+        if element.tag == "meta" and (element.get("http-equiv") or "").lower() == "refresh":
+            found.append(OutputProblem(name, "a page that sends the reader elsewhere",
+                                       element.get("content") or ""))
         css = element.text if element.tag == "style" else element.get("style")
         if css:
             found += [OutputProblem(name, problem, target) for problem, target in

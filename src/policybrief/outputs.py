@@ -172,7 +172,11 @@ def _swap_link(link: Path, target: str) -> None:
         temp.unlink()
     os.symlink(target, temp)
     if link.is_dir() and not link.is_symlink():
-        shutil.rmtree(link)
+        temp.unlink()
+        rel = f"{link.parent.name}/{link.name}"
+        raise BriefError(f"{rel} is a folder the build did not make, where it puts a link "
+                         "to its outputs; nothing in it is deleted", rel, 1,
+                         hint=f"move {rel} out of build/ (build/ holds only outputs)")
     os.replace(temp, link)
 
 
@@ -193,6 +197,13 @@ def publish(build: Path, files: Mapping[str, bytes], digests: Mapping[str, str])
     builds = build / BUILDS
     stage = builds / f".stage-{os.getpid()}"
     guard(build)
+    for top in sorted({n.split("/")[0] for n in old_names | set(files)}):
+        if (build / top).is_dir() and not (build / top).is_symlink():
+            raise BriefError(f"build/{top} is a folder the build did not make, where it puts "
+                             "a link to its outputs; nothing in it is deleted",
+                             f"build/{top}", 1,
+                             hint=f"move build/{top} out of build/ (build/ holds only "
+                                  "outputs)")
     made = _made(builds)
     if stage.name in made:
         _remove(builds, stage.name)
