@@ -660,6 +660,27 @@ def test_11_a_huge_file_is_refused_before_it_is_read(project: Path, tmp_path: Pa
     assert f"{doc}:1: the document is larger than 50 MB" in capsys.readouterr().err
 
 
+@pytest.mark.parametrize("name", ["bibliography.bib", "report/brief.yaml",
+                                  "report/sections/01-background.md", "seeds/big.txt"])
+def test_11_a_huge_input_is_refused_before_it_is_read(project: Path, name: str,
+                                                      monkeypatch: pytest.MonkeyPatch,
+                                                      capsys: pytest.CaptureFixture[str]
+                                                      ) -> None:
+    with open(project / name, "ab") as handle:  # 3 GB, sparse: costs no disk
+        handle.truncate(3 * 2**30)
+    read: list[str] = []
+    for method in ("read_bytes", "read_text"):
+        original = getattr(Path, method)
+
+        def spy(self: Path, *args: object, _original: object = original) -> object:
+            read.append(self.name)
+            return _original(self, *args)  # type: ignore[operator]
+        monkeypatch.setattr(Path, method, spy)
+    assert run(project, "build", "--format", "html") == 1
+    assert f"{name}:1: the file is 3072.0 MB; the limit is" in capsys.readouterr().err
+    assert Path(name).name not in read
+
+
 def snapshot(build: Path) -> dict[str, tuple[bytes, int]]:
     return {p.relative_to(build).as_posix(): (p.read_bytes(), p.stat().st_mtime_ns)
             for p in sorted(build.rglob("*")) if p.is_file() and p.name != ".lock"}

@@ -31,6 +31,10 @@ KEY = re.compile(r"^[A-Za-z0-9_](?:[A-Za-z0-9_]|[:.\-](?=[A-Za-z0-9_]))*$")
 KEY_HINT = ("use letters, digits and '_', with '-', '.' or ':' between them "
             "(a key becomes a file name: no '/', '\\' or spaces)")
 MAX_KEY = 100
+# the largest file the build will read, by where it is (sources in seeds/ have their own
+# limit, sources.py; the logo, house.py): checked with stat, before anything is read
+LIMITS = {"report": 10 * 2**20, "bibliography.bib": 10 * 2**20, "templates": 50 * 2**20,
+          "seeds": 50 * 2**20, "assets": 50 * 2**20}
 
 
 def safe_key(key: str) -> bool:
@@ -97,9 +101,22 @@ def escaping_links(project: Project, folders: Iterable[str] = INPUTS,
             found.append(Finding("error", rel, 1, f"a symbolic link to '{target}', which "
                                  "does not exist", "remove the link", "confine.symlink"))
 
+    def size(path: Path, top: str) -> None:
+        limit = LIMITS.get(top)
+        try:
+            st = path.stat()
+        except OSError:
+            return
+        if limit is not None and st.st_size > limit and path.is_file():
+            found.append(Finding("error", path.relative_to(root).as_posix(), 1,
+                                 f"the file is {st.st_size / 2**20:.1f} MB; the limit is "
+                                 f"{limit / 2**20:g} MB", "keep only the text the brief "
+                                 "needs", "confine.size"))
+
     for name in files:
         if (root / name).is_symlink():
             judge(root / name)
+        size(root / name, name)
     for name in folders:
         top = root / name
         if top.is_symlink():
@@ -112,6 +129,8 @@ def escaping_links(project: Project, folders: Iterable[str] = INPUTS,
                 path = Path(folder, entry)
                 if path.is_symlink():
                     judge(path)
+                elif entry in names:
+                    size(path, name)
     return found
 
 

@@ -102,13 +102,17 @@ def scan(project: Project, salt: str, known: Record | None = None) -> Scan:
             continue
         if not stat.S_ISREG(st.st_mode):
             continue
+        if st.st_size > confine.LIMITS.get(name.split("/")[0], st.st_size):
+            # never read: the load refuses it at once (confine.py)
+            total.update(f"{name}\0large\0{st.st_size}\0{st.st_mtime_ns}\0".encode())
+            continue
         stamps[name] = (st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino)
         old = cached.get(name)
         if old is not None and old[:3] == (st.st_size, st.st_mtime_ns, st.st_ino):
             digest = old[3]
         else:
             try:
-                digest = hashlib.sha256(path.read_bytes()).hexdigest()
+                digest = _hash(path)
             except OSError:
                 total.update(f"{name}\0unreadable\0".encode())
                 continue
@@ -118,6 +122,13 @@ def scan(project: Project, salt: str, known: Record | None = None) -> Scan:
         files[name] = (st.st_size, st.st_mtime_ns if settled else -1, st.st_ino, digest)
         total.update(f"{name}\0{digest}\0".encode())
     return Scan(total.hexdigest(), files, stamps, tuple(extras), now)
+
+
+def _hash(path: Path) -> str:
+    """sha256 of the file's bytes, read in blocks (a huge file costs time, not memory;
+    the load refuses it, confine.py)."""
+    with open(path, "rb") as handle:
+        return hashlib.file_digest(handle, "sha256").hexdigest()
 
 
 QUIET_NS = 20_000_000  # a file changed this close to the scan (a clock tick or two)
@@ -148,7 +159,7 @@ def still(project: Project, scanned: Scan) -> bool:
     for name, stamp in seen.items():
         if scanned.at - stamp[2] <= QUIET_NS:
             try:
-                digest = hashlib.sha256(paths[name].read_bytes()).hexdigest()
+                digest = _hash(paths[name])
             except OSError:
                 return False
             if digest != scanned.files[name][3]:
