@@ -210,6 +210,13 @@ def test_2_sources_add_refuses_a_canonical_link_outside_the_policy(
     assert run(project, "sources", "add", str(page), "--url", "\\\\host\\share") == 2
     assert tree(project) == before
     assert run(project, "sources", "add", str(page), "--url", "https://example.org/r") == 0
+    # a relative canonical link names no address: the entry has none
+    other = tmp_path / "other.html"
+    other.write_text(page.read_text("utf-8").replace("javascript:alert(1)", "/en/report")
+                     .replace("Some text", "Other text"), "utf-8")
+    assert run(project, "sources", "add", str(other), "--key", "other2024") == 0
+    entry = (project / "bibliography.bib").read_text("utf-8").split("other2024")[1]
+    assert "url" not in entry and "/en/report" not in entry
     assert "{https://example.org/r}" in (project / "bibliography.bib").read_text("utf-8")
 
 

@@ -385,6 +385,8 @@ def add_source(project: Project, path: Path, key: str | None = None, given: Meta
     # nothing is written through a link that leads out of seeds/ (or to nothing)
     confine.check_tree(project, ("seeds",), ("bibliography.bib",))
     data, text, found = read_document(path)
+    if not given.url and found.url and links.relative(found.url):
+        found = replace(found, url="")  # "/en/report": no address without the page's own
     if not given.url and found.url and not links.allowed(found.url):
         raise BriefError(f"the page's canonical link '{links.shown(found.url)}': "
                          f"{links.verdict(found.url)}", shown, found.url_line,

@@ -83,6 +83,13 @@ def verdict(url: str) -> str | None:
     return f"{LEAVES} ({scheme}:)"
 
 
+def relative(url: str) -> bool:
+    """True for a relative reference (``annex.pdf``, ``/en/page``): no scheme, no host."""
+    text = normal(url)
+    return bool(text) and "\\" not in text and not text.startswith(("//", "#")) and \
+        _SCHEME.match(text) is None
+
+
 def allowed(url: str) -> bool:
     return verdict(url) is None
 
