@@ -286,6 +286,18 @@ def test_4_a_logo_that_refers_to_anything_is_refused(
     assert not (project / "build" / "brief.docx").exists()
 
 
+def test_4_a_logo_that_declares_entities_is_refused(
+        project: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    logo_project(project, f'<?xml version="1.0"?><!DOCTYPE svg [<!ENTITY leak SYSTEM '
+                          f'"file://{project.parent / "secret.txt"}">]><svg xmlns="http://'
+                          'www.w3.org/2000/svg" viewBox="0 0 90 30"><text y="20">&leak;'
+                          '</text></svg>')
+    assert run(project, "build", "--format", "docx") == 1
+    assert "report/brief.yaml:16: logo 'assets/logo.svg': the SVG declares a document " \
+           "type or entities" in capsys.readouterr().err
+    assert CANARY not in outputs_bytes(project)
+
+
 def test_4_figures_are_drawn_with_the_confining_fetcher(server: tuple[str, list[str]]) -> None:
     """figures.to_png (the PNGs for Word, the logo) fetches nothing, even when handed an
     SVG that refers to a server."""

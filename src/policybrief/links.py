@@ -133,6 +133,9 @@ def svg_problem(data: bytes) -> str | None:
         return "the SVG is nested too deeply"
     if not isinstance(root.tag, str) or etree.QName(root).localname != "svg":
         return "the file is not an SVG image"
+    info = root.getroottree().docinfo
+    if info.internalDTD is not None or info.system_url or b"<!ENTITY" in data.upper():
+        return "the SVG declares a document type or entities (which can read files)"
     for element in root.iter():
         if not isinstance(element.tag, str):
             continue
