@@ -233,6 +233,17 @@ def test_3_a_key_that_is_not_a_file_name_is_refused(project: Path, key: str, tmp
     assert not list(tmp_path.rglob("pwned*"))
 
 
+@pytest.mark.parametrize("name", ["../x.html", "sources/../../x.html", "/tmp/x.html",
+                                  "sources\\..\\x.html", "./x.html"])
+def test_3_no_output_is_written_outside_build(tmp_path: Path, name: str) -> None:
+    """The last gate, where the outputs are written: a name that would leave build/."""
+    from policybrief.errors import BriefError
+
+    with pytest.raises(BriefError, match="would leave build/"):
+        outputs.publish(tmp_path / "build", {name: b"x"}, {})
+    assert not [p for p in tmp_path.rglob("*.html")]
+
+
 def test_3_sources_add_key_with_a_path_is_a_usage_error(
         project: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     doc = tmp_path / "note.md"

@@ -185,6 +185,11 @@ def publish(build: Path, files: Mapping[str, bytes], digests: Mapping[str, str])
 
     ``files`` maps names under ``build/`` (``brief.pdf``, ``sources/x.html``) to bytes.
     """
+    for name in files:
+        parts = name.split("/")
+        if not name or name.startswith("/") or "\\" in name or "\0" in name or \
+                any(part in ("", ".", "..") for part in parts):
+            raise BriefError(f"an output named '{name}' would leave build/", "build", 1)
     previous = current(build)
     old_names = {p.relative_to(previous).as_posix() for p in previous.rglob("*")
                  if p.is_file() and p.name != STATE} if previous else set()

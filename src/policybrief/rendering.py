@@ -16,7 +16,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
-from . import __version__, assembly, figures, house, limits, links, pandoc, tradecraft
+from . import __version__, assembly, confine, figures, house, limits, links, pandoc, tradecraft
 from . import html as html_stage
 from .checks import Evidence
 from .errors import BriefError, RenderError
@@ -116,6 +116,9 @@ def source_pages(brief: Brief, evidence: Evidence) -> dict[str, bytes]:
             segments.append((passage.text[at:], ""))
             passages.append({"passage": passage, "segments": segments})
         entry = brief.entries[key]
+        if not confine.safe_key(key):  # read so (bibliography.py); checked where it is used
+            raise BriefError(f"key '{key}' cannot name a file", entry.path, entry.line,
+                             hint=confine.KEY_HINT)
         html = assembly.render(brief.project, "source.html.j2", meta=brief.meta.fields,
                                entry=entry, source=source, passages=passages,
                                css=_css(brief, "brief.css", "screen.css"))
