@@ -9,6 +9,7 @@ the project must never reach an output.
 from __future__ import annotations
 
 import ast
+import contextlib
 import errno
 import hashlib
 import http.server
@@ -750,6 +751,53 @@ def test_11_a_full_disk_or_a_read_only_build(project: Path, code: int, words: st
         {k: v for k, v in before.items() if k != ".builds.json"}
     assert not [p for p in (project / "build" / ".builds").iterdir()
                 if p.name.startswith(".stage-")]
+
+
+@contextlib.contextmanager
+def mounted(folder: Path, size: str) -> Iterator[None]:
+    """A tmpfs of ``size`` on ``folder`` (the test is skipped where it cannot be made)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    made = subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs",
+                           str(folder)], capture_output=True)
+    if made.returncode != 0:
+        pytest.skip("cannot mount a tmpfs here (not root, or no CAP_SYS_ADMIN)")
+    try:
+        yield
+    finally:
+        subprocess.run(["umount", "-l", str(folder)], check=False)
+
+
+def remount(folder: Path, options: str) -> None:
+    subprocess.run(["mount", "-o", f"remount,{options}", str(folder)], check=True)
+
+
+@pytest.mark.parametrize("kind", ["full", "read-only"])
+def test_11_a_real_full_disk_or_read_only_build(project: Path, kind: str,
+                                                capsys: pytest.CaptureFixture[str]) -> None:
+    """build/ on a small tmpfs, filled up or made read-only after a good build."""
+    build = project / "build"
+    with mounted(build, "16m"):
+        assert run(project, "build", "--format", "html") == 0
+        before = snapshot(build)
+        write(project / "report/sections/01-background.md",
+              (project / "report/sections/01-background.md").read_text("utf-8") + "\nMore.\n")
+        if kind == "full":
+            used = sum(p.stat().st_size for p in build.rglob("*") if p.is_file()
+                       and not p.is_symlink())
+            remount(build, f"size={used + 64 * 1024}")
+        else:
+            remount(build, "ro")
+        capsys.readouterr()
+        assert run(project, "build", "--format", "html") == 1
+        err = capsys.readouterr().err
+        words = "No space left on device" if kind == "full" else "Read-only file system"
+        assert f"cannot write the outputs: {words}" in err and "Traceback" not in err, err
+        after = snapshot(build)
+        assert {k: v for k, v in after.items() if k != ".builds.json"} == \
+            {k: v for k, v in before.items() if k != ".builds.json"}
+        remount(build, "rw,size=16m")
+        assert run(project, "build", "--format", "html") == 0  # and it recovers
+        assert "More." in (build / "brief.html").read_text("utf-8")
 
 
 def test_11_an_unexpected_exception_is_one_line_and_a_log(
