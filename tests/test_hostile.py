@@ -682,6 +682,24 @@ def test_11_a_deeply_nested_pdf_to_sources_add(project: Path, tmp_path: Path,
     assert tree(project) == before
 
 
+def test_11_a_pdf_that_exhausts_the_reader_s_recursion(project: Path, tmp_path: Path,
+                                                       monkeypatch: pytest.MonkeyPatch,
+                                                       capsys: pytest.CaptureFixture[str]
+                                                       ) -> None:
+    """Whatever structure makes pypdf recurse without end is one message."""
+    import pypdf
+
+    def recursing(*args: object, **kwargs: object) -> object:
+        raise RecursionError("maximum recursion depth exceeded")
+
+    monkeypatch.setattr(pypdf, "PdfReader", recursing)
+    doc = tmp_path / "deep.pdf"
+    doc.write_bytes(nested_pdf(10))
+    assert run(project, "sources", "add", str(doc)) == 1
+    assert f"{doc}:1: cannot read the PDF: its objects are nested too deeply" in \
+        capsys.readouterr().err
+
+
 def test_11_a_huge_file_is_refused_before_it_is_read(project: Path, tmp_path: Path,
                                                      monkeypatch: pytest.MonkeyPatch,
                                                      capsys: pytest.CaptureFixture[str]) -> None:
