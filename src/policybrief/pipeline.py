@@ -7,6 +7,7 @@ rendered before anything is written (MkDocs' ``build()`` does the same).
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import os
 import subprocess
@@ -24,6 +25,9 @@ if TYPE_CHECKING:
     from . import checks, inputs
 
 FORMATS = ("pdf", "html", "docx")
+# what stops the outputs being written: the disk full, build/ read-only or not ours
+WRITE_ERRORS = {errno.ENOSPC, errno.EDQUOT, errno.EFBIG, errno.EROFS, errno.EACCES,
+                errno.EPERM}
 Reporter = Callable[[str], None]
 
 
@@ -258,6 +262,8 @@ def _build(project: Project, wanted: list[str], strict: bool, report: Reporter,
                               scanned, scanned_extras, workers)
     except OSError as exc:
         # build/ read-only, the disk full: the outputs stay as they were (outputs.py)
+        if exc.errno not in WRITE_ERRORS:
+            raise
         where = exc.filename if isinstance(exc.filename, str) else ""
         rel = project.rel(Path(where)) if where and Path(where).is_relative_to(
             project.root) else "build"
