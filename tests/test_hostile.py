@@ -650,6 +650,16 @@ def test_11_a_logo_that_is_not_what_it_says(project: Path, name: str, content: b
     assert f"report/brief.yaml:16: logo 'assets/{name}': {problem}" in capsys.readouterr().err
 
 
+def test_12_a_logo_in_house_yaml_is_reported_there(project: Path,
+                                                   capsys: pytest.CaptureFixture[str]) -> None:
+    (project / "assets").mkdir()
+    (project / "assets" / "logo.png").write_bytes(b"not a png")
+    write(project / "report" / "_house.yaml", 'accent: "#123456"\nlogo: assets/logo.png\n')
+    assert run(project, "check") == 1
+    assert "report/_house.yaml:2: logo 'assets/logo.png': the file is not a PNG image" in \
+        capsys.readouterr().err
+
+
 def nested_pdf(depth: int) -> bytes:
     """A PDF whose document information holds arrays nested ``depth`` deep."""
     objects = [b"<< /Type /Catalog /Pages 2 0 R >>",

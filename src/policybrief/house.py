@@ -106,6 +106,11 @@ def resolve(project: Project, fields: dict[str, Any], meta_path: str,
     logo_type, data = "", b""
     if logo:
         line = lines.get("house/logo", lines.get("house", 1))
+        if "house/logo" not in lines:  # the logo comes from report/_house.yaml
+            shared, shared_lines, _ = read_shared(project)
+            if "logo" in shared:
+                meta_path = project.rel(project.report / FILE)
+                line = shared_lines.get("logo", 1)
         path = confine.inside(project, logo, ("assets",))
         kind = MEDIA.get(Path(logo).suffix.lower(), "")
 
@@ -131,7 +136,7 @@ def resolve(project: Project, fields: dict[str, Any], meta_path: str,
                   serif=str(style.get("serif", "Noto Serif")),
                   sans=str(style.get("sans", "Noto Sans")),
                   logo_path=logo if data else "", logo_type=logo_type, logo_bytes=data,
-                  logo_at=meta_path, logo_line=lines.get("house/logo", lines.get("house", 1)))
+                  logo_at=meta_path, logo_line=line if logo else 1)
     return house, findings
 
 
