@@ -115,6 +115,7 @@ def _summary(data: bytes) -> tuple[object, ...]:
 
 @pytest.fixture(scope="module")
 def both(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    """The page laid out whole (as when the splitter cannot cut it), and in parts."""
     made = []
     for workers in (1, 2):
         root = tmp_path_factory.mktemp(f"workers{workers}")
@@ -123,6 +124,8 @@ def both(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
         shutil.copy(REPO / "bibliography.bib", root / "bibliography.bib")
         with pytest.MonkeyPatch.context() as patch:
             patch.setattr(pdf, "WORKERS", workers)
+            if workers == 1:
+                patch.setattr(parts, "plan", lambda *args, **kwargs: None)
             assert main(["-C", str(root), "-q", "build", "--format", "pdf"]) == 0
         made.append(root / "build" / "brief.pdf")
     return made[0], made[1]

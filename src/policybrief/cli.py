@@ -514,7 +514,31 @@ def main(argv: list[str] | None = None) -> int:
         else:
             click.echo(render(exc, root), err=True)
         return exc.exit_code
+    except KeyboardInterrupt:
+        click.echo("interrupted", err=True)
+        return 130
+    except Exception as exc:  # never a bare traceback: one line, and a log file
+        from .crash import INTERNAL, internal
+
+        click.echo(internal(exc, _build_folder(argv)), err=True)
+        return INTERNAL
     return 0
+
+
+def _build_folder(argv: list[str] | None) -> Path | None:
+    """The project's build/ folder, for the internal error's log (None if unknown)."""
+    args = list(sys.argv[1:] if argv is None else argv)
+    root: Path | None = None
+    for index, arg in enumerate(args):
+        if arg in ("-C", "--project") and index + 1 < len(args):
+            root = Path(args[index + 1])
+        elif arg.startswith("--project="):
+            root = Path(arg.split("=", 1)[1])
+    try:
+        folder = (root or find_root(Path.cwd())).resolve() / "build"
+    except OSError:
+        return None
+    return folder if folder.is_dir() and not folder.is_symlink() else None
 
 
 if __name__ == "__main__":

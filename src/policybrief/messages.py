@@ -120,7 +120,11 @@ RULES: dict[str, Rule] = _rules(
     # templates and rendering
     _e("template", "a template that does not parse or render"),
     _e("csl.unknown", "an unknown citation style"),
-    _e("links.policy", "an image or link the link policy does not allow"),
+    _e("link.not-allowed", "an image or link the link policy does not allow"),
+    _e("confine.symlink", "a symbolic link in the project's folders that points out of them, "
+                          "or to nothing"),
+    _e("source.outside", "a bibliography `file` outside `seeds/`"),
+    _e("confine.size", "an input file over its size limit"),
     _e("render", "pandoc or WeasyPrint failed"),
     _w("pdf.css-ignored", "a stylesheet rule or declaration WeasyPrint ignored"),
     _e("parity", "the PDF, HTML and DOCX say different things"),

@@ -227,19 +227,21 @@ def fetcher(allowed: Iterable[Path]) -> Any:
         def fetch(self, url: str, headers: Any = None) -> Any:
             from urllib.parse import unquote, urlsplit
 
+            from .links import shown
+
             parts = urlsplit(url)
             if parts.scheme == "data":
                 return super().fetch(url, headers)
             inside = False
-            if parts.scheme == "file":
+            if parts.scheme == "file" and parts.netloc in ("", "localhost") and roots:
                 path = Path(unquote(parts.path)).resolve()
                 inside = any(path.is_relative_to(root) for root in roots)
                 if inside and path.is_file():
                     return super().fetch(url, headers)
             refused = FatalURLFetchingError(
-                f"the brief refers to '{url}', which does not exist" if inside else
-                f"the brief refers to '{url}', which is outside the project's templates "
-                "and assets; only files there and data: URLs are allowed")
+                f"the brief refers to '{shown(url)}', which does not exist" if inside else
+                f"the brief refers to '{shown(url)}', which is outside the project's "
+                "templates and assets; only files there and data: URLs are allowed")
             refused.url = url  # (to find where it is written)
             raise refused
 
@@ -372,7 +374,9 @@ def lay_out(html: str, base: Path, allowed: Iterable[Path], identifier: bytes,
         url = getattr(exc, "url", "")
         where = _locate_url(_Places.of(base, allowed), url) if url else None
         path, line = where if where else (None, None)
-        raise RenderError(str(exc).split("\n")[0], path, line) from None
+        from .links import unblob
+
+        raise RenderError(unblob(str(exc).split("\n")[0]), path, line) from None
     except RecursionError:
         raise RenderError("the document is nested too deeply for the PDF layout",
                           hint="flatten the most deeply nested lists, quotes or tables "
@@ -572,33 +576,62 @@ def write_pdf(html: str, base: Path, allowed: Iterable[Path], identifier: bytes,
     allowed = list(allowed)
     if workers is not None:
         workers.ready.wait()
-    if workers is None or workers.pool is None:
-        return whole(html, base, allowed, identifier, notes)
-    plan = parts.plan(html, _chunk(html, workers.count))
+    # The parts do not depend on the number of processes (nor does anything else in the
+    # bytes): one process lays the same parts out one after another, here.
+    plan = parts.plan(html, _chunk(html))
     if plan is None:
         return whole(html, base, allowed, identifier, notes)
+    if workers is None or workers.pool is None:
+        try:
+            return _in_parts(plan, base, allowed, identifier, _Inline(), None, seconds,
+                             megabytes, notes)
+        finally:
+            _FACES.clear()  # a build's fonts, let go with the build (not at exit)
     if len(plan.ranges) > FRESH * workers.count:
         workers.one_task_each()
     try:
-        return _in_parts(plan, base, allowed, identifier, workers, seconds, megabytes, notes)
+        return _in_parts(plan, base, allowed, identifier, workers.pool, workers, seconds,
+                         megabytes, notes)
     except BaseException:
         workers.close(kill=True)
         raise
 
 
-def _chunk(html: str, count: int) -> int:
+class _Inline:
+    """A pool of no processes: each task runs at once, here (one layout at a time)."""
+
+    def submit(self, fn: Any, *args: Any, **kwargs: Any) -> Any:
+        from concurrent.futures import Future
+
+        future: Future[Any] = Future()
+        with LOCK:
+            try:
+                future.set_result(fn(*args, **kwargs))
+            except Exception as exc:
+                future.set_exception(exc)
+        return future
+
+
+# the page is cut into about this many parts (more where CHUNK or the forced page breaks
+# say so) on any machine, whatever its number of cores: the plan of the benchmark's
+# two-core machine, so its figures hold
+PARTS = 2
+
+
+def _chunk(html: str) -> int:
+    """Characters of text per part: the same for any number of layout processes, so
+    that the parts, and with them the PDF's bytes, are the same on every machine."""
     from . import parts
 
     total = parts._weight(html, 0, len(html))
-    return max(4_000, min(CHUNK, total // count + 1))
+    return max(4_000, min(CHUNK, total // PARTS + 1))
 
 
 def _in_parts(plan: Any, base: Path, allowed: list[Path], identifier: bytes,
-              workers: Workers, seconds: float, megabytes: float,
+              pool: Any, workers: Workers | None, seconds: float, megabytes: float,
               notes: list[Note] | None = None) -> bytes:
     from . import binding, furniture
 
-    pool = workers.pool
     n = len(plan.ranges)
 
     def submit(index: int, pages: dict[str, int] | None = None) -> Any:
@@ -636,7 +669,8 @@ def _in_parts(plan: Any, base: Path, allowed: list[Path], identifier: bytes,
     _add(notes, drawn.result().notes)
     # every layout is done: the layout processes end before the binding, the build's
     # largest step in memory
-    workers.close()
+    if workers is not None:
+        workers.close()
     return binding.bind([laid[i].pdf for i in range(n)], list(plan.anchors),
                         [laid[i].levels for i in range(n)], sheets_pdf)
 
