@@ -383,7 +383,9 @@ def guess_metadata(given: Metadata, found: Metadata, path: Path, data: bytes,
     if date and not given.date and date_problem(date):
         normal = _date(date)
         guess.fields["date"] = normal if normal and not date_problem(normal) else ""
-    meta = Metadata(**{name: guess.get(name) for name in names})
+    meta = Metadata(title=guess.get("title"), author=guess.get("author"),
+                    date=guess.get("date"), url=guess.get("url"),
+                    organization=guess.get("organization"))
     return meta, {k: v for k, v in guess.origins.items() if guess.get(k)}
 
 

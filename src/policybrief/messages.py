@@ -58,6 +58,7 @@ RULES: dict[str, Rule] = _rules(
     _e("yaml.colon-in-value", "an unquoted YAML value containing ': '"),
     _e("yaml.syntax", "any other YAML that does not parse"),
     _e("yaml.alias", "YAML anchors, aliases and merge keys"),
+    _e("yaml.too-deep", "YAML nested deeper than any field of a brief"),
     _e("yaml.duplicate-key", "a field given twice"),
     _e("yaml.not-a-mapping", "YAML that is not a mapping of fields"),
     _e("front-matter.missing", "a section file without front matter"),
@@ -72,6 +73,7 @@ RULES: dict[str, Rule] = _rules(
     _e("schema.maxLength", "a text that is too long"),
     _e("schema.pattern", "a value of the wrong form (a date, a colour, an id)"),
     _e("schema.invalid", "any other value the schema refuses"),
+    _e("schema.date", "a date in brief.yaml that is not a day of the calendar"),
     _w("section.stub", "a section still marked 'status: stub'"),
     _e("sections.kind", "a section with no kind, or an unknown one"),
     _e("sections.missing", "a listed section file that does not exist"),
@@ -131,6 +133,7 @@ RULES: dict[str, Rule] = _rules(
     # the command line
     _e("usage", "the command line is wrong"),
     _e("build.busy", "another build is writing build/"),
+    _e("build.write", "the outputs cannot be written (the disk full, build/ read-only)"),
     _e("watch.port", "brief watch cannot serve on the port"),
     _e("input", "an input that cannot be read"),
     # tradecraft and figures (docs/checks-tradecraft.md)
@@ -158,6 +161,8 @@ RULES: dict[str, Rule] = _rules(
     _w("figures.duplicate-relation", "the same relation twice", TRADECRAFT),
     _w("figures.unrelated-actor", "an actor in no relation", TRADECRAFT),
     _w("figures.crowded", "an actor map too crowded to read", TRADECRAFT),
+    _e("figures.timeline", "a timeline with more events than a page can show", TRADECRAFT),
+    _e("figures.actors", "an actor map with more actors than a page can show", TRADECRAFT),
 )
 
 
