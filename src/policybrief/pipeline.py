@@ -12,6 +12,7 @@ the rendered files, :class:`Result`). What a build is asked to do is one frozen
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import os
 import subprocess
@@ -22,7 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from . import __version__
+from . import __version__, confine
 from .check.checked import Checked
 from .errors import BriefError, ContentError
 from .load.seeds import load_sources, named_files
@@ -32,9 +33,12 @@ from .progress import QUIET, Progress
 if TYPE_CHECKING:
     from .assemble.figures import Figures
     from .publish import inputs
-    from .render.pdf import Workers
+    from .render.pdf import Note, Workers
 
 FORMATS = ("pdf", "html", "docx")
+# what stops the outputs being written: the disk full, build/ read-only or not ours
+WRITE_ERRORS = {errno.ENOSPC, errno.EDQUOT, errno.EFBIG, errno.EROFS, errno.EACCES,
+                errno.EPERM}
 
 
 @dataclass(frozen=True)
@@ -123,6 +127,8 @@ def read(project: Project, progress: Progress = QUIET) -> Loaded:
     from .load import bibliography, sections
 
     report = progress.stage
+    # nothing is read through a link that leads out of the project's folders
+    confine.check_tree(project)
     report("load the brief")
     meta, findings = sections.load_meta(project)
     report("load the bibliography")
@@ -261,8 +267,11 @@ def build(project: Project, options: BuildOptions = DEFAULTS,
     When no input file has changed since the last build (``inputs``), and its outputs are
     still in place, the findings it recorded are replayed and nothing is loaded at all.
     """
-    from .publish import inputs
+    from .publish import inputs, outputs
 
+    # what builds that were killed left behind goes first, whether this one succeeds,
+    # fails or finds nothing to do (and nothing at all while build/ holds a planted link)
+    outputs.tidy(project.build)
     epoch = source_epoch(project)
     record = inputs.read(project.build)
     scanned = inputs.scan(project, _salt(options, epoch), record)  # the inputs' fingerprint
@@ -270,7 +279,7 @@ def build(project: Project, options: BuildOptions = DEFAULTS,
         replayed = _replay(project, record, options, progress)
         if replayed is not None:
             return replayed
-    with _layout_processes(options) as workers:
+    with _layout_processes(options) as workers, _write_errors(project):
         before = inputs.changes_digest(project.build)
         checked = check(project, options, progress)  # load, check; writes changes.md
         changed = inputs.changes_digest(project.build) != before
@@ -315,6 +324,23 @@ def _layout_processes(options: BuildOptions) -> Iterator[Workers | None]:
     finally:
         if workers is not None:
             workers.close()
+
+
+@contextmanager
+def _write_errors(project: Project) -> Iterator[None]:
+    """build/ read-only, the disk full: a BriefError, and the outputs stay as they were
+    (publish.outputs)."""
+    try:
+        yield
+    except OSError as exc:
+        if exc.errno not in WRITE_ERRORS:
+            raise
+        where = exc.filename if isinstance(exc.filename, str) else ""
+        rel = project.rel(Path(where)) if where and Path(where).is_relative_to(
+            project.root) else "build"
+        raise BriefError(f"cannot write the outputs: {exc.strerror or exc}", rel, None,
+                         hint="free some disk space, or make build/ writable",
+                         rule="build.write") from None
 
 
 def assemble(checked: Checked, options: BuildOptions, progress: Progress,
@@ -363,6 +389,7 @@ def publish(checked: Checked, assembled: Assembled, options: BuildOptions,
     brief = checked.brief
     project = brief.project
     report = progress.stage
+    findings = checked.findings
     digests = assembled.digests
     report_written = ["changes.md"] if changes_written else []
     extras = inputs.extras(project, named_files(project, brief.entries))
@@ -377,23 +404,41 @@ def publish(checked: Checked, assembled: Assembled, options: BuildOptions,
             report("nothing changed")
             written = outputs.publish(build_dir, report_file, {}) if report_file else []
         else:
+            notes: list[Note] = []
             with tempfile.TemporaryDirectory(prefix="policybrief-") as tmp:
                 files = rendering.render(brief, checked.evidence, assembled.markdown, todo,
                                          Path(tmp), epoch, assembled.context, progress,
-                                         workers)
+                                         workers, notes)
+            rendered = _rendering_notes(notes, progress)
+            _stop_on(rendered, options.strict)  # before anything is written
+            findings = (*findings, *rendered)
             files.update(report_file)
             report("write")
             written = outputs.publish(build_dir, files,
                                       {k: v for k, v in digests.items() if k in files})
         written = sorted({*written, *report_written})
-        # the fingerprint was taken before loading: a file saved during the build makes
-        # the next build load again. Sources found outside the scanned folders for the
-        # first time are scanned by the next build, which records them.
+        # the fingerprint was taken before loading: it is recorded only when no input
+        # changed while the build read them (a save, even one undone before the end,
+        # makes the next build load again). Sources found outside the scanned folders for
+        # the first time are scanned by the next build, which records them.
         said = checked.changes.text() if checked.changes is not None \
             and not checked.changes.empty else ""
+        settled = extras == scanned_extras and inputs.still(project, scanned)
         inputs.write(build_dir, inputs.Record(
-            fingerprint=scanned.fingerprint if extras == scanned_extras else "",
+            fingerprint=scanned.fingerprint if settled else "",
             outputs=digests, changes=inputs.changes_digest(build_dir),
-            findings=checked.findings, notice=said,
+            findings=findings, notice=said,
             extras=extras, files=scanned.files))
-    return Result(checked.findings, written, skipped, checked)
+    return Result(findings, written, skipped, checked)
+
+
+def _rendering_notes(notes: Iterable[Note], progress: Progress) -> tuple[Finding, ...]:
+    """WeasyPrint's notes (pdf.Note): the notices printed now, the warnings as findings."""
+    warnings = []
+    for note in notes:
+        if note.severity == "notice":
+            progress.notice(f"note: {note.message}")
+        else:
+            warnings.append(Finding("warning", note.path, note.line, note.message,
+                                    rule="pdf.css-ignored"))
+    return tuple(warnings)

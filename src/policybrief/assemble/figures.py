@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
 
-from .. import schemas
+from .. import links, schemas
 from ..errors import BriefError
 from ..load import frontmatter, textfile
 from ..model import Citation, Finding, Project
@@ -37,6 +37,7 @@ VERBS = {"aligned": "is aligned with", "opposed": "is opposed to", "split-from":
          "backs": "backs"}
 MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 CROWDED = 16  # actors: more do not fit legibly on a page
+MAX_ITEMS = 200  # events or actors in one figure: beyond, no page can show them
 
 
 @dataclass(frozen=True)
@@ -195,6 +196,15 @@ def _read(project: Project, name: str, findings: list[Finding]) -> tuple[
         findings.append(exc.finding())
         return None
     problems = schemas.validate(doc.data, doc.lines, rel, name, cols=doc.cols)
+    # captions and labels reach every output, the DOCX's links included
+    problems += links.field_findings(doc.data, doc.lines, rel)
+    items = doc.data.get("events" if name == "timeline" else "actors")
+    if not problems and isinstance(items, list) and len(items) > MAX_ITEMS:
+        problems.append(Finding("error", rel, doc.lines.get(
+            "events" if name == "timeline" else "actors", 1),
+            f"{len(items)} {'events' if name == 'timeline' else 'actors'}; a figure holds "
+            f"at most {MAX_ITEMS}", "keep the figure to what a reader can take in on a page",
+            f"figures.{name}"))
     findings += problems
     return None if problems else (doc, rel)
 
@@ -217,6 +227,8 @@ def _cite(doc: frontmatter.Document, rel: str, pointer: str, where: str, claim: 
 def when(date: str) -> tuple[float, str] | None:
     """``2013-08-06`` → (decimal year, "6 Aug 2013"); None if no such date."""
     parts = [int(p) for p in date.split("-")]
+    if not 1 <= parts[0] <= 9998:
+        return None
     try:
         if len(parts) == 1:
             return parts[0] + 0.5, str(parts[0])
@@ -224,9 +236,9 @@ def when(date: str) -> tuple[float, str] | None:
             dt.date(parts[0], parts[1], 1)
             return parts[0] + (parts[1] - 0.5) / 12, f"{MONTHS[parts[1] - 1]} {parts[0]}"
         day = dt.date(*parts)
-    except ValueError:
+        length = (dt.date(parts[0] + 1, 1, 1) - dt.date(parts[0], 1, 1)).days
+    except (ValueError, OverflowError):
         return None
-    length = (dt.date(parts[0] + 1, 1, 1) - dt.date(parts[0], 1, 1)).days
     fraction = (day.timetuple().tm_yday - 0.5) / length
     return parts[0] + fraction, f"{parts[2]} {MONTHS[parts[1] - 1]} {parts[0]}"
 

@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from .. import confine
 from ..errors import BriefError
 from ..model import Entry, Finding, Project, Source
 from .sources import read_source
@@ -27,6 +28,21 @@ def load_sources(project: Project, entries: Mapping[str, object]) -> tuple[
         if not entry.file:
             continue
         path = project.root / entry.file
+        line = entry.line + entry.lines.get("file", 0)
+        if confine.inside(project, entry.file, ("seeds",)) is None:
+            findings.append(Finding("error", entry.path, line,
+                                    f"'{key}' points at '{entry.file}', which is outside "
+                                    "the project's seeds/", "store the source in seeds/ "
+                                    "(brief sources add does) and name it there; a symbolic "
+                                    "link may not point out of seeds/", "source.outside"))
+            continue
+        original = entry.fields.get("original")
+        if original and confine.inside(project, original, ("seeds",)) is None:
+            findings.append(Finding("error", entry.path, entry.line + entry.lines.get(
+                "original", 0), f"'{key}' names the original '{original}', which is "
+                "outside the project's seeds/", "keep the original in seeds/",
+                "source.outside"))
+            continue
         if not path.is_file():
             findings.append(Finding("error", entry.path, entry.line,
                                     f"'{key}' points at '{entry.file}', which does not exist",

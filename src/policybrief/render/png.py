@@ -10,8 +10,6 @@ from __future__ import annotations
 import base64
 from typing import TYPE_CHECKING
 
-from .pdf import LOCK
-
 if TYPE_CHECKING:
     from ..assemble.figures import Figure
     from ..load.house import House
@@ -34,8 +32,28 @@ def to_png(svg: str, width: float, height: float, dpi: int = DPI) -> bytes:
     page = (f"<style>@page {{ size: {width}mm {height}mm; margin: 0 }} body {{ margin: 0 }}"
             f"img {{ display: block; width: {width}mm; height: {height}mm }}</style>"
             f'<img src="{uri}" alt="">')
+    import logging
+
+    from ..errors import RenderError
+    from .pdf import LOCK, _Collector, fetcher, sort_record
+
+    collector = _Collector()
+    logger = logging.getLogger("weasyprint")
     with LOCK:
-        pdf = weasyprint.HTML(string=page).write_pdf()
+        # the one confining fetcher, with no folder at all: the figure is a data: URL,
+        # and whatever it refers to beyond (an <image href>) is refused; WeasyPrint only
+        # logs an image it could not draw, which is an error here
+        logger.addHandler(collector)
+        try:
+            pdf = weasyprint.HTML(string=page, url_fetcher=fetcher([])).write_pdf()
+        finally:
+            logger.removeHandler(collector)
+    # what does not fail a PDF (a font subset with fontTools, …) does not fail an image
+    failed = [r.getMessage() for r in collector.records if sort_record(r) == "error"]
+    if failed:
+        from ..links import shown, unblob
+
+        raise RenderError("the image could not be drawn: " + shown(unblob(failed[0]), 160))
     document = pypdfium2.PdfDocument(pdf)
     try:
         image = document[0].render(scale=dpi / 72).to_pil()
@@ -57,11 +75,16 @@ def logo_png(house: House, width_px: int = 600) -> bytes:
         return house.logo_bytes
     from lxml import etree
 
-    parser = etree.XMLParser(resolve_entities=False, no_network=True)
+    parser = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False)
     root = etree.fromstring(house.logo_bytes, parser)
     box = (root.get("viewBox") or "").replace(",", " ").split()
-    width, height = (float(box[2]), float(box[3])) if len(box) == 4 else (
-        float(str(root.get("width", "300")).rstrip("px")),
-        float(str(root.get("height", "100")).rstrip("px")))
+    try:
+        width, height = (float(box[2]), float(box[3])) if len(box) == 4 else (
+            float(str(root.get("width", "300")).rstrip("px")),
+            float(str(root.get("height", "100")).rstrip("px")))
+    except ValueError:
+        width, height = 300.0, 100.0
+    if not (0 < width < 10_000 and 0 < height < 10_000):
+        width, height = 300.0, 100.0
     return to_png(house.logo_bytes.decode("utf-8"), width, height,
                   dpi=max(72, round(width_px / max(width, 1) * 96)))
