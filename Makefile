@@ -7,7 +7,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 BRIEF  := $(BIN)/brief
 
-.PHONY: brief html docx all check test test-fresh golden bench watch clean lint
+.PHONY: brief html docx all check test test-fast test-fresh golden bench watch clean lint
 
 brief: $(STAMP)
 	$(BRIEF) build --format pdf
@@ -26,6 +26,11 @@ check: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -q
+
+# The stage tests only: nothing rendered, no other program run (tests/conftest.py
+# marks the rest slow). The full suite is `make test`.
+test-fast: $(STAMP)
+	$(BIN)/python -m pytest -q -m "not slow"
 
 # The two commands on a bare Debian 12 (debootstrap), with only the README's packages.
 # Needs root and network; not part of `make test`. FRESH_ROOT= chooses where.

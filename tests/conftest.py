@@ -1,9 +1,18 @@
-"""Shared fixtures: a tiny project made in a temporary folder, and the real one copied."""
+"""The one project factory for the tests, and the fixtures made with it.
+
+``make_project(root, base, files)`` writes a project: ``base`` is "tiny" (two sections
+on the real seeds, the text below), "real" (a copy of this repository's brief) or
+"empty" (nothing); ``files`` (path under the root → text) are written over it, so a
+test states only what it changes. ``tiny`` and ``real`` are that, in a temporary
+folder; ``built_real`` is the real brief built once per test run (all three formats),
+for the tests that read its outputs and do not change them.
+"""
 
 from __future__ import annotations
 
 import shutil
 import textwrap
+from collections.abc import Mapping
 from pathlib import Path
 
 import pytest
@@ -81,30 +90,60 @@ def write(path: Path, text: str) -> Path:
     return path
 
 
-def make_tiny(root: Path) -> Path:
-    (root / "seeds").mkdir(parents=True, exist_ok=True)
-    for name in (RASANAH, WIKIPEDIA):
-        shutil.copy(SEEDS / name, root / "seeds" / name)
-    write(root / "bibliography.bib", BIB)
-    write(root / "report" / "brief.yaml", BRIEF_YAML)
-    write(root / "report" / "sections" / "01-background.md", BACKGROUND)
-    write(root / "report" / "sections" / "02-motives.md", MOTIVES)
+TINY = {
+    "bibliography.bib": BIB,
+    "report/brief.yaml": BRIEF_YAML,
+    "report/sections/01-background.md": BACKGROUND,
+    "report/sections/02-motives.md": MOTIVES,
+}
+
+
+def make_project(root: Path, base: str = "tiny", files: Mapping[str, str] | None = None
+                 ) -> Path:
+    """A project at ``root``: ``base`` ("tiny", "real" or "empty"), then ``files``."""
+    root.mkdir(parents=True, exist_ok=True)
+    if base == "tiny":
+        (root / "seeds").mkdir(exist_ok=True)
+        for name in (RASANAH, WIKIPEDIA):
+            shutil.copy(SEEDS / name, root / "seeds" / name)
+        for rel, text in TINY.items():
+            write(root / rel, text)
+    elif base == "real":
+        for name in ("report", "seeds", "templates"):
+            shutil.copytree(REPO / name, root / name, symlinks=True)
+        shutil.copy(REPO / "bibliography.bib", root / "bibliography.bib")
+    elif base != "empty":
+        raise ValueError(f"no project base {base!r}")
+    for rel, text in (files or {}).items():
+        write(root / rel, text)
     return root
+
+
+def make_tiny(root: Path) -> Path:
+    """The tiny project: two sections on the real seeds."""
+    return make_project(root, "tiny")
 
 
 @pytest.fixture
 def tiny(tmp_path: Path) -> Path:
     """A two-section project on the real seeds, in a temporary folder."""
-    return make_tiny(tmp_path / "tiny")
+    return make_project(tmp_path / "tiny")
 
 
 @pytest.fixture
 def real(tmp_path: Path) -> Path:
     """A copy of this repository's brief (report/, bibliography, seeds, templates)."""
-    root = tmp_path / "real"
-    for name in ("report", "seeds", "templates"):
-        shutil.copytree(REPO / name, root / name, symlinks=True)
-    shutil.copy(REPO / "bibliography.bib", root / "bibliography.bib")
+    return make_project(tmp_path / "real", "real")
+
+
+@pytest.fixture(scope="session")
+def built_real(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """This repository's brief, built once per test run (PDF, HTML, DOCX): read it,
+    or copy it before changing anything."""
+    from policybrief.commands.cli import main
+
+    root = make_project(tmp_path_factory.mktemp("built-real") / "brief", "real")
+    assert main(["-q", "-C", str(root), "build"]) == 0
     return root
 
 
@@ -116,3 +155,41 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 @pytest.fixture
 def update_golden(request: pytest.FixtureRequest) -> bool:
     return bool(request.config.getoption("--update-golden"))
+
+
+# --- the test pyramid: stage tests, and the slow ones that render ---------------------
+
+# A test is slow when it renders outputs, runs another program, or reads a built brief:
+# its source names one of these, or it takes one of the built fixtures (or its name says
+# it works on a huge input). `make test-fast`
+# runs the rest (-m "not slow"); `make test` runs everything.
+RENDERS = ('"build"', "'build'", "pipeline.build(", "rendering.render(", "pandoc.convert(",
+           "write_pdf(", "write_docx(", "to_png(", "figure_png(", "logo_png(", "subprocess",
+           "libreoffice", "chromium", "playwright", "pdftoppm", "parity.compare(",
+           "Workers(", '"-m", "policybrief')
+# stage tests that still take a second or more: huge inputs, labelled sets scored whole
+HEAVY = ("ten_thousand", "three_thousand_deep", "precision_at_3", "labelled_set",
+         "watch_rebuilds", "huge_file")
+BUILT = ("built_real", "built", "built_default", "built_tiny", "brief", "tiny_built", "both",
+         "page", "outputs", "server_brief")
+
+
+def _renders(item: pytest.Item) -> bool:
+    import inspect
+
+    function = getattr(item, "function", None)
+    if function is None:
+        return False
+    try:
+        source = inspect.getsource(function)
+    except (OSError, TypeError):
+        return False
+    if any(word in source for word in RENDERS) or any(w in item.name for w in HEAVY):
+        return True
+    return any(name in BUILT for name in getattr(item, "fixturenames", ()))
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if item.get_closest_marker("slow") is None and _renders(item):
+            item.add_marker(pytest.mark.slow)

@@ -13,7 +13,6 @@ from lxml import html as lhtml
 
 from policybrief import citations as cit
 from policybrief.assemble import evidence
-from policybrief.commands.cli import main
 from policybrief.model import Project
 from policybrief.pipeline import load
 
@@ -82,14 +81,10 @@ def test_no_bare_handles_and_no_placeholder_text() -> None:
             assert word not in text, f"{path} contains {word}"
 
 
-@pytest.fixture(scope="module")
-def built(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    root = tmp_path_factory.mktemp("real")
-    for name in ("report", "seeds", "templates"):
-        shutil.copytree(REPO / name, root / name, symlinks=True)
-    shutil.copy(REPO / "bibliography.bib", root / "bibliography.bib")
-    assert main(["-C", str(root), "-q", "build"]) == 0
-    return root / "build"
+@pytest.fixture
+def built(built_real: Path) -> Path:
+    """The real brief's build/, built once per test run (conftest)."""
+    return built_real / "build"
 
 
 @pytest.mark.slow

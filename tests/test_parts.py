@@ -6,7 +6,6 @@ valid struct tree."""
 from __future__ import annotations
 
 import io
-import shutil
 from pathlib import Path
 
 import pypdf
@@ -17,7 +16,7 @@ from policybrief.commands.cli import main
 from policybrief.render import pdf
 from policybrief.render.pdf import parts
 
-from conftest import REPO
+from conftest import make_project
 
 PAGE = """<!DOCTYPE html>
 <html lang="en"><head><style>
@@ -119,10 +118,7 @@ def both(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     """The page laid out whole (as when the splitter cannot cut it), and in parts."""
     made = []
     for workers in (1, 2):
-        root = tmp_path_factory.mktemp(f"workers{workers}")
-        for name in ("report", "seeds", "templates"):
-            shutil.copytree(REPO / name, root / name, symlinks=True)
-        shutil.copy(REPO / "bibliography.bib", root / "bibliography.bib")
+        root = make_project(tmp_path_factory.mktemp(f"workers{workers}") / "brief", "real")
         with pytest.MonkeyPatch.context() as patch:
             patch.setattr(pdf, "WORKERS", workers)
             if workers == 1:

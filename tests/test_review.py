@@ -34,18 +34,10 @@ BACKGROUND = "report/sections/02-background.md"
 SCENARIOS = "report/sections/06-scenarios.md"
 
 
-def _copy_repo_brief(root: Path) -> Path:
-    for name in ("report", "seeds", "templates"):
-        shutil.copytree(REPO / name, root / name, symlinks=True)
-    shutil.copy(REPO / "bibliography.bib", root / "bibliography.bib")
-    return root
-
-
-@pytest.fixture(scope="module")
-def built_default(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    root = _copy_repo_brief(tmp_path_factory.mktemp("default") / "brief")
-    assert main(["-q", "-C", str(root), "build", "--format", "docx"]) == 0
-    return root
+@pytest.fixture
+def built_default(built_real: Path) -> Path:
+    """The real brief, built once per test run (conftest)."""
+    return built_real
 
 
 @pytest.fixture
