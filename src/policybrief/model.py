@@ -29,6 +29,10 @@ class Finding:
     rule: str = ""
     col: int = 0  # 1-based; 0: the message's quoted name on the line, or its start
     shown: str = ""  # the line to show, when the file cannot be read as UTF-8 text
+    # what the rule found, for code that acts on findings (never parse the message):
+    key: str = ""  # the citation or bibliography key, or the field name, it is about
+    quote: str = ""  # the quote it is about
+    passage: str = ""  # the passage of the source it points at ("¶ 12")
 
     def __str__(self) -> str:
         """The message without the line shown (policybrief.messages.render adds it)."""

@@ -64,8 +64,7 @@ def validate(data: Mapping[str, Any], lines: Mapping[str, int], path: str, name:
             continue
         finding = _finding(error, pointer, lines, path)
         if cols and finding.rule == "schema.additionalProperties":
-            name_ = _missing(str(finding.message))
-            key = f"{pointer}/{name_}" if pointer else name_
+            key = f"{pointer}/{finding.key}" if pointer else finding.key
             if key in cols and lines.get(key) == finding.line:
                 finding = replace(finding, col=cols[key])
         findings.append(finding)
@@ -112,7 +111,7 @@ def _finding(error: Any, pointer: str, lines: Mapping[str, int], path: str) -> F
         field_pointer = f"{pointer}/{name}" if pointer else name
         hint = suggest(name, allowed) or "allowed here: " + ", ".join(allowed)
         return Finding("error", path, _line(lines, field_pointer),
-                       f"unknown field '{name}' in {where}", hint, rule)
+                       f"unknown field '{name}' in {where}", hint, rule, key=name)
     if validator == "required":
         missing = error.message.split("'")[1] if "'" in error.message else error.message
         message = f"{where} is missing the field '{missing}'"

@@ -217,7 +217,7 @@ def reconcile(checked: Checked, allow_stale: bool = False) -> Checked:
             added.append(Finding(severity, c.path, c.line,
                                  f"{what} is gone from the changed source '{ch.key}': the "
                                  f"claim “{_short(c.claim, 70)}” ({c.where}) rests on it",
-                                 hint, "source.vanished"))
+                                 hint, "source.vanished", key=ch.key, quote=c.quote or ""))
     for r in report.removed:
         if r.why != "file":
             continue
@@ -229,14 +229,12 @@ def reconcile(checked: Checked, allow_stale: bool = False) -> Checked:
                                  f"claim “{_short(c.claim, 70)}” ({c.where}) cites it",
                                  "restore the file" + ("" if allow_stale else ", or build "
                                  "with --allow-stale") + "; then run 'brief sources lock'",
-                                 "source.removed"))
+                                 "source.removed", key=r.key, quote=c.quote or ""))
     kept = []
     for f in checked.findings:
-        keys = re.findall(r"'([^']+)'", f.message)
-        if any((f.rule, f.path, f.line, k) in drop for k in keys):
+        if (f.rule, f.path, f.line, f.key) in drop:
             continue
-        if f.rule == "source.missing" and any(("source.missing", "", 0, k) in drop
-                                              for k in keys):
+        if f.rule == "source.missing" and ("source.missing", "", 0, f.key) in drop:
             f = replace(f, severity=severity)
         kept.append(f)
     findings = sorted([*kept, *added], key=lambda f: (f.severity != "error", f.path, f.line))

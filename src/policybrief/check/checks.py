@@ -51,7 +51,7 @@ def _check_one(c: Citation, entries: Mapping[str, Entry], sources: Mapping[str, 
             hint = f"keys are case-sensitive: did you mean '{lower[c.key.lower()]}'?"
         add(Finding("error", c.path, c.key_line or c.line, f"unknown citation key '{c.key}'",
                     hint or "add the source with 'brief sources add', or fix the key",
-                    "citation.unknown-key"))
+                    "citation.unknown-key", key=c.key))
         return
     source = sources.get(c.key)
     number = cit.paragraph_number(c.locator)
@@ -65,13 +65,14 @@ def _check_one(c: Citation, entries: Mapping[str, Entry], sources: Mapping[str, 
             add(Finding("warning", c.path, c.line,
                         f"the quote cannot be verified: '{c.key}' has no stored source text",
                         "add a file field pointing into seeds/ to its bibliography entry",
-                        "quote.no-source"))
+                        "quote.no-source", key=c.key, quote=c.quote))
         return
     if number is not None and source.passage(number) is None:
         add(Finding("error", c.path, c.line,
                     f"'{c.key}' has no ¶ {number}: it has {len(source.passages)} paragraphs",
                     "fix the number, or quote the passage and leave the locator out",
-                    "locator.missing-paragraph"))
+                    "locator.missing-paragraph", key=c.key, quote=c.quote or "",
+                    passage=f"¶ {number}"))
         return
     if not c.quote:
         if number is None and not c.locator:
@@ -89,7 +90,8 @@ def _check_one(c: Citation, entries: Mapping[str, Entry], sources: Mapping[str, 
             hint = (f"did you mean “{_excerpt(near.passage.text, c.quote)}” "
                     f"(¶ {near.passage.number}, {round(near.similarity * 100)}%)?")
         add(Finding("error", c.path, c.line,
-                    f"quote not found in '{c.key}': “{_short(c.quote)}”", hint, "quote.not-found"))
+                    f"quote not found in '{c.key}': “{_short(c.quote)}”", hint, "quote.not-found",
+                    key=c.key, quote=c.quote))
         return
     evidence.matches[c] = match
     found = f"¶ {match.passage.number}"
@@ -99,7 +101,7 @@ def _check_one(c: Citation, entries: Mapping[str, Entry], sources: Mapping[str, 
         add(Finding("error", c.path, c.line,
                     f"locator ¶ {number} of '{c.key}' does not match the quote, which is in "
                     f"{found}", "run 'brief check --fix-locators' to correct it",
-                    "locator.mismatch"))
+                    "locator.mismatch", key=c.key, quote=c.quote, passage=found))
 
 
 def check_coverage(sections: tuple[Section, ...], entries: Mapping[str, Entry],

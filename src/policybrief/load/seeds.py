@@ -47,7 +47,7 @@ def load_sources(project: Project, entries: Mapping[str, object]) -> tuple[
             findings.append(Finding("error", entry.path, entry.line,
                                     f"'{key}' points at '{entry.file}', which does not exist",
                                     "fix the file field, or restore the source into seeds/",
-                                    "source.missing"))
+                                    "source.missing", key=key))
             continue
         try:
             found[key] = read_source(path, project.rel(path))

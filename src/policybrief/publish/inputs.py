@@ -211,8 +211,8 @@ def write(build: Path, record: Record) -> None:
     data: dict[str, Any] = {
         "fingerprint": record.fingerprint, "outputs": dict(record.outputs),
         "changes": record.changes, "notice": record.notice, "extras": list(record.extras),
-        "findings": [[f.severity, f.path, f.line, f.message, f.hint, f.rule, f.col, f.shown]
-                     for f in record.findings],
+        "findings": [[f.severity, f.path, f.line, f.message, f.hint, f.rule, f.col, f.shown,
+                      f.key, f.quote, f.passage] for f in record.findings],
         "files": {k: list(v) for k, v in record.files.items()}}
     temp = build / f".{NAME}.{os.getpid()}"
     temp.write_text(json.dumps(data, ensure_ascii=False, sort_keys=True), "utf-8")
