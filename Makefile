@@ -47,7 +47,7 @@ watch: $(STAMP)
 	$(BRIEF) watch
 
 lint: $(STAMP)
-	$(BIN)/ruff check src tests bench
+	$(BIN)/ruff check src tests bench tools
 	$(BIN)/mypy
 
 clean:

@@ -319,7 +319,7 @@ def claims_eval() -> ModuleType:
 
 def test_the_labelled_set_meets_the_targets(claims_eval: ModuleType) -> None:
     result = claims_eval.evaluate()
-    print("\n" + claims_eval.table(result))  # pytest -s shows the figures
+    print("\n" + claims_eval.table(result))  # noqa: T201 — pytest -s shows the figures
     assert result["pairs"] >= 80
     for rule, (precision, recall) in claims_eval.TARGETS.items():
         assert result[rule]["precision"] >= precision, (rule, result["errors"])

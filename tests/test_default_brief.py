@@ -329,8 +329,8 @@ def test_pdf_prints_no_screen_only_labels_and_keeps_ranges_whole(built: Path) ->
     assert "passage ¶" not in text
     lines = [line.strip() for line in text.splitlines()]
     for before, after in zip(lines, lines[1:], strict=False):
-        split = re.search(r"\d[–-]$", before) and re.match(r"\d", after) or \
-            re.search(r"\d[–-]?$", before) and re.match(r"%", after) or \
+        split = (re.search(r"\d[–-]$", before) and re.match(r"\d", after)) or \
+            (re.search(r"\d[–-]?$", before) and re.match(r"%", after)) or \
             re.search(r"\d-$", before)
         assert not split, f"a number range or percentage split across lines: " \
                           f"“{before[-20:]}” / “{after[:20]}”"
@@ -428,7 +428,7 @@ def test_pdf_leaves_no_heading_at_the_foot_of_a_page(built: Path) -> None:
     assert len(items) >= 20
     for item in items:
         index = reader.get_destination_page_number(item)
-        width, height, words = pages[index]
+        _width, height, words = pages[index]
         top = height - float(item.top)
         below = [w for w in words if w.y0 > top + 22 and w.y1 < height - BOTTOM + 5]
         assert below, f"“{item.title}” is the last thing on page {index + 1}"

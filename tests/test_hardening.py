@@ -129,7 +129,7 @@ def test_front_matter_raises_only_brief_errors(text: str) -> None:
 @given(text=st.text(alphabet=st.sampled_from(list("[]@;,\"“”¶-a1 q\\`{}.:")) |
                     st.characters(), max_size=200))
 def test_citation_parser_never_raises(text: str) -> None:
-    cites, problems = citations.parse(text)
+    cites, _problems = citations.parse(text)
     for cite in cites:
         assert cite.key
     rewritten = citations.to_pandoc(text, lambda c: (c.locator, None))

@@ -84,7 +84,7 @@ def server() -> Iterator[tuple[str, list[str]]]:
     seen: list[str] = []
 
     class Handler(http.server.BaseHTTPRequestHandler):
-        def do_GET(self) -> None:  # noqa: N802 (the stdlib's name)
+        def do_GET(self) -> None:
             seen.append(self.path)
             self.send_response(200)
             self.send_header("Content-Type", "image/png")
@@ -457,7 +457,7 @@ def test_stages_of_killed_builds_go_with_the_next_build_even_a_failing_one(
 # --- 6. the DOCX title checked ---------------------------------------------------------
 
 
-@pytest.mark.parametrize("field, value, line", [
+@pytest.mark.parametrize(("field", "value", "line"), [
     ("title", "[x](javascript:alert(1))", 1),
     ("subtitle", "see [annex](file:///etc/passwd)", 2),
     ("name", "[Ada](\\\\\\\\host\\\\share)", 9),
@@ -634,7 +634,7 @@ def test_11_yaml_nested_three_thousand_deep(project: Path, name: str,
     assert "Traceback" not in err
 
 
-@pytest.mark.parametrize("name, content, problem", [
+@pytest.mark.parametrize(("name", "content", "problem"), [
     ("logo.svg", b"<svg xmlns='http://www.w3.org/2000/svg'><g>", "the SVG does not parse"),
     ("logo.svg", b"<html><body>x</body></html>", "the file is not an SVG image"),
     ("logo.png", b"GIF89a not a png at all", "the file is not a PNG image"),
@@ -754,7 +754,7 @@ def snapshot(build: Path) -> dict[str, tuple[bytes, int]]:
             for p in sorted(build.rglob("*")) if p.is_file() and p.name != ".lock"}
 
 
-@pytest.mark.parametrize("code, words", [(errno.ENOSPC, "No space left on device"),
+@pytest.mark.parametrize(("code", "words"), [(errno.ENOSPC, "No space left on device"),
                                          (errno.EACCES, "Permission denied"),
                                          (errno.EROFS, "Read-only file system")])
 def test_11_a_full_disk_or_a_read_only_build(project: Path, code: int, words: str,

@@ -88,7 +88,7 @@ def test_shared_house_file_fills_what_the_brief_leaves_out(tiny: Path) -> None:
     assert "--accent: #aa0000;" in (tiny / "build/brief.html").read_text("utf-8")
 
 
-@pytest.mark.parametrize("house, col, message", [
+@pytest.mark.parametrize(("house", "col", "message"), [
     ('house:\n  logo: "../logo.png"\n', 10,
      "error[house.logo]: logo '../logo.png' is not a file in assets/"),
     ('house:\n  logo: "assets/missing.png"\n', 10,

@@ -42,7 +42,7 @@ def server() -> Iterator[tuple[str, list[str]]]:
     seen: list[str] = []
 
     class Handler(http.server.BaseHTTPRequestHandler):
-        def do_GET(self) -> None:  # noqa: N802 (the stdlib's name)
+        def do_GET(self) -> None:
             seen.append(self.path)
             self.send_response(200)
             self.end_headers()
@@ -86,7 +86,7 @@ def test_loopback_server_sees_no_request(project: Path, server: tuple[str, list[
     assert CANARY not in all_output_bytes(project)
 
 
-@pytest.mark.parametrize("markdown, problem", [
+@pytest.mark.parametrize(("markdown", "problem"), [
     ("[click](javascript:alert(1))", "a link that leaves the web and the brief"),
     ("[see](file:///etc/hostname)", "a link that leaves the web and the brief"),
     ('[hover]{onmouseover="alert(1)"}', "an 'onmouseover' handler (active content)"),

@@ -140,7 +140,7 @@ def test_ignore_refuses_an_error_rule(tiny: Path, capsys: pytest.CaptureFixture[
 # --- YAML in plain words --------------------------------------------------------------
 
 
-@pytest.mark.parametrize("text, line, col, rule, message, hint", [
+@pytest.mark.parametrize(("text", "line", "col", "rule", "message", "hint"), [
     ("kind: motives\nitems:\n\t- text: a\n", 4, 1, "yaml.tab",
      "tabs are not allowed in YAML; indent with spaces",
      "replace the tab with spaces (two for each level); editors have a setting to insert "
@@ -214,7 +214,7 @@ def test_every_file_s_yaml_errors_in_one_run(tiny: Path,
 # --- encodings and binary files -------------------------------------------------------
 
 
-@pytest.mark.parametrize("data, message, iconv", [
+@pytest.mark.parametrize(("data", "message", "iconv"), [
     (codecs.BOM_UTF16_LE + "a: b\n".encode("utf-16-le"),
      "UTF-16 (little-endian, with a byte-order mark)", "UTF-16"),
     ("a: b\n".encode("utf-16-le"), "UTF-16 (little-endian, without a byte-order mark)",
@@ -252,7 +252,7 @@ def test_latin1_and_windows_1252_are_told_apart() -> None:
     assert "iconv -f WINDOWS-1252 -t UTF-8 a.md" in caught.value.hint
 
 
-@pytest.mark.parametrize("data, kind", [
+@pytest.mark.parametrize(("data", "kind"), [
     (b"%PDF-1.4\n\0", "a PDF document"),
     (b"\x89PNG\r\n\x1a\n\0\0", "a PNG image"),
     (b"\xff\xd8\xff\xe0\0", "a JPEG image"),

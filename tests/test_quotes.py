@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import ClassVar
 
 import pytest
 from hypothesis import assume, given, settings
@@ -116,7 +117,7 @@ def test_span_maps_through_ligatures_and_invisibles() -> None:
 
 def test_index_is_built_lazily_per_key() -> None:
     class Sources(dict[str, Source]):
-        asked: list[str] = []
+        asked: ClassVar[list[str]] = []
 
         def get(self, key, default=None):  # type: ignore[no-untyped-def, override]
             self.asked.append(key)

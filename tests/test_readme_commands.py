@@ -194,7 +194,7 @@ def test_every_command_shown_exists(item: Shown) -> None:
     assert problem(item) is None, f"{item}: {problem(item)}"
 
 
-@pytest.mark.parametrize("words, fenced", [
+@pytest.mark.parametrize(("words", "fenced"), [
     (("brief", "biuld"), True),
     (("brief", "check", "--stirct"), True),
     (("brief", "build", "--format"), True),

@@ -83,7 +83,7 @@ def test_a_recommendation_resting_on_an_unknown_judgment_is_an_error_at_its_line
         "did you mean 'no-deal'?", "tradecraft.recommendation-judgment")]
 
 
-@pytest.mark.parametrize("text, missing", [
+@pytest.mark.parametrize(('text', 'missing'), [
     ('  - action: "Do it."\n    rests_on: ["split"]\n', "actor"),
     ('  - actor: "Embassies"\n    rests_on: ["split"]\n', "action"),
     ('  - actor: "Embassies"\n    action: "Do it."\n', "rests_on"),

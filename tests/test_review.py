@@ -312,8 +312,7 @@ def test_a_paragraph_added_after_an_own_div_goes_after_its_fence(brief: Path) ->
     assert f"- **{rel}:{line}** · paragraph added · Ed Editor · 2026-11-30 · applied" in \
         review_md(brief)
     # not inside the div: the editor's paragraph is not marked as the brief's judgment
-    assert lines_of(brief, rel) == before[:line + 1] + [
-        "", "A new paragraph from the editor."] + before[line + 1:]
+    assert lines_of(brief, rel) == [*before[:line + 1], "", "A new paragraph from the editor.", *before[line + 1:]]
     assert before[line] == ":::"
 
 
@@ -363,11 +362,9 @@ def test_a_deleted_own_span_leaves_no_empty_brackets(brief: Path) -> None:
     assert f"- **{start_rel}:{start_at}** · deletion · Rita Reviewer · 2026-11-30 · " \
         "applied" in report
     span = f" [{last}]{{.own}}"
-    assert lines_of(brief, rel) == rows[:end_at - 1] + [
-        rows[end_at - 1].removesuffix(span)] + rows[end_at:]
+    assert lines_of(brief, rel) == [*rows[:end_at - 1], rows[end_at - 1].removesuffix(span), *rows[end_at:]]
     assert rows[end_at - 1].endswith(span)
-    assert lines_of(brief, start_rel) == brows[:start_at - 1] + [
-        brows[start_at - 1].removeprefix(f"[{first}]{{.own}} ")] + brows[start_at:]
+    assert lines_of(brief, start_rel) == [*brows[:start_at - 1], brows[start_at - 1].removeprefix(f"[{first}]{{.own}} "), *brows[start_at:]]
     assert main(["-q", "-C", str(brief), "check"]) == 0
 
 
@@ -383,8 +380,7 @@ def test_an_edit_of_a_recommendation_goes_to_its_field(brief: Path) -> None:
     assert review(brief, returned, "--apply") == 0
     assert f"- **{rel}:{at}** (`recommendations/0/action`) · insertion · Ed Editor · " \
         "2026-11-30 · applied" in review_md(brief)
-    assert lines_of(brief, rel) == rows[:at - 1] + [
-        rows[at - 1].replace(word, word + " also", 1)] + rows[at:]
+    assert lines_of(brief, rel) == [*rows[:at - 1], rows[at - 1].replace(word, word + " also", 1), *rows[at:]]
 
 
 def test_a_quote_cited_in_a_one_line_text_field_is_at_its_line(tiny_built: Path,
@@ -427,9 +423,7 @@ def test_an_untracked_edit_is_found_by_comparison(brief: Path) -> None:
     report = review_md(brief)
     assert f"- **{BACKGROUND}:{line}** · untracked replacement · unknown (tracking was off) " \
         "· applied\n  - old: “the”\n  - new: “a”" in report
-    assert lines_of(brief, BACKGROUND) == before[:line - 1] + [
-        before[line - 1].replace(sentence, sentence.replace("the rivalry", "a rivalry"), 1)
-    ] + before[line:]
+    assert lines_of(brief, BACKGROUND) == [*before[:line - 1], before[line - 1].replace(sentence, sentence.replace("the rivalry", "a rivalry"), 1), *before[line:]]
 
 
 def test_a_paragraph_removed_without_tracking(brief: Path) -> None:
@@ -565,7 +559,7 @@ def test_a_docx_that_is_not_ours(tiny_built: Path, capsys: pytest.CaptureFixture
     _nothing_written(tiny_built)
 
 
-@pytest.mark.parametrize("damage, words", [
+@pytest.mark.parametrize(("damage", "words"), [
     (lambda data: data[: len(data) // 2], "not a readable DOCX: the file is damaged"),
     (lambda data: b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 4096,
      "the file is password-protected (encrypted)"),

@@ -44,7 +44,7 @@ def record(msg: str, *args: object, level: int = logging.WARNING,
                              None)
 
 
-@pytest.mark.parametrize("made, kind", [
+@pytest.mark.parametrize(("made", "kind"), [
     (record('Using fontTools instead of HarfBuzz-Subset for font "%s". This will be '
             "unsupported in future versions of WeasyPrint.", "Noto Sans",
             module="weasyprint/pdf/fonts.py"), "notice"),

@@ -545,8 +545,8 @@ def _pdf_links(name: str, data: bytes) -> list[OutputProblem]:
                 elif kind in ("/Launch", "/GoToR", "/GoToE", "/JavaScript", "/ImportData",
                               "/SubmitForm", "/Rendition"):
                     found.append(OutputProblem(name, f"a {kind[1:]} action", kind))
-        if "/Names" in pdf.Root and "/JavaScript" in pdf.Root.Names or "/OpenAction" in \
-                pdf.Root and str(pdf.Root.OpenAction.get("/S", "")) == "/JavaScript":
+        if ("/Names" in pdf.Root and "/JavaScript" in pdf.Root.Names) or ("/OpenAction" in \
+                pdf.Root and str(pdf.Root.OpenAction.get("/S", "")) == "/JavaScript"):
             found.append(OutputProblem(name, "a JavaScript action", "/JavaScript"))
     return found
 

@@ -59,7 +59,7 @@ def _bytecode_cache() -> Any:
 
     try:
         return jinja2.FileSystemBytecodeCache()
-    except Exception:
+    except Exception:  # noqa: BLE001 — no cache folder: templates compile each run
         return None
 
 

@@ -208,7 +208,7 @@ def evidence_keys(text: str) -> set[tuple[Any, ...]]:
             keys |= {n.key, ("md", mo, d), ("m", y, mo, None), ("m", y, mo, _day_part(d)),
                      ("mo", mo), ("y", y, None), ("y", y, _month_part(mo))}
         elif n.key[0] == "m":
-            _, y, mo, part = n.key
+            _, y, mo, _part = n.key
             keys |= {n.key, ("m", y, mo, None), ("mo", mo), ("y", y, None),
                      ("y", y, _month_part(mo))}
         elif n.key[0] == "y":

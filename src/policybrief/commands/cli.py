@@ -524,7 +524,7 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         click.echo("interrupted", err=True)
         return 130
-    except Exception as exc:  # never a bare traceback: one line, and a log file
+    except Exception as exc:  # noqa: BLE001 — never a bare traceback: one line, and a log file
         from .crash import INTERNAL, internal
 
         click.echo(internal(exc, _build_folder(argv)), err=True)

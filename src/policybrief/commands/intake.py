@@ -93,7 +93,7 @@ def html_text(data: bytes) -> tuple[str, Metadata]:
             doc = lhtml.document_fromstring(data.decode("utf-8").removeprefix("\ufeff"))
         except UnicodeDecodeError:
             doc = lhtml.document_fromstring(data)
-    except Exception as exc:  # lxml raises ParserError, ValueError, ...
+    except Exception as exc:  # noqa: BLE001 — lxml raises ParserError, ValueError, ...
         raise BriefError(f"cannot parse the HTML: {exc}", rule="sources.add") from None
     except RecursionError:
         raise BriefError("cannot parse the HTML: it is nested too deeply",

@@ -882,7 +882,7 @@ def apply(project: Project, review: Review) -> Applied:
                              reverse=True):
             assert change.edit is not None
             start, end, new = change.edit
-            if any(start < b and a < end or (start == end and a < start < b)
+            if any((start < b and a < end) or (start == end and a < start < b)
                    for a, b in taken):
                 change.applicable, change.reason = False, "overlaps another change here"
                 skipped.append(change)

@@ -206,7 +206,7 @@ def rebuild(project: Project, formats: Sequence[str], state: State, allow_stale:
     except BriefError as exc:  # no findings: what was reported still stands
         warn(f"build failed; still serving the last good build:\n{render(exc, project.root)}")
         return False
-    except Exception as exc:  # whatever a rebuild throws, the preview goes on
+    except Exception as exc:  # noqa: BLE001 — whatever a rebuild throws, the preview goes on
         from .crash import internal
 
         warn(f"build failed; still serving the last good build:\n"

@@ -68,7 +68,7 @@ def _compose(text: str) -> Node | None:
             and not yaml.reader.Reader.NON_PRINTABLE.search(text):
         try:
             node = yaml.compose(text, Loader=_C_LOADER)
-        except Exception:
+        except Exception:  # noqa: BLE001 — the fast path only; the full loader reports
             node = None
         if isinstance(node, MappingNode):
             return node

@@ -204,7 +204,7 @@ def image_problem(content: bytes, kind: str) -> str:
 
         with Image.open(io.BytesIO(content)) as image:
             image.verify()
-    except Exception as exc:  # Pillow raises many kinds for a damaged file
+    except Exception as exc:  # noqa: BLE001 — Pillow raises many kinds for a damaged file
         return f"the {kind.split('/')[1].upper()} image is damaged ({type(exc).__name__})"
     return ""
 

@@ -291,7 +291,7 @@ def field_blocks(section: Section, text: str) -> list[Block]:
         # a Markdown field may hold several paragraphs: one block each
         paragraph: list[tuple[int, int]] = []
         first = 0
-        for start, end in spans + [(-1, -1)]:
+        for start, end in [*spans, (-1, -1)]:
             if start < 0 or start == end:
                 if paragraph:
                     block = _block(section.path, first, pointer, text, paragraph)

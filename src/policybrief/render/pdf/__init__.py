@@ -508,7 +508,7 @@ class Workers:
             warm = [self.pool.submit(_warm) for _ in range(self.count)]
             for future in warm:
                 future.result()
-        except Exception:  # no processes here: the page is laid out whole
+        except Exception:  # noqa: BLE001 — no processes here: the page is laid out whole
             self.pool = None
         finally:
             with self._guard:
@@ -607,7 +607,7 @@ class _Inline:
         with LOCK:
             try:
                 future.set_result(fn(*args, **kwargs))
-            except Exception as exc:
+            except Exception as exc:  # noqa: BLE001 — handed on in the Future
                 future.set_exception(exc)
         return future
 
