@@ -587,12 +587,12 @@ def main(argv: list[str] | None = None) -> int:
 
         # 7. peer chain: separate commands, one after the other, on the same Markdown
         from policybrief import pipeline
-        from policybrief.assemble import assembly
+        from policybrief.assemble import assembly, variables
         from policybrief.model import Project
         from policybrief.render import pandoc, rendering
 
         checked = pipeline.load(Project(project))
-        context = rendering.context(checked.brief, checked.evidence.locators)
+        context = variables.context(checked.brief, checked.evidence.locators)
         markdown = assembly.assemble(checked.brief, checked.evidence.locators,
                                      checked.evidence.matches, context)
         if capture.markdown and markdown != capture.markdown:

@@ -6,10 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from policybrief.assemble import assembly
+from policybrief.assemble import assembly, variables
 from policybrief.model import Project
 from policybrief.pipeline import check
-from policybrief.render import rendering
 
 from conftest import make_tiny
 
@@ -20,7 +19,7 @@ def assembled(root: Path) -> str:
     checked = check(Project(root))
     locators = checked.evidence.locators
     return assembly.assemble(checked.brief, locators, checked.evidence.matches,
-                             rendering.context(checked.brief, locators))
+                             variables.context(checked.brief, locators))
 
 
 def compare(name: str, actual: str, update: bool) -> None:

@@ -11,12 +11,11 @@ from types import ModuleType
 
 import pytest
 
-from policybrief.assemble import assembly
+from policybrief.assemble import assembly, variables
 from policybrief.check import claims, tradecraft
 from policybrief.commands.cli import main
 from policybrief.model import Finding, Passage, Project
 from policybrief.pipeline import load
-from policybrief.render import rendering
 
 from conftest import BRIEF_YAML, REPO, make_tiny, write
 
@@ -249,7 +248,7 @@ def test_the_appendix_shows_what_was_found_where(tmp_path: Path) -> None:
             f'[@{W}, quote "Muqtada al-Sadr demanded that al-Kabi reunite AAH"].\n')
     root = project(tmp_path / "p", body)
     checked = load(Project(root))
-    context = rendering.context(checked.brief, checked.evidence.locators)
+    context = variables.context(checked.brief, checked.evidence.locators)
     markdown = assembly.render(Project(root), "appendix.md.j2", **context)
     row = next(line for line in markdown.splitlines() if "In 2008 Sadr demanded" in line)
     assert "*Found: 2008, Sadr, al-Kabi, AAH, Mahdi Army (¶ 9).*" in row

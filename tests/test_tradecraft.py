@@ -8,11 +8,11 @@ from pathlib import Path
 
 import pytest
 
-from policybrief.assemble import assembly
+from policybrief.assemble import assembly, variables
 from policybrief.check import tradecraft
 from policybrief.model import Finding, Project
 from policybrief.pipeline import load
-from policybrief.render import pandoc, rendering
+from policybrief.render import pandoc
 
 from conftest import BRIEF_YAML, REPO, make_tiny, write
 
@@ -293,7 +293,7 @@ def test_explainer_renders_every_term_and_level(tmp_path: Path) -> None:
 
 def scenarios_markdown(root: Path) -> str:
     checked = load(Project(root))
-    context = rendering.context(checked.brief, checked.evidence.locators)
+    context = variables.context(checked.brief, checked.evidence.locators)
     section = next(s for s in checked.brief.sections if s.kind == "scenarios")
     return assembly.render(Project(root), "sections/scenarios.md.j2", section=section,
                            sections=checked.brief.sections, **context)

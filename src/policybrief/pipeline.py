@@ -347,14 +347,13 @@ def assemble(checked: Checked, options: BuildOptions, progress: Progress,
              scanned: inputs.Scan, epoch: int) -> Assembled:
     """Stage 3: the document as pandoc Markdown, and each output's input digest (the
     templates and bibliography as ``scanned``, the brief as assembled, the epoch)."""
-    from .assemble import assembly
+    from .assemble import assembly, variables
     from .publish import inputs
-    from .render import rendering
 
     brief = checked.brief
     project = brief.project
     progress.stage("assemble")
-    context = rendering.context(brief, checked.evidence.locators)
+    context = variables.context(brief, checked.evidence.locators)
     stale = checked.changes.stale if options.allow_stale and checked.changes is not None \
         else frozenset()
     markdown = assembly.assemble(brief, checked.evidence.locators, checked.evidence.matches,

