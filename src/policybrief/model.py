@@ -250,7 +250,6 @@ class Brief:
     entries: Mapping[str, Entry]
     sources: Mapping[str, Source]
     matches: Mapping[Citation, QuoteMatch] = field(default_factory=dict)
-    findings: tuple[Finding, ...] = ()
     figures: Any = None  # figures.Figures: the timeline and the actor map
     house: Any = None  # house.House: colours, faces and logo
     figure_citations: tuple[Citation, ...] = ()

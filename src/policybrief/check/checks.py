@@ -23,11 +23,21 @@ UNCITED_KINDS = frozenset({"recommendations"})
 
 @dataclass(frozen=True)
 class Evidence:
-    """What the checks established about the citations."""
+    """What the checks established about the citations (read-only once made)."""
+
+    matches: Mapping[Citation, QuoteMatch] = field(default_factory=dict)
+    locators: Mapping[Citation, str] = field(default_factory=dict)
+    fixes: Mapping[Citation, str] = field(default_factory=dict)  # wrong locator → right one
+    findings: tuple[Finding, ...] = ()
+
+
+@dataclass
+class _Found:
+    """What the checks find as they go, made into Evidence at the end."""
 
     matches: dict[Citation, QuoteMatch] = field(default_factory=dict)
     locators: dict[Citation, str] = field(default_factory=dict)
-    fixes: dict[Citation, str] = field(default_factory=dict)  # wrong locator → right one
+    fixes: dict[Citation, str] = field(default_factory=dict)
     findings: list[Finding] = field(default_factory=list)
 
 
@@ -35,15 +45,15 @@ def check_citations(sections: tuple[Section, ...], entries: Mapping[str, Entry],
                     sources: Mapping[str, Source], extra: Iterable[Citation] = ()) -> Evidence:
     """Every citation of the sections, and ``extra`` ones (the figures')."""
     index = QuoteIndex(sources)
-    evidence = Evidence()
+    found = _Found()
     lower = {k.lower(): k for k in entries}
     for c in [*(c for s in sections for c in s.citations), *extra]:
-        _check_one(c, entries, sources, index, lower, evidence)
-    return evidence
+        _check_one(c, entries, sources, index, lower, found)
+    return Evidence(found.matches, found.locators, found.fixes, tuple(found.findings))
 
 
 def _check_one(c: Citation, entries: Mapping[str, Entry], sources: Mapping[str, Source],
-               index: QuoteIndex, lower: Mapping[str, str], evidence: Evidence) -> None:
+               index: QuoteIndex, lower: Mapping[str, str], evidence: _Found) -> None:
     add = evidence.findings.append
     if c.key not in entries:
         hint = schemas.suggest(c.key, entries)
