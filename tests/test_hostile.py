@@ -898,7 +898,7 @@ def test_12_a_resource_pandoc_cannot_fetch_is_reported_where_it_is_written(
 def test_12_a_bad_link_in_a_template_is_reported_there(
         project: Path, capsys: pytest.CaptureFixture[str]) -> None:
     templates = project / "templates"
-    shutil.copytree(Path(__file__).parent.parent / "templates", templates, symlinks=True)
+    shutil.copytree(Path(__file__).parent.parent / "src/policybrief/templates", templates, symlinks=True)
     page = templates / "page.html.j2"
     page.write_text(page.read_text("utf-8").replace(
         "</body>", '<a href="javascript:void(0)">x</a></body>'), "utf-8")
@@ -917,7 +917,7 @@ def test_12_a_style_in_a_template_that_fetches_is_reported_there(
         capsys: pytest.CaptureFixture[str]) -> None:
     address, seen = server
     templates = project / "templates"
-    shutil.copytree(Path(__file__).parent.parent / "templates", templates, symlinks=True)
+    shutil.copytree(Path(__file__).parent.parent / "src/policybrief/templates", templates, symlinks=True)
     page = templates / "page.html.j2"
     page.write_text(page.read_text("utf-8").replace(
         "</body>", style.format(server=address) + "\n</body>"), "utf-8")

@@ -20,7 +20,7 @@ from conftest import REPO, make_tiny
 def project(tmp_path: Path) -> Path:
     """The tiny project with a copy of the templates, to break them."""
     root = make_tiny(tmp_path / "p")
-    shutil.copytree(REPO / "templates", root / "templates", symlinks=True)
+    shutil.copytree(REPO / "src/policybrief/templates", root / "templates", symlinks=True)
     return root
 
 
