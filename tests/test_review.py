@@ -480,11 +480,19 @@ def test_a_sentence_added_after_a_cited_one_leaves_the_citation_in_place(
     assert "to do — already in the source" in review_md(tiny_built)
 
 
-def test_contents_filled_in_by_word_are_not_changes(tiny_built: Path) -> None:
+@pytest.mark.parametrize("refresh", [False, True])
+def test_contents_filled_in_by_word_are_not_changes(tiny_built: Path, refresh: bool) -> None:
     """Word fills the contents field in when it opens the file: those entries are made
-    from the headings, not edits."""
+    from the headings, not edits. The DOCX comes with the entries written out (anchored
+    like every paragraph); Word's update of the field replaces them with its own."""
     def fill(p: wordml.Package) -> None:
         sdt = next(p.document.iter(f"{W}sdtContent"))
+        if refresh:  # the entries as sent go; the heading "Contents" stays
+            written = [e for e in sdt.iter(f"{W}p")
+                       if e.find(f"{W}pPr/{W}pStyle[@{W}val='TOCHeading']") is None]
+            assert len(written) >= 2
+            for entry in written:
+                entry.getparent().remove(entry)
         for title in ("Background", "Motives and drivers"):
             entry = etree.SubElement(sdt, f"{W}p")
             style = etree.SubElement(etree.SubElement(entry, f"{W}pPr"), f"{W}pStyle")
@@ -495,6 +503,83 @@ def test_contents_filled_in_by_word_are_not_changes(tiny_built: Path) -> None:
     returned.write_bytes(wordml.edited(docx_of(tiny_built), fill))
     assert review(tiny_built, returned) == 0
     assert "## Changes\n\nNone." in review_md(tiny_built)
+
+
+def _as_libreoffice_saves_a_page_break(p: etree._Element) -> None:
+    """w:pageBreakBefore as LibreOffice writes it back: a run with a page break."""
+    ppr = p.find(f"{W}pPr")
+    for element in ppr.findall(f"{W}pageBreakBefore"):
+        ppr.remove(element)
+    run = etree.Element(f"{W}r")
+    etree.SubElement(run, f"{W}br", {f"{W}type": "page"})
+    ppr.addnext(run)
+
+
+def test_libreoffice_s_rewriting_is_no_change(tiny_built: Path) -> None:
+    """What LibreOffice does to a DOCX it saves, with no edit: a page break before a
+    paragraph (the contents' heading, a section's) saved as a run with a page break, and
+    the bookmark at the start of a paragraph that ends a page section moved to the end of
+    the paragraph before it (its end left in place). Neither is an edit: the only change
+    reported is the one made, at its line."""
+    rel = "report/sections/01-background.md"
+
+    def resave(p: wordml.Package) -> None:
+        heading = next(e for e in p.document.iter(f"{W}p")
+                       if e.find(f"{W}pPr/{W}pStyle[@{W}val='TOCHeading']") is not None)
+        _as_libreoffice_saves_a_page_break(heading)
+        _as_libreoffice_saves_a_page_break(p.paragraph("Motives and drivers"))
+        moved = p.paragraph("Rasanah later weighed in.")
+        start = next(b for b in moved.iter(f"{W}bookmarkStart")
+                     if b.get(f"{W}name", "").startswith(anchors.PREFIX))
+        before = moved.getprevious()
+        assert before.tag == f"{W}p" and "The rivalry took shape" in \
+            "".join(t.text or "" for t in before.iter(f"{W}t"))
+        start.getparent().remove(start)
+        before.append(start)
+        p.untracked("Rasanah later weighed in.", "weighed", "chimed")
+
+    returned = tiny_built / "returned.docx"
+    returned.write_bytes(wordml.edited(docx_of(tiny_built), resave))
+    line = line_holding(tiny_built, rel, "Rasanah later weighed in.")
+    assert review(tiny_built, returned, "--apply") == 0
+    report = review_md(tiny_built)
+    assert report.count("\n- **") == 1, report
+    assert f"- **{rel}:{line}** · untracked replacement · unknown (tracking was off) · " \
+        "applied" in report
+    assert "Rasanah later chimed in." in (tiny_built / rel).read_text("utf-8")
+
+
+CITED_BEFORE_STOP = "Rasanah later weighed in [@rasanah2024rifts, ¶ 3]."
+LONG_AFTER = " Its account of the rivalry between the two camps, their leaders and their " \
+    "allies in the Coordination Framework is the longest there is."
+
+
+@pytest.mark.parametrize("edit, after", [
+    (lambda p: p.insert("Rasanah later weighed in", ".", " A new sentence.", "Ed"),
+     f"{CITED_BEFORE_STOP} A new sentence. It said little.{LONG_AFTER}"),
+    (lambda p: p.delete("Rasanah later weighed in", " It said little.", "Ed"),
+     f"{CITED_BEFORE_STOP}{LONG_AFTER}"),
+])
+def test_a_sentence_next_to_a_citation_before_its_stop(tiny_built: Path, edit,
+                                                        after: str) -> None:  # type: ignore[no-untyped-def]
+    """A citation before the stop ("in [@key]."), more text after than before: a
+    sentence added after that sentence goes after the stop, not between the sentence
+    and its citation (which would then back the new one); a sentence deleted after it
+    leaves the citation and the stop (the text diff alone puts either edit before the
+    stop)."""
+    rel = "report/sections/01-background.md"
+    path = tiny_built / rel
+    path.write_text(path.read_text("utf-8").replace(
+        "Rasanah later weighed in.[@rasanah2024rifts, ¶ 3]",
+        f"{CITED_BEFORE_STOP} It said little.{LONG_AFTER}"), "utf-8")
+    assert main(["-q", "-C", str(tiny_built), "build", "--format", "docx"]) == 0
+    returned = tiny_built / "returned.docx"
+    returned.write_bytes(wordml.edited(docx_of(tiny_built), edit))
+    assert review(tiny_built, returned, "--apply") == 0
+    report = review_md(tiny_built)
+    assert report.count("\n- **") == 1 and "· applied" in report, report
+    assert "removes the citation" not in report
+    assert lines_of(tiny_built, rel)[6] == after
 
 
 def test_an_edit_across_a_citation_is_left_to_do(tiny_built: Path) -> None:
@@ -627,6 +712,20 @@ def test_a_docx_of_another_version(tiny_built: Path, capsys: pytest.CaptureFixtu
     assert review(tiny_built, returned, "--apply", "--force") == 0
     assert "Rasanah later chimed in." in path.read_text("utf-8")
     assert "The section files changed since this DOCX was built" in review_md(tiny_built)
+
+
+def test_the_file_is_named_relative_to_the_project_or_as_given(
+        tiny_built: Path, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.chdir(tiny_built.parent)
+    capsys.readouterr()
+    assert main(["-q", "-C", "tiny", "review", "import", "tiny/sub/missing.docx"]) == 1
+    assert capsys.readouterr().err == "sub/missing.docx:1:1: error[review.docx]: no such " \
+        "file: sub/missing.docx\n"
+    assert main(["-q", "-C", "tiny", "review", "import", "missing.docx"]) == 1
+    assert capsys.readouterr().err == "missing.docx:1:1: error[review.docx]: no such file: " \
+        "missing.docx\n"
+    _nothing_written(tiny_built)
 
 
 def test_a_docx_of_another_brief(tiny_built: Path, brief: Path,

@@ -518,7 +518,9 @@ def _changes(mapped: anchors.Map, paragraphs: Sequence[_Paragraph]) -> list[Chan
             _place(change, previous, len(previous.text), len(previous.text))
         found.append(change)
     for number, anchor in mapped.anchors.items():
-        if number not in seen and anchor.text.strip():
+        # the contents' entries are gone when Word or LibreOffice updated the contents
+        # field (made again from the headings, without our bookmarks): no edit
+        if number not in seen and anchor.text.strip() and anchor.region != "contents":
             found.append(_removed(anchor, ()))
     order = {n: i for i, n in enumerate(mapped.anchors)}
     found.sort(key=lambda c: order.get(c.anchor, -1))
