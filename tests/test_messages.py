@@ -358,11 +358,12 @@ def test_a_claim_has_no_space_before_its_stop(tiny: Path) -> None:
 
     path = tiny / "report/sections/01-background.md"
     path.write_text(path.read_text("utf-8").replace(
-        "Maliki later sought overtures.[@rasanah2024rifts, ¶ 3]",
-        "Maliki later faced water scarcity [@rasanah2024rifts, ¶ 3]."), "utf-8")
+        "Rasanah later weighed in.[@rasanah2024rifts, ¶ 3]",
+        "Rasanah later faced water scarcity [@rasanah2024rifts, ¶ 3]."), "utf-8")
+    assert "faced water scarcity" in path.read_text("utf-8")
     checked = pipeline.load(Project(tiny))
     [claim] = [c.claim for c in checked.brief.citations if c.locator == "¶ 3"]
-    assert claim == "Maliki later faced water scarcity."
+    assert claim == "Rasanah later faced water scarcity."
 
 
 def test_watch_rebuilds_say_a_warning_once(tiny: Path) -> None:
