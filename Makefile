@@ -7,7 +7,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 BRIEF  := $(BIN)/brief
 
-.PHONY: brief html docx all check test golden bench watch clean lint
+.PHONY: brief html docx all check test test-fresh golden bench watch clean lint
 
 brief: $(STAMP)
 	$(BRIEF) build --format pdf
@@ -26,6 +26,11 @@ check: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -q
+
+# The two commands on a bare Debian 12 (debootstrap), with only the README's packages.
+# Needs root and network; not part of `make test`. FRESH_ROOT= chooses where.
+test-fresh:
+	tools/fresh-machine.sh $(FRESH_ROOT)
 
 golden: $(STAMP)
 	$(BIN)/python -m pytest -q tests/test_assembly.py --update-golden

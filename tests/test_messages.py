@@ -357,13 +357,13 @@ def test_a_claim_has_no_space_before_its_stop(tiny: Path) -> None:
     from policybrief.model import Project
 
     path = tiny / "report/sections/01-background.md"
-    path.write_text(path.read_text("utf-8").replace(
-        "Rasanah later weighed in.[@rasanah2024rifts, ¶ 3]",
-        "Rasanah later faced water scarcity [@rasanah2024rifts, ¶ 3]."), "utf-8")
-    assert "faced water scarcity" in path.read_text("utf-8")
+    text = path.read_text("utf-8")
+    assert "Rasanah later weighed in.[@rasanah2024rifts, ¶ 3]" in text
+    path.write_text(text.replace("Rasanah later weighed in.[@rasanah2024rifts, ¶ 3]",
+                                 "Rasanah later weighed in [@rasanah2024rifts, ¶ 3]."), "utf-8")
     checked = pipeline.load(Project(tiny))
     [claim] = [c.claim for c in checked.brief.citations if c.locator == "¶ 3"]
-    assert claim == "Rasanah later faced water scarcity."
+    assert claim == "Rasanah later weighed in."
 
 
 def test_watch_rebuilds_say_a_warning_once(tiny: Path) -> None:

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import io
 import shutil
-import subprocess
 from pathlib import Path
 
 import pypdf
@@ -83,9 +82,14 @@ def test_pages_it_cannot_cut_are_left_whole(page: str) -> None:
 
 
 def _images(path: Path, out: Path) -> list[Image.Image]:
-    out.mkdir()
-    subprocess.run(["pdftoppm", "-r", "40", "-png", str(path), str(out / "p")], check=True)
-    return [Image.open(p).convert("RGB") for p in sorted(out.glob("p-*.png"))]
+    """Every page at 40 dpi, drawn by PDFium (a dependency: no poppler needed)."""
+    import pypdfium2
+
+    document = pypdfium2.PdfDocument(path)
+    try:
+        return [page.render(scale=40 / 72).to_pil().convert("RGB") for page in document]
+    finally:
+        document.close()
 
 
 def _summary(data: bytes) -> tuple[object, ...]:
@@ -111,6 +115,7 @@ def _summary(data: bytes) -> tuple[object, ...]:
 
 @pytest.fixture(scope="module")
 def both(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    """The page laid out whole (as when the splitter cannot cut it), and in parts."""
     made = []
     for workers in (1, 2):
         root = tmp_path_factory.mktemp(f"workers{workers}")
@@ -119,6 +124,8 @@ def both(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
         shutil.copy(REPO / "bibliography.bib", root / "bibliography.bib")
         with pytest.MonkeyPatch.context() as patch:
             patch.setattr(pdf, "WORKERS", workers)
+            if workers == 1:
+                patch.setattr(parts, "plan", lambda *args, **kwargs: None)
             assert main(["-C", str(root), "-q", "build", "--format", "pdf"]) == 0
         made.append(root / "build" / "brief.pdf")
     return made[0], made[1]

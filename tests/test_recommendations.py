@@ -156,13 +156,17 @@ def test_a_variant_spelling_is_reported_at_its_line_with_the_sheet_line(tmp_path
     checked = load(Project(root))
     assert checked.errors == []
     line = line_of(motives, "under Akram al-Kabi")
-    assert [str(f) for f in checked.warnings] == [
-        f"report/sections/02-motives.md:{line}: warning: 'Akram al-Kabi' is a variant "
-        "spelling of 'Akram al-Kaabi'\n  hint: write 'Akram al-Kaabi' (report/names.yaml:3)",
-        f"report/sections/02-motives.md:{line}: warning: 'Asaib Ahl al-Haq' is a variant "
-        "spelling of 'Asa'ib Ahl al-Haq'\n  hint: write 'Asa'ib Ahl al-Haq' (report/names.yaml:6)",
+    row = motives.read_text("utf-8").splitlines()[line - 1]
+    kabi, asaib = row.index("Akram al-Kabi") + 1, row.index("Asaib Ahl al-Haq") + 1
+    # (the claim checks also find names the cited passage lacks: not this test's subject)
+    assert [str(f) for f in checked.warnings if f.rule.startswith("style.")] == [
+        f"report/sections/02-motives.md:{line}:{kabi}: warning[style.name-variant]: 'Akram "
+        "al-Kabi' is a variant spelling of 'Akram al-Kaabi'\n  hint: write 'Akram al-Kaabi' "
+        "(report/names.yaml:3)",
+        f"report/sections/02-motives.md:{line}:{asaib}: warning[style.name-variant]: 'Asaib "
+        "Ahl al-Haq' is a variant spelling of 'Asa'ib Ahl al-Haq'\n  hint: write 'Asa'ib Ahl "
+        "al-Haq' (report/names.yaml:6)",
     ]
-    assert {f.rule for f in checked.warnings} == {"style.name-variant"}
     assert main(["-C", str(root), "-q", "check", "--strict"]) == 1
 
 
@@ -179,7 +183,8 @@ def test_quotations_keep_the_source_spelling(tmp_path: Path) -> None:
         "against US targets.", 'against US targets [@wikipedia-sadrist-khomeinist, '
         'quote "In 2008, Muqtada al-Sadr demanded that al-Kabi reunite AAH"].'), "utf-8")
     checked = load(Project(root))
-    assert checked.errors == [] and checked.warnings == []
+    assert checked.errors == []
+    assert [f for f in checked.warnings if f.rule.startswith("style.")] == []
 
 
 def test_a_broken_style_sheet_is_an_error_at_its_line(tmp_path: Path) -> None:

@@ -370,3 +370,37 @@ def test_the_makefile_runs_brief(fresh: Path) -> None:
     done = subprocess.run(["make", "-n", "-C", str(fresh), "brief", "BRIEF=brief"],
                           capture_output=True, text=True, timeout=60)
     assert done.returncode == 0 and "brief build --format pdf" in done.stdout
+
+
+def test_init_writes_a_portable_project(fresh: Path, tmp_path: Path) -> None:
+    """Nothing of this machine in what `brief init` writes: no absolute path (not the
+    folder it was made in, not the environment brief runs from)."""
+    machine = {str(fresh), str(tmp_path), sys.prefix, sys.executable,
+               str(Path(sys.executable).parent), str(Path.home()), os.getcwd()}
+    for path in fresh.rglob("*"):
+        if path.is_file():
+            text = path.read_text("utf-8")
+            for found in machine:
+                assert found not in text, f"{path.name} names {found}"
+            assert not re.search(r"(?<![\w.~])/(?:home|usr|opt|tmp|root|work|var)/", text), \
+                path.name
+
+
+@pytest.mark.skipif(shutil.which("make") is None, reason="no make")
+def test_the_makefile_works_in_another_folder(fresh: Path, tmp_path: Path) -> None:
+    """Moved elsewhere, `make` runs the brief on PATH; without one, it says what to do."""
+    moved = tmp_path / "elsewhere" / "moved-brief"
+    moved.parent.mkdir()
+    shutil.move(fresh, moved)
+    bin_dir = str(Path(sys.executable).parent)  # this environment's brief
+    path = os.pathsep.join(p for p in os.environ.get("PATH", "").split(os.pathsep)
+                           if p and not (Path(p) / "brief").exists())
+    done = subprocess.run(["make", "-C", str(moved), "brief"],
+                          env={**os.environ, "PATH": os.pathsep.join([bin_dir, path])},
+                          capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    assert (moved / "build" / "brief.pdf").stat().st_size > 1000
+    done = subprocess.run(["make", "-C", str(moved), "check"], env={**os.environ,
+                          "PATH": path}, capture_output=True, text=True, timeout=60)
+    assert done.returncode != 0
+    assert "no 'brief' command on PATH" in done.stderr and "make BRIEF=" in done.stderr

@@ -12,11 +12,14 @@ import logging
 import re
 from pathlib import Path
 
+from . import links
+from .confine import KEY, KEY_HINT, safe_key
 from .errors import BriefError, ContentError
 from .model import Entry, Finding
 
+__all__ = ["KEY", "load_bibliography"]
+
 MONTHS = {"jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"}
-KEY = re.compile(r"^[A-Za-z0-9_][\w:.#$%&\-+?<>~/]*$")
 
 
 def load_bibliography(path: Path, rel: str) -> dict[str, Entry]:
@@ -61,9 +64,8 @@ def load_bibliography(path: Path, rel: str) -> dict[str, Entry]:
         if not key:
             error(line, "entry has an empty key", "write a key after the brace: @report{key,")
             continue
-        if not KEY.match(key):
-            error(line, f"key '{key}' has characters pandoc cannot cite",
-                  "use letters, digits, '-', '_' and ':'")
+        if not safe_key(key):
+            error(line, f"key '{key}' has characters a key may not have", KEY_HINT)
             continue
         if re.match(r"@\w+\s*\(", raw_text.lstrip()):
             error(line, f"entry '{key}' uses the @type(…) form, which pandoc rejects",
@@ -83,6 +85,11 @@ def load_bibliography(path: Path, rel: str) -> dict[str, Entry]:
                       f"field '{name}' of '{key}' uses the undefined macro '{undefined}'",
                       "put text in braces: " + f"{name} = {{{undefined}}}")
             fields[name.lower()] = value
+            problem = links.url_field_problem(name.lower(), value)
+            if problem is not None:
+                findings.append(Finding("error", rel, line + _offset(raw_text, name),
+                                        f"field '{name}' of '{key}': {problem}", links.HINT,
+                                        links.RULE))
         for name in DATE_FIELDS:
             if name in fields:
                 problem = date_problem(fields[name], year_only=name == "year")
@@ -94,7 +101,8 @@ def load_bibliography(path: Path, rel: str) -> dict[str, Entry]:
                           "bibliography.date")
         if "title" not in fields:
             error(line, f"entry '{key}' has no title", "add title = {…}")
-        entry = Entry(key, raw.entry_type.lower(), fields, rel, line)
+        offsets = {name.lower(): _offset(raw_text, name) for name in raw.fields_dict}
+        entry = Entry(key, raw.entry_type.lower(), fields, rel, line, offsets)
         seen[folded] = entry
         if key not in entries:
             entries[key] = entry

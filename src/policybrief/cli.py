@@ -98,6 +98,14 @@ def _formats(value: str) -> list[str]:
     return names
 
 
+def _system(formats: list[str]) -> None:
+    """The PDF (and the DOCX's figures) need Pango and its kin: checked first."""
+    if "pdf" in formats or "docx" in formats:
+        from . import system
+
+        system.check()
+
+
 def _report_findings(ui: Ui, findings: Any, root: Path) -> None:
     from .messages import render_all
 
@@ -147,6 +155,7 @@ def build(ctx: click.Context, formats: str, strict: bool, allow_stale: bool,
 
     ui: Ui = ctx.obj["ui"]
     wanted = _formats(formats)
+    _system(wanted)
     try:
         result = pipeline.build(_project(ctx), wanted, strict, ui.stage, allow_stale,
                                 _notice(ui), _ignore(ignore))
@@ -313,6 +322,7 @@ def watch(ctx: click.Context, port: int, formats: str, allow_stale: bool,
     from . import watch as watching
 
     ui: Ui = ctx.obj["ui"]
+    _system(_formats(formats))
     try:
         watching.run(_project(ctx), port, _formats(formats), allow_stale=allow_stale,
                      say=ui.say, warn=ui.warn, ignore=_ignore(ignore))
@@ -504,7 +514,31 @@ def main(argv: list[str] | None = None) -> int:
         else:
             click.echo(render(exc, root), err=True)
         return exc.exit_code
+    except KeyboardInterrupt:
+        click.echo("interrupted", err=True)
+        return 130
+    except Exception as exc:  # never a bare traceback: one line, and a log file
+        from .crash import INTERNAL, internal
+
+        click.echo(internal(exc, _build_folder(argv)), err=True)
+        return INTERNAL
     return 0
+
+
+def _build_folder(argv: list[str] | None) -> Path | None:
+    """The project's build/ folder, for the internal error's log (None if unknown)."""
+    args = list(sys.argv[1:] if argv is None else argv)
+    root: Path | None = None
+    for index, arg in enumerate(args):
+        if arg in ("-C", "--project") and index + 1 < len(args):
+            root = Path(args[index + 1])
+        elif arg.startswith("--project="):
+            root = Path(arg.split("=", 1)[1])
+    try:
+        folder = (root or find_root(Path.cwd())).resolve() / "build"
+    except OSError:
+        return None
+    return folder if folder.is_dir() and not folder.is_symlink() else None
 
 
 if __name__ == "__main__":

@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
 
-from . import drawing, frontmatter, schemas, textfile
+from . import drawing, frontmatter, links, schemas, textfile
 from .errors import BriefError
 from .model import Citation, Finding, Project
 
@@ -36,6 +36,7 @@ VERBS = {"aligned": "is aligned with", "opposed": "is opposed to", "split-from":
 MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 DPI = 200  # the PNG for Word
 CROWDED = 16  # actors: more do not fit legibly on a page
+MAX_ITEMS = 200  # events or actors in one figure: beyond, no page can show them
 
 
 @dataclass(frozen=True)
@@ -171,10 +172,28 @@ def to_png(svg: str, width: float, height: float, dpi: int = DPI) -> bytes:
     page = (f"<style>@page {{ size: {width}mm {height}mm; margin: 0 }} body {{ margin: 0 }}"
             f"img {{ display: block; width: {width}mm; height: {height}mm }}</style>"
             f'<img src="{uri}" alt="">')
-    from .pdf import LOCK
+    import logging
 
+    from .errors import RenderError
+    from .pdf import LOCK, _Collector, fetcher, sort_record
+
+    collector = _Collector()
+    logger = logging.getLogger("weasyprint")
     with LOCK:
-        pdf = weasyprint.HTML(string=page).write_pdf()
+        # the one confining fetcher, with no folder at all: the figure is a data: URL,
+        # and whatever it refers to beyond (an <image href>) is refused; WeasyPrint only
+        # logs an image it could not draw, which is an error here
+        logger.addHandler(collector)
+        try:
+            pdf = weasyprint.HTML(string=page, url_fetcher=fetcher([])).write_pdf()
+        finally:
+            logger.removeHandler(collector)
+    # what does not fail a PDF (a font subset with fontTools, …) does not fail an image
+    failed = [r.getMessage() for r in collector.records if sort_record(r) == "error"]
+    if failed:
+        from .links import shown, unblob
+
+        raise RenderError("the image could not be drawn: " + shown(unblob(failed[0]), 160))
     document = pypdfium2.PdfDocument(pdf)
     try:
         image = document[0].render(scale=dpi / 72).to_pil()
@@ -223,6 +242,15 @@ def _read(project: Project, name: str, findings: list[Finding]) -> tuple[
         findings.append(exc.finding())
         return None
     problems = schemas.validate(doc.data, doc.lines, rel, name, cols=doc.cols)
+    # captions and labels reach every output, the DOCX's links included
+    problems += links.field_findings(doc.data, doc.lines, rel)
+    items = doc.data.get("events" if name == "timeline" else "actors")
+    if not problems and isinstance(items, list) and len(items) > MAX_ITEMS:
+        problems.append(Finding("error", rel, doc.lines.get(
+            "events" if name == "timeline" else "actors", 1),
+            f"{len(items)} {'events' if name == 'timeline' else 'actors'}; a figure holds "
+            f"at most {MAX_ITEMS}", "keep the figure to what a reader can take in on a page",
+            f"figures.{name}"))
     findings += problems
     return None if problems else (doc, rel)
 
@@ -245,6 +273,8 @@ def _cite(doc: frontmatter.Document, rel: str, pointer: str, where: str, claim: 
 def when(date: str) -> tuple[float, str] | None:
     """``2013-08-06`` → (decimal year, "6 Aug 2013"); None if no such date."""
     parts = [int(p) for p in date.split("-")]
+    if not 1 <= parts[0] <= 9998:
+        return None
     try:
         if len(parts) == 1:
             return parts[0] + 0.5, str(parts[0])
@@ -252,9 +282,9 @@ def when(date: str) -> tuple[float, str] | None:
             dt.date(parts[0], parts[1], 1)
             return parts[0] + (parts[1] - 0.5) / 12, f"{MONTHS[parts[1] - 1]} {parts[0]}"
         day = dt.date(*parts)
-    except ValueError:
+        length = (dt.date(parts[0] + 1, 1, 1) - dt.date(parts[0], 1, 1)).days
+    except (ValueError, OverflowError):
         return None
-    length = (dt.date(parts[0] + 1, 1, 1) - dt.date(parts[0], 1, 1)).days
     fraction = (day.timetuple().tm_yday - 0.5) / length
     return parts[0] + fraction, f"{parts[2]} {MONTHS[parts[1] - 1]} {parts[0]}"
 

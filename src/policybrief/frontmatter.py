@@ -82,6 +82,24 @@ class _Refused(Exception):
         self.column = column
 
 
+MAX_DEPTH = 32  # mappings and lists inside one another: far beyond any brief's
+
+
+def _depth(node: Node) -> int:
+    """How deeply ``node``'s mappings and lists nest (without recursion)."""
+    deepest, stack = 0, [(node, 1)]
+    while stack:
+        current, level = stack.pop()
+        deepest = max(deepest, level)
+        if deepest > MAX_DEPTH:
+            return deepest
+        if isinstance(current, MappingNode):
+            stack.extend((child, level + 1) for pair in current.value for child in pair)
+        elif isinstance(current, SequenceNode):
+            stack.extend((child, level + 1) for child in current.value)
+    return deepest
+
+
 def parse(text: str, path: str, first_line: int = 1) -> Document:
     """Parse ``text`` (the file ``path`` from ``first_line`` on) into a Document.
 
@@ -100,6 +118,10 @@ def parse(text: str, path: str, first_line: int = 1) -> Document:
     except yaml.YAMLError as exc:
         raise BriefError(f"this is not valid YAML ({exc})", path, first_line,
                          hint="check indentation and quoting", rule="yaml.syntax") from None
+    except RecursionError:
+        raise BriefError("YAML: nested too deeply", path, first_line,
+                         hint=f"no field of a brief is nested more than {MAX_DEPTH} deep",
+                         rule="yaml.too-deep") from None
     if node is None:
         return Document({}, {})
     if not isinstance(node, MappingNode):
@@ -108,6 +130,11 @@ def parse(text: str, path: str, first_line: int = 1) -> Document:
                          path, node.start_mark.line + 1 + offset,
                          hint="write one field a line, 'name: value'",
                          rule="yaml.not-a-mapping")
+    depth = _depth(node)
+    if depth > MAX_DEPTH:
+        raise BriefError(f"YAML: nested {depth} deep; a brief's fields are at most "
+                         f"{MAX_DEPTH}", path, node.start_mark.line + 1 + offset,
+                         hint="flatten the structure", rule="yaml.too-deep")
     lines: dict[str, int] = {}
     cols: dict[str, int] = {}
     data = _plain(node, "", lines, path, offset, cols)

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from . import frontmatter, schemas, textfile
+from . import confine, frontmatter, schemas, textfile
 from .errors import BriefError
 from .model import Finding, Meta, Project
 
@@ -38,6 +38,8 @@ class House:
     logo_path: str = ""
     logo_type: str = ""
     logo_bytes: bytes = b""
+    logo_at: str = ""  # the file and line that name the logo
+    logo_line: int = 1
 
     @property
     def accent_dark(self) -> str:
@@ -151,30 +153,59 @@ def resolve(project: Project, meta: Meta) -> tuple[House, list[Finding]]:
     logo = str(style.get("logo") or "")
     logo_type, data = "", b""
     if logo:
-        path = (project.root / logo).resolve()
-        where, line = meta.where("house/logo")
-        assets = (project.root / "assets").resolve()
-        kind = MEDIA.get(path.suffix.lower(), "")
-        if not path.is_relative_to(assets) or not path.is_file():
-            findings.append(Finding("error", where, line,
-                                    f"logo '{logo}' is not a file in assets/",
-                                    "put the logo in the project's assets/ folder and give "
-                                    "its path, e.g. assets/logo.svg", "house.logo"))
+        meta_path, line = meta.where("house/logo")  # brief.yaml or _house.yaml
+        path = confine.inside(project, logo, ("assets",))
+        kind = MEDIA.get(Path(logo).suffix.lower(), "")
+
+        def bad(message: str, hint: str) -> None:
+            findings.append(Finding("error", meta_path, line, message, hint, "house.logo"))
+
+        if path is None or not path.is_file():
+            bad(f"logo '{logo}' is not a file in assets/", "put the logo in the project's "
+                "assets/ folder and give its path, e.g. assets/logo.svg")
         elif not kind:
-            findings.append(Finding("error", where, line,
-                                    f"logo '{logo}' is neither SVG, PNG nor JPEG",
-                                    "export the logo as .svg or .png", "house.logo"))
+            bad(f"logo '{logo}' is neither SVG, PNG nor JPEG", "export the logo as .svg or .png")
         elif path.stat().st_size > LOGO_LIMIT:
-            findings.append(Finding("error", where, line,
-                                    f"logo '{logo}' is larger than 2 MB",
-                                    "export a smaller logo", "house.logo"))
+            bad(f"logo '{logo}' is larger than 2 MB", "export a smaller logo")
         else:
-            logo_type, data = kind, path.read_bytes()
+            content = path.read_bytes()
+            problem = image_problem(content, kind)
+            if problem:
+                bad(f"logo '{logo}': {problem}", "export the logo again as a plain SVG "
+                    "(no script, no linked images or fonts) or as PNG")
+            else:
+                logo_type, data = kind, content
     house = House(accent=str(style.get("accent", DEFAULT_ACCENT)).lower(),
                   serif=str(style.get("serif", "Noto Serif")),
                   sans=str(style.get("sans", "Noto Sans")),
-                  logo_path=logo if data else "", logo_type=logo_type, logo_bytes=data)
+                  logo_path=logo if data else "", logo_type=logo_type, logo_bytes=data,
+                  logo_at=meta_path if logo else "", logo_line=line if logo else 1)
     return house, findings
+
+
+MAGIC = {"image/png": (b"\x89PNG\r\n\x1a\n",), "image/jpeg": (b"\xff\xd8\xff",)}
+
+
+def image_problem(content: bytes, kind: str) -> str:
+    """"" when ``content`` is the image ``kind`` says and safe to draw, else what is
+    wrong: a PNG or JPEG must be one (its signature, and Pillow can read it); an SVG must
+    parse and be inert and self-contained (links.svg_problem)."""
+    if kind == "image/svg+xml":
+        from .links import svg_problem
+
+        return svg_problem(content) or ""
+    if not content.startswith(MAGIC[kind]):
+        return f"the file is not a {kind.split('/')[1].upper()} image"
+    try:
+        import io
+
+        from PIL import Image
+
+        with Image.open(io.BytesIO(content)) as image:
+            image.verify()
+    except Exception as exc:  # Pillow raises many kinds for a damaged file
+        return f"the {kind.split('/')[1].upper()} image is damaged ({type(exc).__name__})"
+    return ""
 
 
 def logo_png(house: House, width_px: int = 600) -> bytes:
@@ -185,12 +216,17 @@ def logo_png(house: House, width_px: int = 600) -> bytes:
 
     from .figures import to_png
 
-    parser = etree.XMLParser(resolve_entities=False, no_network=True)
+    parser = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False)
     root = etree.fromstring(house.logo_bytes, parser)
     box = (root.get("viewBox") or "").replace(",", " ").split()
-    width, height = (float(box[2]), float(box[3])) if len(box) == 4 else (
-        float(str(root.get("width", "300")).rstrip("px")),
-        float(str(root.get("height", "100")).rstrip("px")))
+    try:
+        width, height = (float(box[2]), float(box[3])) if len(box) == 4 else (
+            float(str(root.get("width", "300")).rstrip("px")),
+            float(str(root.get("height", "100")).rstrip("px")))
+    except ValueError:
+        width, height = 300.0, 100.0
+    if not (0 < width < 10_000 and 0 < height < 10_000):
+        width, height = 300.0, 100.0
     return to_png(house.logo_bytes.decode("utf-8"), width, height,
                   dpi=max(72, round(width_px / max(width, 1) * 96)))
 

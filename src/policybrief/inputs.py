@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from . import __version__
+from . import __version__, confine
 from .model import Finding, Project
 
 NAME = ".inputs.json"
@@ -52,6 +52,10 @@ class Record:
 class Scan:
     fingerprint: str
     files: Mapping[str, tuple[int, int, int, str]]  # path → size, mtime_ns, inode, sha256
+    # path → size, mtime_ns, ctime_ns, inode as found (ctime: no write can keep it)
+    stamps: Mapping[str, tuple[int, int, int, int]] = field(default_factory=dict)
+    extras: tuple[str, ...] = ()
+    at: int = 0  # time.time_ns() when the scan began
 
 
 def _walk(project: Project, extras: Iterable[str]) -> list[tuple[str, Path]]:
@@ -81,21 +85,34 @@ def scan(project: Project, salt: str, known: Record | None = None) -> Scan:
     extras = known.extras if known is not None else ()
     total = hashlib.sha256(f"{__version__}\0{salt}\0".encode())
     files: dict[str, tuple[int, int, int, str]] = {}
+    stamps: dict[str, tuple[int, int, int, int]] = {}
     now = time.time_ns()
     for name, path in _walk(project, extras):
         try:
-            st = path.stat()
+            st = path.lstat()
+            if stat.S_ISLNK(st.st_mode):
+                if confine.inside(project, path) is None:
+                    # never read through a link out of the project (the build refuses
+                    # it); its target is what the fingerprint knows of it
+                    total.update(f"{name}\0link\0{os.readlink(path)}\0".encode())
+                    continue
+                st = path.stat()
         except OSError:
             total.update(f"{name}\0missing\0".encode())
             continue
         if not stat.S_ISREG(st.st_mode):
             continue
+        if st.st_size > confine.LIMITS.get(name.split("/")[0], st.st_size):
+            # never read: the load refuses it at once (confine.py)
+            total.update(f"{name}\0large\0{st.st_size}\0{st.st_mtime_ns}\0".encode())
+            continue
+        stamps[name] = (st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino)
         old = cached.get(name)
         if old is not None and old[:3] == (st.st_size, st.st_mtime_ns, st.st_ino):
             digest = old[3]
         else:
             try:
-                digest = hashlib.sha256(path.read_bytes()).hexdigest()
+                digest = _hash(path)
             except OSError:
                 total.update(f"{name}\0unreadable\0".encode())
                 continue
@@ -104,7 +121,50 @@ def scan(project: Project, salt: str, known: Record | None = None) -> Scan:
         settled = now - st.st_mtime_ns > SETTLED_NS
         files[name] = (st.st_size, st.st_mtime_ns if settled else -1, st.st_ino, digest)
         total.update(f"{name}\0{digest}\0".encode())
-    return Scan(total.hexdigest(), files)
+    return Scan(total.hexdigest(), files, stamps, tuple(extras), now)
+
+
+def _hash(path: Path) -> str:
+    """sha256 of the file's bytes, read in blocks (a huge file costs time, not memory;
+    the load refuses it, confine.py)."""
+    with open(path, "rb") as handle:
+        return hashlib.file_digest(handle, "sha256").hexdigest()
+
+
+QUIET_NS = 20_000_000  # a file changed this close to the scan (a clock tick or two)
+# may change again unseen: its change time need not move
+
+
+def still(project: Project, scanned: Scan) -> bool:
+    """True when no input file has changed since ``scanned`` was taken: the same files,
+    each with the same size, modification and change times and inode. The change time
+    moves on every write, even one that puts the old bytes and time back, so a file
+    saved and restored during the build is seen. A file changed just before the scan
+    (within a clock tick or two, when a later write may keep its change time) is read
+    again and compared by content."""
+    seen: dict[str, tuple[int, int, int, int]] = {}
+    paths: dict[str, Path] = {}
+    for name, path in _walk(project, scanned.extras):
+        try:
+            if path.is_symlink() and confine.inside(project, path) is None:
+                continue
+            st = path.stat()
+        except OSError:
+            continue
+        if stat.S_ISREG(st.st_mode):
+            seen[name] = (st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino)
+            paths[name] = path
+    if seen != dict(scanned.stamps):
+        return False
+    for name, stamp in seen.items():
+        if scanned.at - stamp[2] <= QUIET_NS:
+            try:
+                digest = _hash(paths[name])
+            except OSError:
+                return False
+            if digest != scanned.files[name][3]:
+                return False
+    return True
 
 
 def digest_of(scanned: Scan, *prefixes: str) -> str:

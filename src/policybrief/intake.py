@@ -22,6 +22,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from . import confine, links
 from .errors import BriefError, UsageError
 from .model import Project, Source
 
@@ -56,6 +57,7 @@ class Metadata:
     date: str = ""
     url: str = ""
     organization: str = ""
+    url_line: int = 1  # where the page gives its address (its canonical link)
 
 
 @dataclass(frozen=True)
@@ -93,6 +95,9 @@ def html_text(data: bytes) -> tuple[str, Metadata]:
             doc = lhtml.document_fromstring(data)
     except Exception as exc:  # lxml raises ParserError, ValueError, ...
         raise BriefError(f"cannot parse the HTML: {exc}", rule="sources.add") from None
+    except RecursionError:
+        raise BriefError("cannot parse the HTML: it is nested too deeply",
+                         rule="sources.add") from None
     meta = _html_meta(doc)
     for el in doc.xpath(DROP):
         if el.getparent() is not None:
@@ -136,12 +141,14 @@ def _html_meta(doc: Any) -> Metadata:
     if not author and "article:author" in named and "://" not in named["article:author"][0]:
         author = named["article:author"][0]
     canonical = doc.xpath("//link[@rel='canonical']/@href")
+    element = next(iter(doc.xpath("//link[@rel='canonical']")), None)
     return Metadata(
         title=title, author=author,
         date=_date(first("citation_publication_date", "citation_date",
                          "article:published_time", "dc.date", "date")),
         url=str(canonical[0]).strip() if canonical else first("og:url"),
-        organization=first("og:site_name", "citation_publisher"))
+        organization=first("og:site_name", "citation_publisher"),
+        url_line=getattr(element, "sourceline", None) or 1)
 
 
 class _Walker:
@@ -200,8 +207,15 @@ def pdf_text(data: bytes) -> tuple[str, Metadata]:
         reader = PdfReader(io.BytesIO(data))
         info: Any = reader.metadata or {}
         len(reader.pages)
-    except (PyPdfError, ValueError, KeyError, TypeError, AttributeError) as exc:
+    except (PyPdfError, ValueError, KeyError, TypeError, AttributeError, IndexError,
+            AssertionError, ZeroDivisionError, OverflowError) as exc:
         raise BriefError(f"cannot read the PDF: {exc}", rule="sources.add") from None
+    except RecursionError:
+        raise BriefError("cannot read the PDF: its objects are nested too deeply",
+                         rule="sources.add") from None
+    except MemoryError:
+        raise BriefError("cannot read the PDF: it needs too much memory",
+                         rule="sources.add") from None
     finally:
         quiet.setLevel(level)
     meta = Metadata(title=" ".join(str(info.get("/Title") or "").split()),
@@ -306,7 +320,12 @@ def read_document(path: Path) -> tuple[bytes, str | None, Metadata]:
         raise BriefError(f"cannot add a '{suffix or path.name}' file as a source", shown, 1,
                          hint="sources are .txt, .md, .html or .pdf files", rule="sources.add")
     try:
-        data = path.read_bytes()
+        # the limit before the bytes: a size from stat, then a read that stops past it
+        # (a device or a pipe has no size to stat)
+        if path.stat().st_size > MAX_ORIGINAL:
+            raise BriefError("the document is larger than 50 MB", shown, 1)
+        with open(path, "rb") as handle:
+            data = handle.read(MAX_ORIGINAL + 1)
     except OSError as exc:
         raise BriefError(f"cannot read the document: {exc.strerror or exc}", shown, 1,
                          rule="sources.add") from None
@@ -364,7 +383,9 @@ def guess_metadata(given: Metadata, found: Metadata, path: Path, data: bytes,
     if date and not given.date and date_problem(date):
         normal = _date(date)
         guess.fields["date"] = normal if normal and not date_problem(normal) else ""
-    meta = Metadata(*(guess.get(name) for name in names))
+    meta = Metadata(title=guess.get("title"), author=guess.get("author"),
+                    date=guess.get("date"), url=guess.get("url"),
+                    organization=guess.get("organization"))
     return meta, {k: v for k, v in guess.origins.items() if guess.get(k)}
 
 
@@ -411,17 +432,38 @@ def add_source(project: Project, path: Path, key: str | None = None, given: Meta
 
     shown = str(path)
     _check_date(given.date)
+    if key is not None and not confine.safe_key(key):
+        raise UsageError(f"--key '{key}' has characters a key may not have",
+                         hint=confine.KEY_HINT)
+    if given.url and not links.allowed(given.url):
+        raise UsageError(f"--url '{links.shown(given.url)}': {links.verdict(given.url)}",
+                         hint=links.HINT)
+    # nothing is written through a link that leads out of seeds/ (or to nothing)
+    confine.check_tree(project, ("seeds",), ("bibliography.bib",))
     data, text, found = read_document(path)
+    if not given.url and found.url and links.relative(found.url):
+        found = replace(found, url="")  # "/en/report": no address without the page's own
+    if not given.url and found.url and not links.allowed(found.url):
+        raise BriefError(f"the page's canonical link '{links.shown(found.url)}': "
+                         f"{links.verdict(found.url)}", shown, found.url_line,
+                         hint="give the page's address with --url")
     original = project.seeds / path.name
     stored = original if text is None else project.seeds / f"{path.stem}.txt"
     content = data if text is None else text.encode("utf-8")
     for target, body in ((original, data), (stored, content)):
+        if target.is_symlink():
+            raise BriefError(f"'{project.rel(target)}' is a symbolic link", shown, 1,
+                             hint="remove the link from seeds/, or rename the document")
         if target.exists() and target.read_bytes() != body:
             raise BriefError(f"'{project.rel(target)}' already exists with other content",
                              shown, 1, hint="rename the document, or remove the old copy",
                              rule="sources.add")
     source = _as_source(content, stored.name, project.rel(stored), shown)
     meta, origins = guess_metadata(given, found, path, data, content.decode("utf-8"))
+    if meta.url and not links.allowed(meta.url):  # an address printed in the text, XMP, …
+        raise BriefError(f"the address found in {origins.get('url', 'the document')} "
+                         f"'{links.shown(meta.url)}': {links.verdict(meta.url)}", shown, 1,
+                         hint="give the document's address with --url", rule="sources.add")
     bib_rel = project.rel(project.bibliography)
     entries = bibliography.load_bibliography(project.bibliography, bib_rel) \
         if project.bibliography.exists() else {}
@@ -437,9 +479,9 @@ def add_source(project: Project, path: Path, key: str | None = None, given: Meta
                          (f" (as '{clash}')" if clash != key else ""), bib_rel,
                          entries[clash].line, hint="give another key with --key",
                          rule="sources.add")
-    if not bibliography.KEY.match(key):
-        raise BriefError(f"key '{key}' has characters pandoc cannot cite", shown, 1,
-                         hint="use letters, digits, '-', '_' and ':'", rule="sources.add")
+    if not confine.safe_key(key):
+        raise BriefError(f"key '{key}' has characters a key may not have", shown, 1,
+                         hint=confine.KEY_HINT, rule="sources.add")
     suffix = path.suffix.lower()
     entry_type = "report" if suffix == ".pdf" else "online" if (
         suffix in (".html", ".htm") or meta.url) else "misc"
@@ -459,8 +501,8 @@ def add_source(project: Project, path: Path, key: str | None = None, given: Meta
                              rule="sources.add")
         project.seeds.mkdir(parents=True, exist_ok=True)
         for target, body in ((original, data), (stored, content)):
-            if not target.exists():
-                target.write_bytes(body)
+            if not os.path.lexists(target):
+                confine.write_new(target, body)  # never through a link
                 written.append(project.rel(target))
         os.replace(temp, project.bibliography)
         written.append(bib_rel)

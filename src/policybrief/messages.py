@@ -58,6 +58,7 @@ RULES: dict[str, Rule] = _rules(
     _e("yaml.colon-in-value", "an unquoted YAML value containing ': '"),
     _e("yaml.syntax", "any other YAML that does not parse"),
     _e("yaml.alias", "YAML anchors, aliases and merge keys"),
+    _e("yaml.too-deep", "YAML nested deeper than any field of a brief"),
     _e("yaml.duplicate-key", "a field given twice"),
     _e("yaml.not-a-mapping", "YAML that is not a mapping of fields"),
     _e("front-matter.missing", "a section file without front matter"),
@@ -72,6 +73,7 @@ RULES: dict[str, Rule] = _rules(
     _e("schema.maxLength", "a text that is too long"),
     _e("schema.pattern", "a value of the wrong form (a date, a colour, an id)"),
     _e("schema.invalid", "any other value the schema refuses"),
+    _e("schema.date", "a date in brief.yaml that is not a day of the calendar"),
     _w("section.stub", "a section still marked 'status: stub'"),
     _e("sections.kind", "a section with no kind, or an unknown one"),
     _e("sections.missing", "a listed section file that does not exist"),
@@ -120,12 +122,18 @@ RULES: dict[str, Rule] = _rules(
     # templates and rendering
     _e("template", "a template that does not parse or render"),
     _e("csl.unknown", "an unknown citation style"),
-    _e("links.policy", "an image or link the link policy does not allow"),
+    _e("link.not-allowed", "an image or link the link policy does not allow"),
+    _e("confine.symlink", "a symbolic link in the project's folders that points out of them, "
+                          "or to nothing"),
+    _e("source.outside", "a bibliography `file` outside `seeds/`"),
+    _e("confine.size", "an input file over its size limit"),
     _e("render", "pandoc or WeasyPrint failed"),
+    _w("pdf.css-ignored", "a stylesheet rule or declaration WeasyPrint ignored"),
     _e("parity", "the PDF, HTML and DOCX say different things"),
     # the command line
     _e("usage", "the command line is wrong"),
     _e("build.busy", "another build is writing build/"),
+    _e("build.write", "the outputs cannot be written (the disk full, build/ read-only)"),
     _e("watch.port", "brief watch cannot serve on the port"),
     _e("input", "an input that cannot be read"),
     # brief review import
@@ -157,6 +165,8 @@ RULES: dict[str, Rule] = _rules(
     _w("figures.duplicate-relation", "the same relation twice", TRADECRAFT),
     _w("figures.unrelated-actor", "an actor in no relation", TRADECRAFT),
     _w("figures.crowded", "an actor map too crowded to read", TRADECRAFT),
+    _e("figures.timeline", "a timeline with more events than a page can show", TRADECRAFT),
+    _e("figures.actors", "an actor map with more actors than a page can show", TRADECRAFT),
 )
 
 
@@ -215,7 +225,9 @@ def headline(item: Located, col: int = 0) -> str:
     label = f"{item.severity}[{item.rule}]" if item.rule else item.severity
     if not item.path:
         return f"{label}: {item.message}"
-    return f"{item.path}:{item.line or 1}:{col or item.col or 1}: {label}: {item.message}"
+    if not item.line:  # a file, but no line that can be known: none is made up
+        return f"{item.path}: {label}: {item.message}"
+    return f"{item.path}:{item.line}:{col or item.col or 1}: {label}: {item.message}"
 
 
 def render(item: Located, root: Path | None = None, lines: LineCache | None = None) -> str:

@@ -103,6 +103,7 @@ class Entry:
     fields: Mapping[str, str]
     path: str
     line: int
+    lines: Mapping[str, int] = field(default_factory=dict, compare=False)  # field → offset
 
     @property
     def title(self) -> str:

@@ -92,7 +92,8 @@ def _line_findings(row: str, number: int, rel: str, variants: list[Variant],
         taken.append((start, end))
         found.append(Finding("warning", rel, number,
                              f"'{v.spelling}' is a variant spelling of '{v.name}'",
-                             f"write '{v.name}' ({sheet}:{v.line})", "style.name-variant"))
+                             f"write '{v.name}' ({sheet}:{v.line})", "style.name-variant",
+                             col=start + 1))
     return found
 
 

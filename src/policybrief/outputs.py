@@ -18,6 +18,7 @@ import fcntl
 import hashlib
 import json
 import os
+import re
 import shutil
 from collections.abc import Iterator, Mapping
 from pathlib import Path
@@ -30,9 +31,55 @@ BUILDS = ".builds"
 KEEP = 2  # complete sets kept: the current one and the one before
 
 
+MADE = ".builds.json"  # beside build/.builds: the folders in it this housekeeping created
+
+
+def guard(build: Path) -> None:
+    """Refuse to touch ``build/`` when it, or anything in it, is a symbolic link other
+    than the ones the output set makes (``current`` → ``.builds/<id>``, ``brief.pdf`` →
+    ``current/brief.pdf``): a link planted there (``build/.builds`` → ``..``) would
+    otherwise lead the housekeeping's deletions out of build/."""
+    if build.is_symlink():
+        raise BriefError(f"build/ is a symbolic link to '{os.readlink(build)}'; the build "
+                         "writes and deletes only in a folder of its own", "build", 1,
+                         hint="remove the link: rm build")
+    if not build.is_dir():
+        return
+    for folder, dirs, names in os.walk(build):
+        for name in sorted(dirs + names):
+            path = Path(folder, name)
+            if not path.is_symlink():
+                continue
+            rel = path.relative_to(build)
+            target = os.readlink(path)
+            if _ours(rel, target):
+                continue
+            raise BriefError(f"build/{rel.as_posix()} is a symbolic link to '{target}', "
+                             "which the build did not make; nothing is written or deleted "
+                             "while it is there", f"build/{rel.as_posix()}", 1,
+                             hint="remove it (or the whole build/ folder: it holds only "
+                                  "outputs)")
+
+
+def _ours(rel: Path, target: str) -> bool:
+    """A link the output set makes: ``current`` → ``.builds/<id>``, and each name beside
+    it → ``current/<name>`` (and the temporary links they are swapped in with)."""
+    if len(rel.parts) != 1:
+        return False
+    name = rel.parts[0]
+    temp = re.fullmatch(r"\.(.+)\.\d+\.link", name)
+    if temp:
+        name = temp.group(1)
+    if name == CURRENT:
+        return re.fullmatch(rf"{re.escape(BUILDS)}/[0-9a-f]+", target) is not None
+    return target == f"{CURRENT}/{name}"
+
+
 @contextlib.contextmanager
 def locked(build: Path) -> Iterator[None]:
-    """Hold ``build/.lock`` for the duration; a second build at once is refused."""
+    """Hold ``build/.lock`` for the duration; a second build at once is refused. The
+    stages of builds that were killed are removed first."""
+    guard(build)
     build.mkdir(parents=True, exist_ok=True)
     with open(build / ".lock", "a+") as handle:
         try:
@@ -41,9 +88,48 @@ def locked(build: Path) -> Iterator[None]:
             raise BriefError("another build is writing to build/ right now; wait for it",
                              "build/.lock", 1, rule="build.busy") from None
         try:
+            guard(build)
+            _collect(build / BUILDS, keep=None)
             yield
         finally:
             fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def tidy(build: Path) -> None:
+    """Remove what killed builds left (their stages), when no build is running: the
+    next build does it, whether it succeeds or not."""
+    if not (build / BUILDS).is_dir():
+        return
+    guard(build)
+    with contextlib.suppress(OSError), open(build / ".lock", "a+") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return
+        try:
+            guard(build)
+            _collect(build / BUILDS, keep=None)
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def _made(builds: Path) -> list[str]:
+    """The names of the folders in ``build/.builds`` that the housekeeping created."""
+    try:
+        data = json.loads((builds.parent / MADE).read_text("utf-8"))
+    except (OSError, ValueError):
+        return []
+    return [str(n) for n in data if isinstance(n, str)] if isinstance(data, list) else []
+
+
+def _record(builds: Path, names: list[str]) -> None:
+    builds.mkdir(parents=True, exist_ok=True)
+    temp = builds.parent / f"{MADE}.{os.getpid()}"
+    with open(temp, "w", encoding="utf-8") as handle:
+        json.dump(sorted(set(names)), handle)
+        handle.flush()
+        os.fsync(handle.fileno())
+    os.replace(temp, builds.parent / MADE)
 
 
 def current(build: Path) -> Path | None:
@@ -86,7 +172,11 @@ def _swap_link(link: Path, target: str) -> None:
         temp.unlink()
     os.symlink(target, temp)
     if link.is_dir() and not link.is_symlink():
-        shutil.rmtree(link)
+        temp.unlink()
+        rel = f"{link.parent.name}/{link.name}"
+        raise BriefError(f"{rel} is a folder the build did not make, where it puts a link "
+                         "to its outputs; nothing in it is deleted", rel, 1,
+                         hint=f"move {rel} out of build/ (build/ holds only outputs)")
     os.replace(temp, link)
 
 
@@ -95,6 +185,11 @@ def publish(build: Path, files: Mapping[str, bytes], digests: Mapping[str, str])
 
     ``files`` maps names under ``build/`` (``brief.pdf``, ``sources/x.html``) to bytes.
     """
+    for name in files:
+        parts = name.split("/")
+        if not name or name.startswith("/") or "\\" in name or "\0" in name or \
+                any(part in ("", ".", "..") for part in parts):
+            raise BriefError(f"an output named '{name}' would leave build/", "build", 1)
     previous = current(build)
     old_names = {p.relative_to(previous).as_posix() for p in previous.rglob("*")
                  if p.is_file() and p.name != STATE} if previous else set()
@@ -106,8 +201,24 @@ def publish(build: Path, files: Mapping[str, bytes], digests: Mapping[str, str])
         return []
     builds = build / BUILDS
     stage = builds / f".stage-{os.getpid()}"
-    shutil.rmtree(stage, ignore_errors=True)
+    guard(build)
+    for top in sorted({n.split("/")[0] for n in old_names | set(files)}):
+        if (build / top).is_dir() and not (build / top).is_symlink():
+            raise BriefError(f"build/{top} is a folder the build did not make, where it puts "
+                             "a link to its outputs; nothing in it is deleted",
+                             f"build/{top}", 1,
+                             hint=f"move build/{top} out of build/ (build/ holds only "
+                                  "outputs)")
+    made = _made(builds)
+    if stage.name in made:
+        _remove(builds, stage.name)
+    elif stage.exists() or stage.is_symlink():
+        raise BriefError(f"build/{BUILDS}/{stage.name} is in the way and the build did not "
+                         "make it", f"build/{BUILDS}/{stage.name}", 1, hint="remove it")
+    # recorded before it is made: a kill between the two leaves a record of nothing
+    _record(builds, [*made, stage.name])
     try:
+        stage.mkdir()
         identity = hashlib.sha256()
         for name in sorted(old_names | set(files)):
             target = stage / name
@@ -129,13 +240,19 @@ def publish(build: Path, files: Mapping[str, bytes], digests: Mapping[str, str])
             # put the staged copy back in its place
             for name in changed:
                 os.replace(stage / name, previous / name)
-            shutil.rmtree(stage)
+            _remove(builds, stage.name)
             return changed
-        if final.exists():
-            shutil.rmtree(final)
+        if final.exists() or final.is_symlink():
+            if final.name not in _made(builds):
+                raise BriefError(f"build/{BUILDS}/{final.name} is in the way and the build "
+                                 "did not make it", f"build/{BUILDS}/{final.name}", 1,
+                                 hint="remove it")
+            _remove(builds, final.name)
+        _record(builds, [*_made(builds), final.name])
         os.rename(stage, final)
+        _record(builds, [n for n in _made(builds) if n != stage.name])
     except BaseException:
-        shutil.rmtree(stage, ignore_errors=True)
+        _remove(builds, stage.name)
         raise
     _swap_link(build / CURRENT, f"{BUILDS}/{final.name}")
     for top in sorted({n.split("/")[0] for n in old_names | set(files)}):
@@ -146,17 +263,36 @@ def publish(build: Path, files: Mapping[str, bytes], digests: Mapping[str, str])
     return changed
 
 
-def _collect(builds: Path, keep: set[str]) -> None:
-    """Remove sets other than the ones kept, and stages left by killed builds."""
-    sets = sorted((p for p in builds.iterdir() if p.is_dir()), key=lambda p: p.stat().st_mtime)
-    for folder in sets:
-        if folder.name in keep:
-            continue
-        if folder.name.startswith(".stage-"):
-            pid = folder.name.removeprefix(".stage-")
+def _collect(builds: Path, keep: set[str] | None) -> None:
+    """Remove the stages left by killed builds and (unless ``keep`` is None) the sets
+    other than those kept: only folders the housekeeping recorded creating, never
+    anything it did not make."""
+    if not builds.is_dir() or builds.is_symlink():
+        return
+    for name in _made(builds):
+        if name.startswith(".stage-"):
+            pid = name.removeprefix(".stage-")
             if pid.isdigit() and _alive(int(pid)):
                 continue
-        shutil.rmtree(folder, ignore_errors=True)
+        elif keep is None or name in keep:
+            continue
+        _remove(builds, name)
+
+
+def _remove(builds: Path, name: str) -> None:
+    """Delete ``builds/name``, a folder the housekeeping made, and forget it. A link
+    there is never followed (shutil.rmtree refuses one; its contents it only unlinks)."""
+    path = builds / name
+    if path.is_symlink():
+        path.unlink()
+    elif path.is_dir():
+        shutil.rmtree(path, ignore_errors=True)
+    elif path.exists():
+        path.unlink()
+    if not path.exists() and not path.is_symlink():
+        remaining = [n for n in _made(builds) if n != name]
+        if remaining != _made(builds):
+            _record(builds, remaining)
 
 
 def _alive(pid: int) -> bool:

@@ -2,16 +2,20 @@
 
 WeasyPrint fetches whatever the HTML points at (``file://`` included) and only logs a
 resource it cannot load. Here its URL fetcher serves ``data:`` URLs and files under the
-project's template and asset folders and nothing else, and any warning it logs while
-rendering fails the build.
+project's template and asset folders and nothing else, and what it logs while rendering
+is sorted record by record (:func:`sort_record`): a resource refused or not loaded, or
+content lost from the page, fails the build; CSS it ignores is a warning at the
+template's line; how it subset the fonts is a notice.
 """
 
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import gc
 import logging
 import os
+import re
 import threading
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -24,10 +28,193 @@ from .errors import RenderError
 class _Collector(logging.Handler):
     def __init__(self) -> None:
         super().__init__(logging.WARNING)
-        self.messages: list[str] = []
+        self.records: list[logging.LogRecord] = []
 
     def emit(self, record: logging.LogRecord) -> None:
-        self.messages.append(record.getMessage())
+        self.records.append(record)
+
+
+# --- WeasyPrint's log, sorted ---------------------------------------------------------
+#
+# WeasyPrint logs, and goes on, where the build must not: a resource it could not load
+# (refused by the fetcher, missing, unreadable) leaves a hole in the PDF, and content it
+# discards is lost. Those stay errors. CSS it ignores in a template is a warning at the
+# template's line (``--strict`` fails on it). That it subset a font with fontTools rather
+# than HarfBuzz, and other notes on how it did the work, are notices: printed, never a
+# failure (the PDF is the same to a reader; only its bytes may differ).
+
+# Messages (WeasyPrint's format strings, as they begin) that are only notices.
+NOTICES = (
+    "Using fontTools instead of HarfBuzz-Subset",
+    "Unable to subset",
+    "Please install HarfBuzz",
+    "Unable to instantiate",
+    "Unable to save emoji font",
+)
+# CSS WeasyPrint ignored or cannot apply; located ``at LINE:COLUMN`` when it says so.
+CSS_MODULES = ("css", "svg")
+CSS_MESSAGES = ("Subgrids are unsupported", '"auto-fit" and "auto-fill" are unsupported',
+                "Baseline alignment is not supported", "Inline grids are not supported",
+                "Expected a media type")
+AT = re.compile(r" at (\d+):(\d+)")
+DECLARATION = re.compile(r"`([-\w]+)\s*:")
+STYLE = re.compile(r"<style[^>]*>(.*?)</style>", re.S | re.I)
+# rendering.py puts this comment before each template in the PDF's <style>
+MARKER = re.compile(r"/\* template: ([\w./-]+) \*/")
+
+
+@dataclass(frozen=True)
+class Note:
+    """A WeasyPrint record that does not fail the build: a ``warning`` (CSS ignored,
+    at ``path:line`` when known) or a ``notice``."""
+
+    severity: str
+    message: str
+    path: str = ""
+    line: int = 0
+
+
+def sort_record(record: logging.LogRecord) -> str:
+    """``error``, ``warning`` or ``notice``: what WeasyPrint's ``record`` means here."""
+    template = str(record.msg)
+    if template.startswith(NOTICES) or record.levelno < logging.WARNING:
+        return "notice"
+    if record.levelno >= logging.ERROR:
+        return "error"  # resources not loaded or refused, content discarded
+    parts = Path(record.pathname).parts
+    package = parts[parts.index("weasyprint") + 1] if "weasyprint" in parts[:-1] else ""
+    if (package in CSS_MODULES and AT.search(record.getMessage())) or \
+            template.startswith(CSS_MESSAGES):
+        return "warning"
+    return "error"  # a glyph no font has, cells dropped, an anchor twice: content lost
+
+
+@dataclass(frozen=True)
+class _Places:
+    """Where the files behind a laid-out page are: to name a message's real place."""
+
+    folders: tuple[Path, ...]  # the template folders, the project's first
+    root: Path | None          # the project (the folder of assets/), when known
+
+    @classmethod
+    def of(cls, base: Path, allowed: list[Path]) -> _Places:
+        folders = tuple(dict.fromkeys(p for p in (base, *allowed) if p.name != "assets"))
+        root = next((p.parent for p in allowed if p.name == "assets"), None)
+        return cls(folders, root)
+
+    def show(self, path: Path) -> str:
+        if self.root is not None and path.resolve().is_relative_to(self.root.resolve()):
+            return path.resolve().relative_to(self.root.resolve()).as_posix()
+        return str(path)
+
+    def template(self, name: str) -> Path | None:
+        return next((f / name for f in self.folders if (f / name).is_file()), None)
+
+    def files(self) -> Iterator[Path]:
+        """The templates, then the sections: every file a page's text can come from."""
+        for folder in self.folders:
+            if folder.is_dir():
+                yield from sorted(p for p in folder.rglob("*")
+                                  if p.suffix in (".j2", ".css", ".html") and p.is_file())
+        if self.root is not None:
+            yield from sorted((self.root / "report" / "sections").glob("*.md"))
+
+    def find(self, needle: str) -> tuple[str, int] | None:
+        """The first line of a template or section that holds ``needle``."""
+        if not needle.strip():
+            return None
+        for path in self.files():
+            try:
+                lines = path.read_text("utf-8").split("\n")
+            except (OSError, UnicodeDecodeError):
+                continue
+            for number, text in enumerate(lines, start=1):
+                if needle in text:
+                    return self.show(path), number
+        return None
+
+    def css(self, html: str, message: str) -> tuple[str, int] | None:
+        """The template and line of a CSS message ``at LINE:COLUMN`` (WeasyPrint counts
+        the lines of the <style> element that holds the rule)."""
+        at = AT.search(message)
+        if at is None:
+            return None
+        line = int(at.group(1))
+        declared = DECLARATION.search(message)
+        name = declared.group(1) if declared else ""
+        for style in STYLE.finditer(html):
+            lines = style.group(1).split("\n")
+            if not 0 < line <= len(lines) or name not in lines[line - 1]:
+                continue
+            text = lines[line - 1].strip()
+            for above in range(line - 2, -1, -1):
+                marker = MARKER.search(lines[above])
+                if marker is None:
+                    continue
+                path = self.template(marker.group(1))
+                if path is None:
+                    break
+                source = path.read_text("utf-8").split("\n")
+                number = line - 1 - above  # the template's line 1 follows the marker
+                if not (0 < number <= len(source) and name in source[number - 1]):
+                    # a Jinja block above moved the lines: the line with the same text
+                    same = [i for i, row in enumerate(source, start=1)
+                            if row.strip() == text or (name and f"{name}:" in row)]
+                    if not same:
+                        break
+                    number = min(same, key=lambda i: abs(i - number))
+                return self.show(path), number
+            return self.find(text) if text else None  # a <style> written in a template
+        return None
+
+
+def _url_of(record: logging.LogRecord) -> str:
+    args = record.args if isinstance(record.args, tuple) else ()
+    return str(args[0]) if args and str(record.msg).startswith(("Failed to load",)) else ""
+
+
+def _needles(url: str) -> Iterator[str]:
+    """What a template or section may have written for ``url``: itself, or its path."""
+    from urllib.parse import unquote, urlsplit
+
+    yield url
+    parts = urlsplit(url)
+    if parts.scheme == "file" and parts.path:
+        name = Path(unquote(parts.path)).name
+        if name:
+            yield name
+
+
+def _locate_url(places: _Places, url: str) -> tuple[str, int] | None:
+    for needle in _needles(url):
+        found = places.find(needle)
+        if found is not None:
+            return found
+    return None
+
+
+def _sorted_log(records: list[logging.LogRecord], html: str,
+                places: _Places) -> tuple[Note, ...]:
+    """The notes of a layout; raise RenderError for the first record that is an error."""
+    notes: list[Note] = []
+    for record in records:
+        kind = sort_record(record)
+        message = record.getMessage().split("\n")[0]
+        if kind == "error":
+            url = _url_of(record)
+            where = _locate_url(places, url) if url else None
+            if where is None and not url:
+                glyph = re.search(r'unsupported by fonts: "(.+)" \(U\+', message)
+                where = places.find(glyph.group(1)) if glyph else None
+            path, line = where if where else (None, None)
+            raise RenderError(f"WeasyPrint: {message}", path, line)
+        if kind == "warning":
+            where = places.css(html, message)
+            path, line = where if where else ("", 0)
+            notes.append(Note("warning", f"WeasyPrint ignored CSS: {message}", path, line))
+        else:
+            notes.append(Note("notice", f"WeasyPrint: {message}"))
+    return tuple(dict.fromkeys(notes))
 
 
 def fetcher(allowed: Iterable[Path]) -> Any:
@@ -40,16 +227,23 @@ def fetcher(allowed: Iterable[Path]) -> Any:
         def fetch(self, url: str, headers: Any = None) -> Any:
             from urllib.parse import unquote, urlsplit
 
+            from .links import shown
+
             parts = urlsplit(url)
             if parts.scheme == "data":
                 return super().fetch(url, headers)
-            if parts.scheme == "file":
+            inside = False
+            if parts.scheme == "file" and parts.netloc in ("", "localhost") and roots:
                 path = Path(unquote(parts.path)).resolve()
-                if any(path.is_relative_to(root) for root in roots) and path.is_file():
+                inside = any(path.is_relative_to(root) for root in roots)
+                if inside and path.is_file():
                     return super().fetch(url, headers)
-            raise FatalURLFetchingError(
-                f"the brief refers to '{url}', which is outside the project's templates "
-                "and assets; only files there and data: URLs are allowed")
+            refused = FatalURLFetchingError(
+                f"the brief refers to '{shown(url)}', which does not exist" if inside else
+                f"the brief refers to '{shown(url)}', which is outside the project's "
+                "templates and assets; only files there and data: URLs are allowed")
+            refused.url = url  # (to find where it is written)
+            raise refused
 
     return Fetcher(allowed_protocols=("data", "file"), allow_redirects=False)
 
@@ -97,20 +291,30 @@ class Laid:
     pages: tuple[tuple[str, tuple[tuple[str, str], ...], tuple[str, ...]], ...] = ()
     anchors: tuple[tuple[str, int], ...] = ()                       # id, page index
     levels: tuple[int, ...] = ()                                     # of the bookmarks
+    notes: tuple[Note, ...] = ()                                     # warnings, notices
 
 
 # WeasyPrint is not made for threads: in this process, one layout at a time.
 LOCK = threading.RLock()
 
 
-def whole(html: str, base: Path, allowed: Iterable[Path], identifier: bytes) -> bytes:
-    """Lay out ``html`` and return the PDF bytes (tagged, fonts embedded and subset).
+def whole(html: str, base: Path, allowed: Iterable[Path], identifier: bytes,
+          notes: list[Note] | None = None) -> bytes:
+    """Lay out ``html`` and return the PDF bytes (tagged, fonts embedded and subset);
+    what WeasyPrint noted that does not fail the build is added to ``notes``.
 
     The house faces come from ``fonts/fonts.css`` (see :func:`font_stylesheet`), so the
     PDF looks the same on any machine whatever fonts it has installed.
     """
     with LOCK:
-        return lay_out(html, base, allowed, identifier).pdf
+        laid = lay_out(html, base, allowed, identifier)
+    _add(notes, laid.notes)
+    return laid.pdf
+
+
+def _add(notes: list[Note] | None, more: Iterable[Note]) -> None:
+    if notes is not None:
+        notes.extend(n for n in more if n not in notes)
 
 
 @contextlib.contextmanager
@@ -167,18 +371,22 @@ def lay_out(html: str, base: Path, allowed: Iterable[Path], identifier: bytes,
         data = document.write_pdf(**options)
         laid = Laid(data, *(_records(document) if part else ()))
     except FatalURLFetchingError as exc:
-        raise RenderError(str(exc).split("\n")[0], "templates", 1) from None
+        url = getattr(exc, "url", "")
+        where = _locate_url(_Places.of(base, allowed), url) if url else None
+        path, line = where if where else (None, None)
+        from .links import unblob
+
+        raise RenderError(unblob(str(exc).split("\n")[0]), path, line) from None
     except RecursionError:
         raise RenderError("the document is nested too deeply for the PDF layout",
-                          "report/sections", 1) from None
+                          hint="flatten the most deeply nested lists, quotes or tables "
+                               "in report/sections/") from None
     finally:
         gc.set_threshold(*thresholds)
         logger.removeHandler(collector)
-    problems = [m for m in collector.messages if "Ignored" not in m or "url" in m.lower()]
-    if problems:
-        raise RenderError(f"WeasyPrint: {problems[0]}", "templates", 1)
+    notes = _sorted_log(collector.records, html, _Places.of(base, allowed))
     assert isinstance(data, bytes)
-    return laid
+    return dataclasses.replace(laid, notes=notes) if notes else laid
 
 
 _FACES: dict[tuple[str, float], tuple[Any, list[Any]]] = {}
@@ -358,40 +566,72 @@ class Workers:
 
 
 def write_pdf(html: str, base: Path, allowed: Iterable[Path], identifier: bytes,
-              workers: Workers | None, seconds: float, megabytes: float) -> bytes:
+              workers: Workers | None, seconds: float, megabytes: float,
+              notes: list[Note] | None = None) -> bytes:
     """The PDF of ``html``: laid out in parts by ``workers`` where the page can be cut
-    (parts.py), bound into one (binding.py); else laid out whole, here."""
+    (parts.py), bound into one (binding.py); else laid out whole, here. WeasyPrint's
+    warnings and notices (those that do not fail the build) are added to ``notes``."""
     from . import parts
 
     allowed = list(allowed)
     if workers is not None:
         workers.ready.wait()
-    if workers is None or workers.pool is None:
-        return whole(html, base, allowed, identifier)
-    plan = parts.plan(html, _chunk(html, workers.count))
+    # The parts do not depend on the number of processes (nor does anything else in the
+    # bytes): one process lays the same parts out one after another, here.
+    plan = parts.plan(html, _chunk(html))
     if plan is None:
-        return whole(html, base, allowed, identifier)
+        return whole(html, base, allowed, identifier, notes)
+    if workers is None or workers.pool is None:
+        try:
+            return _in_parts(plan, base, allowed, identifier, _Inline(), None, seconds,
+                             megabytes, notes)
+        finally:
+            _FACES.clear()  # a build's fonts, let go with the build (not at exit)
     if len(plan.ranges) > FRESH * workers.count:
         workers.one_task_each()
     try:
-        return _in_parts(plan, base, allowed, identifier, workers, seconds, megabytes)
+        return _in_parts(plan, base, allowed, identifier, workers.pool, workers, seconds,
+                         megabytes, notes)
     except BaseException:
         workers.close(kill=True)
         raise
 
 
-def _chunk(html: str, count: int) -> int:
+class _Inline:
+    """A pool of no processes: each task runs at once, here (one layout at a time)."""
+
+    def submit(self, fn: Any, *args: Any, **kwargs: Any) -> Any:
+        from concurrent.futures import Future
+
+        future: Future[Any] = Future()
+        with LOCK:
+            try:
+                future.set_result(fn(*args, **kwargs))
+            except Exception as exc:
+                future.set_exception(exc)
+        return future
+
+
+# the page is cut into about this many parts (more where CHUNK or the forced page breaks
+# say so) on any machine, whatever its number of cores: the plan of the benchmark's
+# two-core machine, so its figures hold
+PARTS = 2
+
+
+def _chunk(html: str) -> int:
+    """Characters of text per part: the same for any number of layout processes, so
+    that the parts, and with them the PDF's bytes, are the same on every machine."""
     from . import parts
 
     total = parts._weight(html, 0, len(html))
-    return max(4_000, min(CHUNK, total // count + 1))
+    return max(4_000, min(CHUNK, total // PARTS + 1))
 
 
 def _in_parts(plan: Any, base: Path, allowed: list[Path], identifier: bytes,
-              workers: Workers, seconds: float, megabytes: float) -> bytes:
+              pool: Any, workers: Workers | None, seconds: float, megabytes: float,
+              notes: list[Note] | None = None) -> bytes:
     from . import binding, furniture
 
-    pool = workers.pool
     n = len(plan.ranges)
 
     def submit(index: int, pages: dict[str, int] | None = None) -> Any:
@@ -420,11 +660,17 @@ def _in_parts(plan: Any, base: Path, allowed: list[Path], identifier: bytes,
         if [laid[i].pages for i in dependent] == before:
             break
     else:
-        raise RenderError("the contents do not settle on a number of pages", "templates", 1)
+        raise RenderError("the contents do not settle on a number of pages",
+                          hint="the page numbers in the contents change its length each "
+                               "time: set POLICYBRIEF_PDF_WORKERS=1 to lay the page out whole")
     sheets_pdf = drawn.result().pdf
+    for index in range(n):
+        _add(notes, laid[index].notes)
+    _add(notes, drawn.result().notes)
     # every layout is done: the layout processes end before the binding, the build's
     # largest step in memory
-    workers.close()
+    if workers is not None:
+        workers.close()
     return binding.bind([laid[i].pdf for i in range(n)], list(plan.anchors),
                         [laid[i].levels for i in range(n)], sheets_pdf)
 

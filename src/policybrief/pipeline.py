@@ -7,6 +7,7 @@ rendered before anything is written (MkDocs' ``build()`` does the same).
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import os
 import subprocess
@@ -16,7 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from . import __version__
+from . import __version__, confine
 from .errors import BriefError, ContentError
 from .model import Brief, Finding, Project, Source
 
@@ -24,6 +25,9 @@ if TYPE_CHECKING:
     from . import checks, inputs
 
 FORMATS = ("pdf", "html", "docx")
+# what stops the outputs being written: the disk full, build/ read-only or not ours
+WRITE_ERRORS = {errno.ENOSPC, errno.EDQUOT, errno.EFBIG, errno.EROFS, errno.EACCES,
+                errno.EPERM}
 Reporter = Callable[[str], None]
 
 
@@ -81,6 +85,21 @@ def load_sources(project: Project, entries: Mapping[str, object]) -> tuple[
         if not entry.file:
             continue
         path = project.root / entry.file
+        line = entry.line + entry.lines.get("file", 0)
+        if confine.inside(project, entry.file, ("seeds",)) is None:
+            findings.append(Finding("error", entry.path, line,
+                                    f"'{key}' points at '{entry.file}', which is outside "
+                                    "the project's seeds/", "store the source in seeds/ "
+                                    "(brief sources add does) and name it there; a symbolic "
+                                    "link may not point out of seeds/", "source.outside"))
+            continue
+        original = entry.fields.get("original")
+        if original and confine.inside(project, original, ("seeds",)) is None:
+            findings.append(Finding("error", entry.path, entry.line + entry.lines.get(
+                "original", 0), f"'{key}' names the original '{original}', which is "
+                "outside the project's seeds/", "keep the original in seeds/",
+                "source.outside"))
+            continue
         if not path.is_file():
             findings.append(Finding("error", entry.path, entry.line,
                                     f"'{key}' points at '{entry.file}', which does not exist",
@@ -126,6 +145,8 @@ def load(project: Project, report: Reporter = _quiet, ignore: Iterable[str] = ()
     """
     from . import bibliography, checks, claims, figures, house, names, sections, tradecraft
 
+    # nothing is read through a link that leads out of the project's folders
+    confine.check_tree(project)
     report("load the brief")
     meta, findings = sections.load_meta(project)
     report("load the bibliography")
@@ -246,8 +267,11 @@ def build(project: Project, formats: Iterable[str] = FORMATS, strict: bool = Fal
     When no input file has changed since the last build (``inputs``), and its outputs are
     still in place, the findings it recorded are replayed and nothing is loaded at all.
     """
-    from . import inputs
+    from . import inputs, outputs
 
+    # what builds that were killed left behind goes first, whether this one succeeds,
+    # fails or finds nothing to do (and nothing at all while build/ holds a planted link)
+    outputs.tidy(project.build)
     wanted = [f for f in FORMATS if f in set(formats)]
     epoch = source_epoch(project)
     ignore = tuple(sorted(set(ignore)))
@@ -292,6 +316,16 @@ def _build(project: Project, wanted: list[str], strict: bool, report: Reporter,
     try:
         return _checked_build(project, wanted, strict, report, allow_stale, notice, epoch,
                               scanned, scanned_extras, workers, ignore)
+    except OSError as exc:
+        # build/ read-only, the disk full: the outputs stay as they were (outputs.py)
+        if exc.errno not in WRITE_ERRORS:
+            raise
+        where = exc.filename if isinstance(exc.filename, str) else ""
+        rel = project.rel(Path(where)) if where and Path(where).is_relative_to(
+            project.root) else "build"
+        raise BriefError(f"cannot write the outputs: {exc.strerror or exc}", rel, None,
+                         hint="free some disk space, or make build/ writable",
+                         rule="build.write") from None
     finally:
         if workers is not None:
             workers.close()
@@ -307,6 +341,7 @@ def _checked_build(project: Project, wanted: list[str], strict: bool, report: Re
     checked = check(project, strict, report, allow_stale, notice, ignore)  # writes changes.md
     report_written = ["changes.md"] if inputs.changes_digest(project.build) != before else []
     brief = checked.brief
+    findings = checked.findings
     report("assemble")
     context = rendering.context(brief, checked.evidence.locators)
     stale = checked.changes.stale if allow_stale and checked.changes is not None else ()
@@ -338,21 +373,39 @@ def _checked_build(project: Project, wanted: list[str], strict: bool, report: Re
             report("nothing changed")
             written = outputs.publish(build_dir, report_file, {}) if report_file else []
         else:
+            notes: list[Any] = []
             with tempfile.TemporaryDirectory(prefix="policybrief-") as tmp:
                 files = rendering.render(brief, checked.evidence, markdown, todo, Path(tmp),
-                                         epoch, context, report, workers)
+                                         epoch, context, report, workers, notes)
+            rendered = _rendering_notes(notes, notice)
+            _stop_on(rendered, strict)  # before anything is written
+            findings = (*findings, *rendered)
             files.update(report_file)
             report("write")
             written = outputs.publish(build_dir, files,
                                       {k: v for k, v in digests.items() if k in files})
         written = sorted({*written, *report_written})
-        # the fingerprint was taken before loading: a file saved during the build makes
-        # the next build load again. Sources found outside the scanned folders for the
-        # first time are scanned by the next build, which records them.
+        # the fingerprint was taken before loading: it is recorded only when no input
+        # changed while the build read them (a save, even one undone before the end,
+        # makes the next build load again). Sources found outside the scanned folders for
+        # the first time are scanned by the next build, which records them.
         has_changes = checked.changes is not None and not checked.changes.empty
+        settled = extras == scanned_extras and inputs.still(project, scanned)
         inputs.write(build_dir, inputs.Record(
-            fingerprint=scanned.fingerprint if extras == scanned_extras else "",
+            fingerprint=scanned.fingerprint if settled else "",
             outputs=digests, changes=inputs.changes_digest(build_dir),
-            findings=checked.findings, notice=checked.changes.text() if has_changes else "",
+            findings=findings, notice=checked.changes.text() if has_changes else "",
             extras=extras, files=scanned.files))
-    return Result(checked.findings, written, skipped, checked)
+    return Result(findings, written, skipped, checked)
+
+
+def _rendering_notes(notes: Iterable[Any], notice: Reporter) -> tuple[Finding, ...]:
+    """WeasyPrint's notes (pdf.Note): the notices printed now, the warnings as findings."""
+    warnings = []
+    for note in notes:
+        if note.severity == "notice":
+            notice(f"note: {note.message}")
+        else:
+            warnings.append(Finding("warning", note.path, note.line, note.message,
+                                    rule="pdf.css-ignored"))
+    return tuple(warnings)

