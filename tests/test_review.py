@@ -132,7 +132,7 @@ def test_every_paragraph_carries_its_file_and_line(tiny_built: Path) -> None:
     for rel in ("report/sections/01-background.md", "report/sections/02-motives.md"):
         assert mapped.files[rel] == hashlib.sha256((tiny_built / rel).read_bytes()).hexdigest()
     by_text = {a.text: a for a in mapped.anchors.values() if a.region != "appendix"}
-    first = by_text["Maliki later sought overtures."]
+    first = by_text["Rasanah later weighed in."]
     assert f"{anchors.PREFIX}{first.number}" in names
     assert [(p.file, p.line, p.field) for p in first.parts] == [
         ("report/sections/01-background.md", 7, "")]
@@ -158,8 +158,8 @@ def test_a_moved_line_rebuilds_the_docx(tiny_built: Path) -> None:
     assert docx_of(tiny_built) != before
     mapped = anchors.find_map(zipfile.ZipFile(io.BytesIO(docx_of(tiny_built))))
     assert mapped is not None
-    line = next(a for a in mapped.anchors.values() if a.text == "Maliki later sought "
-                "overtures." and a.region == "section").parts[0].line
+    line = next(a for a in mapped.anchors.values() if a.text == "Rasanah later weighed in."
+                and a.region == "section").parts[0].line
     assert line == 8
 
 
@@ -176,6 +176,9 @@ def _cover_title() -> str:
 # The text of the default brief these edits work on. Each is located in the section file
 # with line_holding, which fails, naming the text, if a rewrite of the brief drops it.
 ESCALATE = "how far to escalate against US targets"  # motives, items/0/text
+# the citation after it, which stays with the sentence it backs: a sentence added after
+# the one it cites goes after it
+ESCALATE_CITED = 'against US targets"]. '
 FATHER = " The father’s name was Muhammad Sadiq al-Sadr."  # background, a cited sentence
 STAYS_OUT = " Rasanah does not treat it as a case of its own."  # scenarios/2/narrative
 MUTUAL = "Mutual recognition that neither leader can monopolise the Shia camp"
@@ -189,7 +192,8 @@ def word_edits(p: wordml.Package) -> None:
     p.delete(FATHER.strip(), FATHER, "Rita Reviewer")  # the sentence and its note
     p.move(STAYS_OUT.strip(), STAYS_OUT, "The precedents cut both ways",
            "open for his adversaries.", "Ed Editor")
-    p.replace(f"{MUTUAL}; C", "Mutual recognition", "Shared recognition", "Ed Editor")
+    # the scenario matrix's cell: a list of the drivers, each item after a bullet
+    p.replace(f"•\u00a0{MUTUAL}", "Mutual recognition", "Shared recognition", "Ed Editor")
     title = _cover_title()
     p.replace(title, title.split()[-1], "Truce", "Ed Editor")
     p.add_paragraph("The contest also moved to religious ground", "A new paragraph from the "
@@ -216,6 +220,7 @@ def test_word_changes_map_to_files_and_lines_and_apply(brief: Path) -> None:
     quote = line_holding(brief, MOTIVES, 'quote: "This call underscored Sadr\'s enduring')
     title_line = lines_of(brief, "report/brief.yaml").index(f'title: "{_cover_title()}"') + 1
     assert split == qaani and strand == split + 2  # two paragraphs of one field
+    assert lines_of(brief, MOTIVES)[split - 1].count(f"{ESCALATE_CITED}On the side") == 1
 
     assert review(brief, returned) == 0
     report = review_md(brief)
@@ -254,8 +259,8 @@ def test_word_changes_map_to_files_and_lines_and_apply(brief: Path) -> None:
     motives = (brief / MOTIVES).read_text("utf-8")
     assert motives == before[MOTIVES].replace(
         "the Coordination Framework split over", "the Coordination Framework divided over"
-    ).replace("against US targets. On the side", "against US targets. This sentence is new. "
-              "On the side").replace("rivalry among allies", "rivalry between allies")
+    ).replace(f"{ESCALATE_CITED}On the side", f"{ESCALATE_CITED}This sentence is new. On the "
+              "side").replace("rivalry among allies", "rivalry between allies")
     old_background = before[BACKGROUND]
     cited = " The father's name was Muhammad Sadiq al-Sadr [@rasanah2024rifts, quote " \
         "\"Sadr's father, Muhammad Sadiq al-Sadr\"]."
@@ -409,7 +414,9 @@ def test_a_quote_cited_in_a_one_line_text_field_is_at_its_line(tiny_built: Path,
                                  "that no source holds\"].\n"), "utf-8")
     capsys.readouterr()
     assert main(["-q", "-C", str(tiny_built), "check"]) == 1
-    assert f"{rel}:{line}: " in capsys.readouterr().err
+    col = lines_of(tiny_built, rel)[line - 1].index("rasanah2024rifts, quote") + 1
+    assert f"{rel}:{line}:{col}: error[quote.not-found]: quote not found in " \
+        "'rasanah2024rifts'" in capsys.readouterr().err
 
 
 def test_an_untracked_edit_is_found_by_comparison(brief: Path) -> None:
@@ -445,11 +452,11 @@ def test_a_sentence_added_after_a_cited_one_leaves_the_citation_in_place(
     rel = "report/sections/01-background.md"
     returned = tiny_built / "returned.docx"
     returned.write_bytes(wordml.edited(docx_of(tiny_built), lambda p: p.insert(
-        "Maliki later sought overtures.", "Maliki later sought overtures.",
+        "Rasanah later weighed in.", "Rasanah later weighed in.",
         " Sadr’s answer is “not yet”.", "Ed")))
     assert review(tiny_built, returned, "--apply") == 0
-    assert lines_of(tiny_built, rel)[6] == "Maliki later sought overtures.[@rasanah2024rifts, " \
-        "¶ 3] Sadr's answer is \"not yet\"."
+    assert lines_of(tiny_built, rel)[6] == "Rasanah later weighed in.[@rasanah2024rifts, ¶ 3] " \
+        "Sadr's answer is \"not yet\"."
     # the same file again: the sources changed since it was built, so not without --force,
     # and with it nothing is added twice
     after = (tiny_built / rel).read_text("utf-8")
@@ -459,11 +466,19 @@ def test_a_sentence_added_after_a_cited_one_leaves_the_citation_in_place(
     assert "to do — already in the source" in review_md(tiny_built)
 
 
-def test_contents_filled_in_by_word_are_not_changes(tiny_built: Path) -> None:
+@pytest.mark.parametrize("refresh", [False, True])
+def test_contents_filled_in_by_word_are_not_changes(tiny_built: Path, refresh: bool) -> None:
     """Word fills the contents field in when it opens the file: those entries are made
-    from the headings, not edits."""
+    from the headings, not edits. The DOCX comes with the entries written out (anchored
+    like every paragraph); Word's update of the field replaces them with its own."""
     def fill(p: wordml.Package) -> None:
         sdt = next(p.document.iter(f"{W}sdtContent"))
+        if refresh:  # the entries as sent go; the heading "Contents" stays
+            written = [e for e in sdt.iter(f"{W}p")
+                       if e.find(f"{W}pPr/{W}pStyle[@{W}val='TOCHeading']") is None]
+            assert len(written) >= 2
+            for entry in written:
+                entry.getparent().remove(entry)
         for title in ("Background", "Motives and drivers"):
             entry = etree.SubElement(sdt, f"{W}p")
             style = etree.SubElement(etree.SubElement(entry, f"{W}pPr"), f"{W}pStyle")
@@ -474,6 +489,83 @@ def test_contents_filled_in_by_word_are_not_changes(tiny_built: Path) -> None:
     returned.write_bytes(wordml.edited(docx_of(tiny_built), fill))
     assert review(tiny_built, returned) == 0
     assert "## Changes\n\nNone." in review_md(tiny_built)
+
+
+def _as_libreoffice_saves_a_page_break(p: etree._Element) -> None:
+    """w:pageBreakBefore as LibreOffice writes it back: a run with a page break."""
+    ppr = p.find(f"{W}pPr")
+    for element in ppr.findall(f"{W}pageBreakBefore"):
+        ppr.remove(element)
+    run = etree.Element(f"{W}r")
+    etree.SubElement(run, f"{W}br", {f"{W}type": "page"})
+    ppr.addnext(run)
+
+
+def test_libreoffice_s_rewriting_is_no_change(tiny_built: Path) -> None:
+    """What LibreOffice does to a DOCX it saves, with no edit: a page break before a
+    paragraph (the contents' heading, a section's) saved as a run with a page break, and
+    the bookmark at the start of a paragraph that ends a page section moved to the end of
+    the paragraph before it (its end left in place). Neither is an edit: the only change
+    reported is the one made, at its line."""
+    rel = "report/sections/01-background.md"
+
+    def resave(p: wordml.Package) -> None:
+        heading = next(e for e in p.document.iter(f"{W}p")
+                       if e.find(f"{W}pPr/{W}pStyle[@{W}val='TOCHeading']") is not None)
+        _as_libreoffice_saves_a_page_break(heading)
+        _as_libreoffice_saves_a_page_break(p.paragraph("Motives and drivers"))
+        moved = p.paragraph("Rasanah later weighed in.")
+        start = next(b for b in moved.iter(f"{W}bookmarkStart")
+                     if b.get(f"{W}name", "").startswith(anchors.PREFIX))
+        before = moved.getprevious()
+        assert before.tag == f"{W}p" and "The rivalry took shape" in \
+            "".join(t.text or "" for t in before.iter(f"{W}t"))
+        start.getparent().remove(start)
+        before.append(start)
+        p.untracked("Rasanah later weighed in.", "weighed", "chimed")
+
+    returned = tiny_built / "returned.docx"
+    returned.write_bytes(wordml.edited(docx_of(tiny_built), resave))
+    line = line_holding(tiny_built, rel, "Rasanah later weighed in.")
+    assert review(tiny_built, returned, "--apply") == 0
+    report = review_md(tiny_built)
+    assert report.count("\n- **") == 1, report
+    assert f"- **{rel}:{line}** · untracked replacement · unknown (tracking was off) · " \
+        "applied" in report
+    assert "Rasanah later chimed in." in (tiny_built / rel).read_text("utf-8")
+
+
+CITED_BEFORE_STOP = "Rasanah later weighed in [@rasanah2024rifts, ¶ 3]."
+LONG_AFTER = " Its account of the rivalry between the two camps, their leaders and their " \
+    "allies in the Coordination Framework is the longest there is."
+
+
+@pytest.mark.parametrize(("edit", "after"), [
+    (lambda p: p.insert("Rasanah later weighed in", ".", " A new sentence.", "Ed"),
+     f"{CITED_BEFORE_STOP} A new sentence. It said little.{LONG_AFTER}"),
+    (lambda p: p.delete("Rasanah later weighed in", " It said little.", "Ed"),
+     f"{CITED_BEFORE_STOP}{LONG_AFTER}"),
+])
+def test_a_sentence_next_to_a_citation_before_its_stop(tiny_built: Path, edit,
+                                                        after: str) -> None:  # type: ignore[no-untyped-def]
+    """A citation before the stop ("in [@key]."), more text after than before: a
+    sentence added after that sentence goes after the stop, not between the sentence
+    and its citation (which would then back the new one); a sentence deleted after it
+    leaves the citation and the stop (the text diff alone puts either edit before the
+    stop)."""
+    rel = "report/sections/01-background.md"
+    path = tiny_built / rel
+    path.write_text(path.read_text("utf-8").replace(
+        "Rasanah later weighed in.[@rasanah2024rifts, ¶ 3]",
+        f"{CITED_BEFORE_STOP} It said little.{LONG_AFTER}"), "utf-8")
+    assert main(["-q", "-C", str(tiny_built), "build", "--format", "docx"]) == 0
+    returned = tiny_built / "returned.docx"
+    returned.write_bytes(wordml.edited(docx_of(tiny_built), edit))
+    assert review(tiny_built, returned, "--apply") == 0
+    report = review_md(tiny_built)
+    assert report.count("\n- **") == 1 and "· applied" in report, report
+    assert "removes the citation" not in report
+    assert lines_of(tiny_built, rel)[6] == after
 
 
 def test_an_edit_across_a_citation_is_left_to_do(tiny_built: Path) -> None:
@@ -512,10 +604,10 @@ def test_markdown_in_the_new_text_is_escaped(tiny_built: Path) -> None:
     rel = "report/sections/01-background.md"
     returned = tiny_built / "returned.docx"
     returned.write_bytes(wordml.edited(docx_of(tiny_built), lambda p: p.replace(
-        "Maliki later sought overtures.", "Maliki later sought", "Maliki later [sought *",
+        "Rasanah later weighed in.", "Rasanah later weighed", "Rasanah later [weighed *",
         "Ed")))
     assert review(tiny_built, returned, "--apply") == 0  # the brief still checks
-    assert "Maliki later \\[sought \\* overtures." in (tiny_built / rel).read_text("utf-8")
+    assert "Rasanah later \\[weighed \\* in." in (tiny_built / rel).read_text("utf-8")
 
 
 def test_the_checks_run_after_applying(tiny_built: Path,
@@ -529,7 +621,8 @@ def test_the_checks_run_after_applying(tiny_built: Path,
     capsys.readouterr()
     assert review(tiny_built, returned, "--apply") == 1
     err = capsys.readouterr().err
-    assert "report/sections/02-motives.md:7: this sentence gives both a likelihood" in err
+    assert "report/sections/02-motives.md:7:7: error[tradecraft.likelihood-with-confidence]: " \
+        "this sentence gives both a likelihood" in err
     assert "the applied changes leave 1 problem in the brief" in err
     assert "undo with the copies in build/review-backup/1/" in err
     assert "that the split deepens." in (tiny_built / "report/sections/02-motives.md"
@@ -554,16 +647,25 @@ def test_a_docx_that_is_not_ours(tiny_built: Path, capsys: pytest.CaptureFixture
     capsys.readouterr()
     assert review(tiny_built, other, "--apply") == 1
     err = capsys.readouterr().err
-    assert "other.docx:1: this DOCX has no review anchors, so it was not written by 'brief " \
-        "build'" in err and "Traceback" not in err
+    # named relative to the project it is in, at its first line, under its rule
+    assert err == "other.docx:1:1: error[review.anchors]: this DOCX has no review anchors, so " \
+        "it was not written by 'brief build' (or was saved by a program that dropped them)\n" \
+        "  hint: send the editor build/brief.docx from 'brief build' and import the file " \
+        "they return\n"
     _nothing_written(tiny_built)
 
 
+DAMAGED = "not a readable DOCX: the file is damaged or not a Word document\n  hint: ask " \
+    "for the file again, saved as Word (.docx)\n"
+
+
 @pytest.mark.parametrize(("damage", "words"), [
-    (lambda data: data[: len(data) // 2], "not a readable DOCX: the file is damaged"),
+    (lambda data: data[: len(data) // 2], DAMAGED),
     (lambda data: b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 4096,
-     "the file is password-protected (encrypted)"),
-    (lambda data: b"", "not a readable DOCX"),
+     "the file is password-protected (encrypted) or an old Word .doc, so its text cannot "
+     "be read\n  hint: ask for it without a password (Word: File › Info › Protect Document "
+     "› Encrypt with Password, cleared), saved as .docx\n"),
+    (lambda data: b"", DAMAGED),
 ])
 def test_a_damaged_or_encrypted_docx(tiny_built: Path, capsys: pytest.CaptureFixture[str],
                                      damage, words: str) -> None:  # type: ignore[no-untyped-def]
@@ -572,14 +674,14 @@ def test_a_damaged_or_encrypted_docx(tiny_built: Path, capsys: pytest.CaptureFix
     capsys.readouterr()
     assert review(tiny_built, bad) == 1
     err = capsys.readouterr().err
-    assert f"bad.docx:1: {words}" in err and "Traceback" not in err
+    assert err == f"bad.docx:1:1: error[review.docx]: {words}"
     _nothing_written(tiny_built)
 
 
 def test_a_docx_of_another_version(tiny_built: Path, capsys: pytest.CaptureFixture[str]) -> None:
     returned = tiny_built / "returned.docx"
     returned.write_bytes(wordml.edited(docx_of(tiny_built), lambda p: p.replace(
-        "Maliki later sought overtures.", "sought", "made", "Ed")))
+        "Rasanah later weighed in.", "weighed", "chimed", "Ed")))
     rel = "report/sections/01-background.md"
     path = tiny_built / rel
     changed = path.read_text("utf-8") + "\nA paragraph written since.\n"
@@ -587,22 +689,40 @@ def test_a_docx_of_another_version(tiny_built: Path, capsys: pytest.CaptureFixtu
     capsys.readouterr()
     assert review(tiny_built, returned, "--apply") == 1
     err = capsys.readouterr().err
-    assert "returned.docx:1: this DOCX was built from another version of the brief: " \
-        f"{rel} has changed since" in err and "--force" in err
+    assert err == "returned.docx:1:1: error[review.stale]: this DOCX was built from another " \
+        f"version of the brief: {rel} has changed since\n  hint: rebuild the DOCX and send " \
+        "it again, or pass --force to map the changes onto the files as they are now\n"
     _nothing_written(tiny_built)
     assert path.read_text("utf-8") == changed
     # --force: mapped onto the files as they are now
     assert review(tiny_built, returned, "--apply", "--force") == 0
-    assert "Maliki later made overtures." in path.read_text("utf-8")
+    assert "Rasanah later chimed in." in path.read_text("utf-8")
     assert "The section files changed since this DOCX was built" in review_md(tiny_built)
+
+
+def test_the_file_is_named_relative_to_the_project_or_as_given(
+        tiny_built: Path, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.chdir(tiny_built.parent)
+    capsys.readouterr()
+    assert main(["-q", "-C", "tiny", "review", "import", "tiny/sub/missing.docx"]) == 1
+    assert capsys.readouterr().err == "sub/missing.docx:1:1: error[review.docx]: no such " \
+        "file: sub/missing.docx\n"
+    assert main(["-q", "-C", "tiny", "review", "import", "missing.docx"]) == 1
+    assert capsys.readouterr().err == "missing.docx:1:1: error[review.docx]: no such file: " \
+        "missing.docx\n"
+    _nothing_written(tiny_built)
 
 
 def test_a_docx_of_another_brief(tiny_built: Path, brief: Path,
                                  capsys: pytest.CaptureFixture[str]) -> None:
     capsys.readouterr()
     assert review(brief, tiny_built / "build" / "brief.docx") == 1
-    assert "was built from another brief ('Rifts in Iraq's Shia camp')" in \
-        capsys.readouterr().err
+    # a file outside the project is named as given
+    given = tiny_built / "build" / "brief.docx"
+    assert capsys.readouterr().err == f"{given}:1:1: error[review.stale]: this DOCX was " \
+        "built from another brief ('Rifts in Iraq's Shia camp'): none of its section files " \
+        "is in this project\n  hint: run the command in the brief's own folder (-C DIR)\n"
     assert not (brief / "build" / "review.md").exists()
 
 
@@ -674,8 +794,8 @@ def test_libreoffice_tracked_changes_come_home(brief: Path, tmp_path: Path) -> N
         in report
     assert (brief / MOTIVES).read_text("utf-8") == before[MOTIVES].replace(
         "the Coordination Framework split over", "the Coordination Framework divided over"
-    ).replace(f"{ESCALATE}. On the side", f"{ESCALATE}. A sentence from LibreOffice. On the "
-              "side")
+    ).replace(f"{ESCALATE_CITED}On the side", f"{ESCALATE_CITED}A sentence from LibreOffice. "
+              "On the side")
     assert (brief / SCENARIOS).read_text("utf-8") == before[SCENARIOS].replace(
         STAYS_OUT + " The precedents", " The precedents")
     assert (brief / BACKGROUND).read_text("utf-8") == before[BACKGROUND].replace(

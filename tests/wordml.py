@@ -20,6 +20,12 @@ W15_NS = "http://schemas.microsoft.com/office/word/2012/wordml"
 DATE = "2026-11-30T09:00:00Z"
 
 
+def _in_contents(p: Any) -> bool:
+    return any(g.get(f"{W}val") == "Table of Contents"
+               for sdt in p.iterancestors(f"{W}sdt")
+               for g in sdt.iter(f"{W}docPartGallery"))
+
+
 class Package:
     """A DOCX opened for editing: ``document`` (and ``footnotes``) as lxml trees."""
 
@@ -35,8 +41,11 @@ class Package:
         return str(self.next_id)
 
     def paragraph(self, contains: str) -> Any:
+        """The first paragraph holding ``contains``, the contents list left out (an editor
+        edits a heading where it is, not its entry in the contents)."""
         for p in self.document.iter(f"{W}p"):
-            if contains in "".join(t.text or "" for t in p.iter(f"{W}t")):
+            if contains in "".join(t.text or "" for t in p.iter(f"{W}t")) and \
+                    not _in_contents(p):
                 return p
         raise AssertionError(f"no paragraph contains {contains!r}")
 

@@ -137,6 +137,10 @@ RULES: dict[str, Rule] = _rules(
     _e("build.write", "the outputs cannot be written (the disk full, build/ read-only)"),
     _e("watch.port", "brief watch cannot serve on the port"),
     _e("input", "an input that cannot be read"),
+    # brief review import
+    _e("review.docx", "a returned DOCX that cannot be read (damaged, encrypted, not Word)"),
+    _e("review.anchors", "a returned DOCX without the review anchors 'brief build' writes"),
+    _e("review.stale", "a returned DOCX built from another brief or another version of it"),
     # tradecraft and figures (docs/checks-tradecraft.md)
     _e("tradecraft.attribution", "an attribution that is neither 'brief' nor a key",
        TRADECRAFT),

@@ -361,7 +361,7 @@ def review_import(ctx: click.Context, file: Path, apply_changes: bool, force: bo
 
     ui: Ui = ctx.obj["ui"]
     project = _project(ctx)
-    shown = str(file)
+    shown = project.rel(file)  # relative to the project when inside it, else as given
     found = reviewing.read(project, file, shown, force)
     applied = reviewing.apply(project, found) if apply_changes else None
     with outputs.locked(project.build):

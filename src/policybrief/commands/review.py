@@ -109,36 +109,43 @@ class Review:
 # --- reading the package ----------------------------------------------------------------
 
 
+AGAIN = "ask for the file again, saved as Word (.docx)"
+
+
+def _unreadable(message: str, shown: str, hint: str = "") -> BriefError:
+    """An error about the returned file itself (docs/checks.md#review.docx)."""
+    return BriefError(message, shown, 1, hint=hint, rule="review.docx")
+
+
 def open_package(path: Path, shown: str) -> zipfile.ZipFile:
     """The DOCX as a ZIP package; a clear BriefError for anything else."""
     try:
         if path.stat().st_size > MAX_DOCX_BYTES:
-            raise BriefError(f"{shown} is larger than {MAX_DOCX_BYTES // 2**20} MB", shown, 1)
+            raise _unreadable(f"{shown} is larger than {MAX_DOCX_BYTES // 2**20} MB", shown)
         data = path.read_bytes()
     except FileNotFoundError:
-        raise BriefError(f"no such file: {shown}", shown, 1) from None
+        raise _unreadable(f"no such file: {shown}", shown) from None
     except IsADirectoryError:
-        raise BriefError(f"{shown} is a folder, not a DOCX", shown, 1) from None
+        raise _unreadable(f"{shown} is a folder, not a DOCX", shown) from None
     except OSError as exc:
-        raise BriefError(f"cannot read {shown}: {exc.strerror}", shown, 1) from None
+        raise _unreadable(f"cannot read {shown}: {exc.strerror}", shown) from None
     if data.startswith(OLE):
-        raise BriefError("the file is password-protected (encrypted) or an old Word .doc, "
-                         "so its text cannot be read", shown, 1,
-                         hint="ask for it without a password (Word: File › Info › Protect "
-                         "Document › Encrypt with Password, cleared), saved as .docx")
+        raise _unreadable("the file is password-protected (encrypted) or an old Word .doc, "
+                          "so its text cannot be read", shown,
+                          hint="ask for it without a password (Word: File › Info › Protect "
+                          "Document › Encrypt with Password, cleared), saved as .docx")
     try:
         package = zipfile.ZipFile(io.BytesIO(data))
         if package.testzip() is not None:
             raise zipfile.BadZipFile
     except (zipfile.BadZipFile, EOFError, ValueError):
-        raise BriefError("not a readable DOCX: the file is damaged or not a Word document",
-                         shown, 1, hint="ask for the file again, saved as Word (.docx)") from None
+        raise _unreadable("not a readable DOCX: the file is damaged or not a Word document",
+                          shown, AGAIN) from None
     if sum(info.file_size for info in package.infolist()) > 4 * MAX_DOCX_BYTES:
-        raise BriefError(f"{shown} unpacks to more than {4 * MAX_DOCX_BYTES // 2**20} MB",
-                         shown, 1, hint="ask for the file again, saved as Word (.docx)")
+        raise _unreadable(f"{shown} unpacks to more than {4 * MAX_DOCX_BYTES // 2**20} MB",
+                          shown, AGAIN)
     if "word/document.xml" not in package.namelist():
-        raise BriefError("not a Word document: it has no word/document.xml", shown, 1,
-                         hint="ask for the file again, saved as Word (.docx)")
+        raise _unreadable("not a Word document: it has no word/document.xml", shown, AGAIN)
     return package
 
 
@@ -151,8 +158,8 @@ def _xml(package: zipfile.ZipFile, name: str, shown: str) -> Any:
         parser = etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=False)
         return etree.fromstring(package.read(name), parser)
     except etree.XMLSyntaxError as exc:
-        raise BriefError(f"not a readable DOCX: {name} is damaged ({exc.msg})", shown, 1,
-                         hint="ask for the file again, saved as Word (.docx)") from None
+        raise _unreadable(f"not a readable DOCX: {name} is damaged ({exc.msg})", shown,
+                          AGAIN) from None
 
 
 @dataclass
@@ -176,9 +183,10 @@ def _paragraphs(root: Any, story: str) -> list[_Paragraph]:
             if number and not any(a.tag == f"{W}p" for a in element.iterancestors()):
                 pending.append(number)
             continue
+        carried = _carried(element)
         numbers = pending + [n for b in element.iter(f"{W}bookmarkStart")
-                             if (n := _anchor_number(b))]
-        pending = []
+                             if (n := _anchor_number(b)) and n not in carried]
+        pending = carried
         if not numbers and _in_contents(element):
             continue  # the contents as Word fills them in: made from the headings
         text: list[str] = []
@@ -203,6 +211,28 @@ def _paragraphs(root: Any, story: str) -> list[_Paragraph]:
         found.append(_Paragraph(element, story, numbers, "".join(text), tags,
                                 "".join(rejected), rejected_tags, mark))
     return found
+
+
+TEXT_TAGS = (f"{W}t", f"{W}delText", f"{W}tab", f"{W}cr", f"{W}sym", f"{W}noBreakHyphen",
+             f"{W}softHyphen")
+
+
+def _carried(p: Any) -> list[int]:
+    """The anchors that belong to the next paragraph: LibreOffice moves the start of a
+    paragraph's bookmark to the end of the paragraph before it (when a section break
+    ends that next paragraph), leaving its end where it was. An anchor whose start is
+    after the last text of ``p`` and whose end is not in ``p`` is the next one's."""
+    ends = {e.get(f"{W}id") for e in p.iter(f"{W}bookmarkEnd")}
+    carried: list[int] = []
+    for element in reversed(list(p.iter())):
+        if element.tag in TEXT_TAGS or (element.tag == f"{W}br" and \
+                element.get(f"{W}type") not in ("page", "column")):
+            break
+        if element.tag == f"{W}bookmarkStart" and element.get(f"{W}id") not in ends:
+            number = _anchor_number(element)
+            if number:
+                carried.insert(0, number)
+    return carried
 
 
 def _note_paragraphs(document: Any, notes: Any, mapped: anchors.Map) -> list[_Paragraph]:
@@ -283,6 +313,29 @@ def _hunks(old: str, new: str) -> list[tuple[int, int, int, int]]:
     return [(a_at[i1], a_at[i2], b_at[j1], b_at[j2]) for i1, i2, j1, j2 in merged]
 
 
+def _slide(old: str, new: str, i1: int, i2: int, j1: int, j2: int) -> \
+        tuple[int, int, int, int]:
+    """An insertion or deletion the diff may place either side of a stop: where it starts
+    with a space. "targets⟨. New⟩." is "targets.⟨ New.⟩": a sentence added after a
+    cited one is after its stop (and so after its citation in the source), and a
+    sentence deleted takes the space before it, not the stop of the one before."""
+    if i1 == i2 and j1 < j2:  # an insertion: new[j1:j2], which old[i1:] may continue
+        text, start, end = new, j1, j2
+    elif j1 == j2 and i1 < i2:  # a deletion: old[i1:i2]
+        text, start, end = old, i1, i2
+    else:
+        return i1, i2, j1, j2
+    if text[start].isspace():
+        return i1, i2, j1, j2
+    k = 0
+    while end + k < len(text) and text[start + k] == text[end + k] and \
+            not text[start + k].isspace():
+        k += 1
+    if k == 0 or end + k > len(text) or not text[start + k].isspace():
+        return i1, i2, j1, j2
+    return i1 + k, i2 + k, j1 + k, j2 + k
+
+
 def _context(text: str, start: int, end: int) -> str:
     before = text[max(0, start - 40):start]
     after = text[end:end + 40]
@@ -310,6 +363,7 @@ def _changes_in(anchor: Anchor, paragraph: _Paragraph) -> list[Change]:
                 to_rejected[k] = b1 + (k - a1)
     found = []
     for i1, i2, j1, j2 in _hunks(old, new):
+        i1, i2, j1, j2 = _slide(old, new, i1, i2, j1, j2)
         marks = [t for t in paragraph.tags[j1:j2] if t is not None]
         r1, r2 = to_rejected.get(i1), to_rejected.get(i2)
         if r1 is not None and r2 is not None:
@@ -377,24 +431,26 @@ def read(project: Project, path: Path, shown: str, force: bool = False) -> Revie
     if mapped is None:
         raise BriefError("this DOCX has no review anchors, so it was not written by "
                          "'brief build' (or was saved by a program that dropped them)",
-                         shown, 1, hint="send the editor build/brief.docx from 'brief build' "
-                         "and import the file they return")
+                         shown, 1, rule="review.anchors", hint="send the editor "
+                         "build/brief.docx from 'brief build' and import the file they return")
     notes = _xml(package, "word/footnotes.xml", shown)
     paragraphs = _paragraphs(document, "body") + \
         (_note_paragraphs(document, notes, mapped) if notes is not None else [])
     if not any(p.numbers for p in paragraphs) and mapped.anchors:
         raise BriefError("the DOCX's review anchors (bookmarks pb_N) are gone, so its "
                          "paragraphs cannot be told apart", shown, 1,
+                         rule="review.anchors",
                          hint="ask the editor to work on build/brief.docx as sent")
     stale = _stale(project, mapped)
     if mapped.files and all(not (project.root / f).is_file() for f in mapped.files):
         raise BriefError(f"this DOCX was built from another brief ('{mapped.title}'): none "
                          "of its section files is in this project", shown, 1,
+                         rule="review.stale",
                          hint="run the command in the brief's own folder (-C DIR)")
     if stale and not force:
         raise BriefError("this DOCX was built from another version of the brief: "
                          + ", ".join(stale) + (" has" if len(stale) == 1 else " have")
-                         + " changed since", shown, 1,
+                         + " changed since", shown, 1, rule="review.stale",
                          hint="rebuild the DOCX and send it again, or pass --force to map "
                          "the changes onto the files as they are now")
     changes = _changes(mapped, paragraphs)
@@ -462,7 +518,9 @@ def _changes(mapped: anchors.Map, paragraphs: Sequence[_Paragraph]) -> list[Chan
             _place(change, previous, len(previous.text), len(previous.text))
         found.append(change)
     for number, anchor in mapped.anchors.items():
-        if number not in seen and anchor.text.strip():
+        # the contents' entries are gone when Word or LibreOffice updated the contents
+        # field (made again from the headings, without our bookmarks): no edit
+        if number not in seen and anchor.text.strip() and anchor.region != "contents":
             found.append(_removed(anchor, ()))
     order = {n: i for i, n in enumerate(mapped.anchors)}
     found.sort(key=lambda c: order.get(c.anchor, -1))

@@ -396,7 +396,8 @@ CHANGES = {f"{W}ins": "insertion", f"{W}del": "deletion", f"{W}moveFrom": "move 
 def pieces(p: Any) -> Iterator[tuple[str, Any]]:
     """The text of a paragraph in order, each piece with the tracked change it is in
     (a ``w:ins``, ``w:del``, ``w:moveFrom`` or ``w:moveTo`` element) or None. Deleted
-    text comes as it was; note references, field codes and drawings give nothing."""
+    text comes as it was; note references, field codes, drawings and page or column
+    breaks give nothing."""
     def walk(element: Any, change: Any) -> Iterator[tuple[str, Any]]:
         for child in element:
             tag = child.tag
@@ -410,6 +411,9 @@ def pieces(p: Any) -> Iterator[tuple[str, Any]]:
                     yield child.text, change
             elif tag == f"{W}tab":
                 yield "\t", change
+            elif tag == f"{W}br" and child.get(f"{W}type") in ("page", "column"):
+                continue  # layout, not text: LibreOffice saves a page break before a
+                # paragraph (w:pageBreakBefore, the cover's and contents' pages) as one
             elif tag in (f"{W}br", f"{W}cr"):
                 yield " ", change
             elif tag == f"{W}noBreakHyphen":

@@ -238,8 +238,11 @@ def fetcher(allowed: Iterable[Path]) -> Any:
                 inside = any(path.is_relative_to(root) for root in roots)
                 if inside and path.is_file():
                     return super().fetch(url, headers)
+            if inside:  # named as the project names it: templates/x.png
+                root = next(r for r in roots if path.is_relative_to(r))
+                named = path.relative_to(root.parent).as_posix()
             refused = FatalURLFetchingError(
-                f"the brief refers to '{shown(url)}', which does not exist" if inside else
+                f"the brief refers to '{named}', which does not exist" if inside else
                 f"the brief refers to '{shown(url)}', which is outside the project's "
                 "templates and assets; only files there and data: URLs are allowed")
             refused.url = url  # (to find where it is written)
