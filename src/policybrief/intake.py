@@ -454,7 +454,8 @@ def add_source(project: Project, path: Path, key: str | None = None, given: Meta
     for target, body in ((original, data), (stored, content)):
         if target.is_symlink():
             raise BriefError(f"'{project.rel(target)}' is a symbolic link", shown, 1,
-                             hint="remove the link from seeds/, or rename the document")
+                             hint="remove the link from seeds/, or rename the document",
+                             rule="confine.symlink")
         if target.exists() and target.read_bytes() != body:
             raise BriefError(f"'{project.rel(target)}' already exists with other content",
                              shown, 1, hint="rename the document, or remove the old copy",

@@ -215,7 +215,8 @@ def publish(build: Path, files: Mapping[str, bytes], digests: Mapping[str, str])
         _remove(builds, stage.name)
     elif stage.exists() or stage.is_symlink():
         raise BriefError(f"build/{BUILDS}/{stage.name} is in the way and the build did not "
-                         "make it", f"build/{BUILDS}/{stage.name}", 1, hint="remove it")
+                         "make it", f"build/{BUILDS}/{stage.name}", 1, hint="remove it",
+                         rule="build.foreign")
     # recorded before it is made: a kill between the two leaves a record of nothing
     _record(builds, [*made, stage.name])
     try:
