@@ -69,7 +69,7 @@ def test_images_outside_assets_fail_the_build(project: Path, target: str,
           background(f"A map.[@rasanah2024rifts, ¶ 3]\n\n![A map]({target})"))
     assert main(["-C", str(project), "-q", "build"]) == 1
     err = capsys.readouterr().err
-    assert re.search(r"^report/sections/01-background\.md:7:\d+: error\[links\.policy\]: an "
+    assert re.search(r"^report/sections/01-background\.md:7:\d+: error\[link\.not-allowed\]: an "
                      "image that is neither a data: URL nor a file in assets/", err, re.M), err
     assert CANARY not in all_output_bytes(project)
     assert not (project / "build" / "brief.pdf").exists()
@@ -96,7 +96,7 @@ def test_active_links_fail_the_build(project: Path, markdown: str, problem: str,
     write(project / "report/sections/01-background.md",
           background(f"Text {markdown} here.[@rasanah2024rifts, ¶ 3]"))
     assert main(["-C", str(project), "-q", "build"]) == 1
-    assert re.search(r"^report/sections/01-background\.md:5:\d+: error\[links\.policy\]: "
+    assert re.search(r"^report/sections/01-background\.md:5:\d+: error\[link\.not-allowed\]: "
                      + re.escape(problem), capsys.readouterr().err, re.M)
 
 

@@ -561,4 +561,4 @@ def check_outputs(project: Project, files: Mapping[str, bytes], names: Iterable[
     first = found[0]
     where = locate(project, first.target) or (f"build/{first.output}", 1)
     raise BriefError(f"{first.what}: '{shown(first.target)}' (in {first.output})", *where,
-                     hint=HINT)
+                     hint=HINT, rule="link.not-allowed")

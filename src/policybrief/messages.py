@@ -17,7 +17,9 @@ error rule never.
 from __future__ import annotations
 
 import difflib
+import os
 import re
+import stat
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -135,6 +137,7 @@ RULES: dict[str, Rule] = _rules(
     _e("usage", "the command line is wrong"),
     _e("build.busy", "another build is writing build/"),
     _e("build.write", "the outputs cannot be written (the disk full, build/ read-only)"),
+    _e("build.foreign", "a symbolic link or a folder in build/ that the build did not make"),
     _e("watch.port", "brief watch cannot serve on the port"),
     _e("input", "an input that cannot be read"),
     # brief review import
@@ -224,7 +227,8 @@ class Located(Protocol):
 
 
 WIDTH = 100  # the longest piece of a line shown
-_QUOTED = re.compile(r"'([^'\n]{1,80})'")
+# a quoted name: not an apostrophe ("the reader's folders): 'annex.pdf'" quotes annex.pdf)
+_QUOTED = re.compile(r"(?<!\w)'([^'\n]{1,80})'")
 
 
 def headline(item: Located, col: int = 0) -> str:
@@ -321,6 +325,14 @@ def _visible(text: str, col: int) -> tuple[str, int]:
     return "".join(out), at
 
 
+MAX_SHOWN = 50 * 2**20  # the largest file a line is shown from (the largest input allowed)
+
+
+def _no_block(path: str, flags: int) -> int:
+    """Open without waiting: a pipe planted where a file was named is not waited on."""
+    return os.open(path, flags | getattr(os, "O_NONBLOCK", 0))
+
+
 class LineCache:
     """Lines of the project's files, read once each, for the snippets."""
 
@@ -337,9 +349,22 @@ class LineCache:
         return lines[line - 1]
 
     def _read(self, path: str) -> list[str] | None:
+        """The file's lines, when it is safe to show them: a path of the project read only
+        when it stays in the project once every link is followed (a link out of it is
+        reported, never shown), and only a regular file no larger than :data:`MAX_SHOWN`
+        (a 3 GB input or a pipe is refused by its size or type, not read to show a line)."""
+        given = self.root / path
         try:
-            data = (self.root / path).read_bytes()[: 8 * 2**20]
-        except OSError:
+            resolved = given.resolve()
+            if not Path(path).is_absolute() and \
+                    not resolved.is_relative_to(self.root.resolve()):
+                return None
+            with open(resolved, "rb", opener=_no_block) as handle:
+                info = os.fstat(handle.fileno())
+                if not stat.S_ISREG(info.st_mode) or info.st_size > MAX_SHOWN:
+                    return None
+                data = handle.read(8 * 2**20)
+        except (OSError, RuntimeError, ValueError):
             return None
         if b"\0" in data:
             return None

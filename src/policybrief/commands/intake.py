@@ -323,7 +323,8 @@ def read_document(path: Path) -> tuple[bytes, str | None, Metadata]:
         # the limit before the bytes: a size from stat, then a read that stops past it
         # (a device or a pipe has no size to stat)
         if path.stat().st_size > MAX_ORIGINAL:
-            raise BriefError("the document is larger than 50 MB", shown, 1)
+            raise BriefError("the document is larger than 50 MB", shown, 1,
+                             rule="sources.add")
         with open(path, "rb") as handle:
             data = handle.read(MAX_ORIGINAL + 1)
     except OSError as exc:
@@ -447,14 +448,15 @@ def add_source(project: Project, path: Path, key: str | None = None, given: Meta
     if not given.url and found.url and not links.allowed(found.url):
         raise BriefError(f"the page's canonical link '{links.shown(found.url)}': "
                          f"{links.verdict(found.url)}", shown, found.url_line,
-                         hint="give the page's address with --url")
+                         hint="give the page's address with --url", rule="link.not-allowed")
     original = project.seeds / path.name
     stored = original if text is None else project.seeds / f"{path.stem}.txt"
     content = data if text is None else text.encode("utf-8")
     for target, body in ((original, data), (stored, content)):
         if target.is_symlink():
             raise BriefError(f"'{project.rel(target)}' is a symbolic link", shown, 1,
-                             hint="remove the link from seeds/, or rename the document")
+                             hint="remove the link from seeds/, or rename the document",
+                             rule="confine.symlink")
         if target.exists() and target.read_bytes() != body:
             raise BriefError(f"'{project.rel(target)}' already exists with other content",
                              shown, 1, hint="rename the document, or remove the old copy",

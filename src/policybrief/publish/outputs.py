@@ -42,7 +42,7 @@ def guard(build: Path) -> None:
     if build.is_symlink():
         raise BriefError(f"build/ is a symbolic link to '{os.readlink(build)}'; the build "
                          "writes and deletes only in a folder of its own", "build", 1,
-                         hint="remove the link: rm build")
+                         hint="remove the link: rm build", rule="build.foreign")
     if not build.is_dir():
         return
     for folder, dirs, names in os.walk(build):
@@ -58,7 +58,7 @@ def guard(build: Path) -> None:
                              "which the build did not make; nothing is written or deleted "
                              "while it is there", f"build/{rel.as_posix()}", 1,
                              hint="remove it (or the whole build/ folder: it holds only "
-                                  "outputs)")
+                                  "outputs)", rule="build.foreign")
 
 
 def _ours(rel: Path, target: str) -> bool:
@@ -176,7 +176,8 @@ def _swap_link(link: Path, target: str) -> None:
         rel = f"{link.parent.name}/{link.name}"
         raise BriefError(f"{rel} is a folder the build did not make, where it puts a link "
                          "to its outputs; nothing in it is deleted", rel, 1,
-                         hint=f"move {rel} out of build/ (build/ holds only outputs)")
+                         hint=f"move {rel} out of build/ (build/ holds only outputs)",
+                         rule="build.foreign")
     os.replace(temp, link)
 
 
@@ -208,13 +209,14 @@ def publish(build: Path, files: Mapping[str, bytes], digests: Mapping[str, str])
                              "a link to its outputs; nothing in it is deleted",
                              f"build/{top}", 1,
                              hint=f"move build/{top} out of build/ (build/ holds only "
-                                  "outputs)")
+                                  "outputs)", rule="build.foreign")
     made = _made(builds)
     if stage.name in made:
         _remove(builds, stage.name)
     elif stage.exists() or stage.is_symlink():
         raise BriefError(f"build/{BUILDS}/{stage.name} is in the way and the build did not "
-                         "make it", f"build/{BUILDS}/{stage.name}", 1, hint="remove it")
+                         "make it", f"build/{BUILDS}/{stage.name}", 1, hint="remove it",
+                         rule="build.foreign")
     # recorded before it is made: a kill between the two leaves a record of nothing
     _record(builds, [*made, stage.name])
     try:
@@ -246,7 +248,7 @@ def publish(build: Path, files: Mapping[str, bytes], digests: Mapping[str, str])
             if final.name not in _made(builds):
                 raise BriefError(f"build/{BUILDS}/{final.name} is in the way and the build "
                                  "did not make it", f"build/{BUILDS}/{final.name}", 1,
-                                 hint="remove it")
+                                 hint="remove it", rule="build.foreign")
             _remove(builds, final.name)
         _record(builds, [*_made(builds), final.name])
         os.rename(stage, final)
