@@ -126,8 +126,8 @@ def test_recommendations_name_several_judgments_once(tmp_path: Path) -> None:
     page = lhtml.fromstring((build(root, "html") / "brief.html").read_bytes())
     rests = [" ".join(s.text_content().split(" ")) for s in
              page.xpath('//main//span[contains(@class, "rests-on")]')]
-    assert rests[0] == "Rests on key judgments\u00a01 and\u00a02."
-    assert rests[1] == "Rests on key judgment\u00a01."
+    assert rests[0] == "Rests on key\u00a0judgments\u00a01 and\u00a02."
+    assert rests[1] == "Rests on key\u00a0judgment\u00a01."
 
 
 def test_cover_and_figures_print_typographic_apostrophes(built: Path, tmp_path: Path) -> None:
