@@ -73,4 +73,4 @@ def test_recommendations_markdown(tmp_path: Path, update_golden: bool) -> None:
     text = assembled(root)
     compare("recommendations.md", text, update_golden)
     assert "[]{ #judgment-no-deal}A Maliki" in text
-    assert "[key judgment 2](#judgment-no-deal)" in text
+    assert "[key\\ judgment\\ 2](#judgment-no-deal)" in text  # no-break spaces

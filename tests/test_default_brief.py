@@ -225,7 +225,7 @@ def test_own_judgment_spans_and_about_box_in_every_format(built: Path) -> None:
         assert "{.own}" not in text and "::: own" not in text and ".own" not in text
         assert "Suggested citation: Iraq Politics Desk. A Hedge, Not a Reconciliation" in text
         assert "Our bottom line: expect guarded competition" in text
-        assert "Rests on key judgment 2, key judgment 3." in text
+        assert "Rests on key judgments 2 and 3." in text
 # --- page craft of the shipped brief's PDF (read back from the PDF) ---------------------
 
 TOP, BOTTOM = 68.0, 68.0  # the text block's margins in points (24 mm, print.css)

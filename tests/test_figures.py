@@ -314,7 +314,7 @@ def test_markdown_of_a_figure(tmp_path: Path) -> None:
     assert figure.markdown.startswith(
         f"![Figure 1. Timeline of key events, 2006–2013 [@{WIKI}].](figures/timeline.svg)"
         '{ #fig-timeline alt="Timeline of 3 events from 2006 to 6 Aug 2013: 2006, Qais '
-        "al-Khazali founds Asa'ib Ahl al-Haq; Aug 2007,")
+        "al-Khazali founds Asa’ib Ahl al-Haq; Aug 2007,")
     html = pandoc.convert(figure.markdown, "html5", ["--wrap=none"], tmp_path, "test")
     assert '<figure id="fig-timeline">' in html
     assert '<img src="figures/timeline.svg" alt="Timeline of 3 events' in html

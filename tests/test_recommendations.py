@@ -127,7 +127,8 @@ def test_recommendations_appear_in_pdf_html_and_docx(tmp_path: Path) -> None:
         assert "Embassies in Baghdad. Keep separate channels to the Sadrists" in text
         assert "Rests on key judgment 2." in text and "Rests on key judgment 1." in text
     # the link goes to the judgment's anchor in the key judgments box
-    (link,) = section.xpath('.//a[normalize-space()="key judgment 2"]')
+    (link,) = section.xpath(  # no-break spaces in "key judgment 2"
+        './/a[normalize-space(translate(., "\u00a0", " "))="key judgment 2"]')
     assert link.get("href") == "#judgment-no-deal"
     assert page.xpath('//*[@id="judgment-no-deal"]')
 

@@ -130,6 +130,16 @@ def format_cite(key: str, locator: str | None = None, quote: str | None = None) 
     return text
 
 
+def join_last_group(text: str, items: list[str]) -> str | None:
+    """``text`` with ``items`` (in the project's syntax) added to its last citation
+    group, so that they print in the same note; None if the text cites nothing."""
+    groups = list(GROUP.finditer(_mask_code(text)))
+    if not groups or not items:
+        return None
+    end = groups[-1].end("body")
+    return text[:end].rstrip() + "; " + "; ".join(items) + text[end:]
+
+
 Resolver = Callable[[Cite], tuple[str | None, str | None]]
 
 
@@ -144,21 +154,49 @@ def to_pandoc(text: str, resolve: Resolver) -> str:
     out, last = [], 0
     for group in GROUP.finditer(masked):
         base = group.start("body")
-        items = []
+        parts: list[list[str]] = []  # [head, locator, markers] per item, in order
         for start, item in split_items(text[base: group.end("body")]):
             if not item.strip():
                 continue
             cite = parse_item(item, base + start)
             locator, evidence = resolve(cite)
-            part = (cite.prefix + " " if cite.prefix else "") + ("-" if cite.suppress else "")
-            part += f"@{cite.key}"
-            if locator:
-                part += f", {locator}"
-            if evidence:
-                part += f' []{{.ev data-ev="{evidence}"}}'
-            items.append(part)
+            head = (cite.prefix + " " if cite.prefix else "") + ("-" if cite.suppress else "")
+            head += f"@{cite.key}"
+            marker = f'[]{{.ev data-ev="{evidence}"}}' if evidence else ""
+            _add(parts, head, locator or "", marker, cite.prefix)
+        items = []
+        for head, locator, markers in parts:
+            part = head + (f", {locator}" if locator else "")
+            items.append(part + (" " + markers if markers else ""))
         out.append(text[last: group.start()])
         out.append("[" + "; ".join(items) + "]")
         last = group.end()
     out.append(text[last:])
     return "".join(out)
+
+
+def _add(parts: list[list[str]], head: str, locator: str, marker: str, prefix: str) -> None:
+    """One cited item added to a note's items: an exact repeat of an earlier item (same
+    key and locator) is dropped, its evidence marker kept on that item; a paragraph
+    cited right after another of the same source joins it ("¶ 4, 13")."""
+    for earlier in parts:
+        if earlier[0] == head and earlier[1] == locator:
+            if marker and marker not in earlier[2]:
+                earlier[2] += marker
+            return
+    if parts and not prefix and parts[-1][0] == head:
+        numbers = _paragraphs(parts[-1][1])
+        number = paragraph_number(locator)
+        if numbers and number is not None:
+            if number not in numbers:
+                numbers.append(number)
+            parts[-1][1] = "¶ " + ", ".join(str(n) for n in sorted(numbers))
+            parts[-1][2] += marker
+            return
+    parts.append([head, locator, marker])
+
+
+def _paragraphs(locator: str) -> list[int]:
+    """``¶ 4`` or ``¶ 4, 13`` → [4] or [4, 13]; [] for any other locator."""
+    match = re.fullmatch(r"(?:¶|para\.?|paragraph)\s*(\d+(?:\s*,\s*\d+)*)", locator.strip())
+    return [int(n) for n in re.split(r"\s*,\s*", match.group(1))] if match else []

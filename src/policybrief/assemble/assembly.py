@@ -19,6 +19,7 @@ from typing import Any
 from .. import citations as cit
 from ..errors import BriefError
 from ..model import Brief, Citation, Project, QuoteMatch
+from ..typography import smart
 
 HTML_SUFFIXES = ("html", "htm", "xml", "svg", "html.j2", "svg.j2", "xml.j2")
 
@@ -46,7 +47,9 @@ def environment(templates: Path | None) -> Any:
         bytecode_cache=_bytecode_cache(),
     )
     env.filters["cite"] = cite_filter
+    env.filters["with_cites"] = with_cites_filter
     env.filters["cell"] = cell_filter
+    env.filters["smart"] = smart
     return env
 
 
@@ -67,6 +70,15 @@ def cite_filter(refs: Iterable[Mapping[str, str]]) -> str:
     """Structured citations (``key``, ``locator``, ``quote``) as one citation group."""
     items = [cit.format_cite(r["key"], r.get("locator"), r.get("quote")) for r in refs]
     return "[" + "; ".join(items) + "]" if items else ""
+
+
+def with_cites_filter(text: str, refs: Iterable[Mapping[str, str]]) -> str:
+    """``text`` and its structured citations: joined to the text's last citation group
+    (one note, not two side by side, and not on the brief's own closing judgment),
+    or as a group after the text if it cites nothing itself."""
+    items = [cit.format_cite(r["key"], r.get("locator"), r.get("quote")) for r in refs or []]
+    joined = cit.join_last_group(text, items)
+    return joined if joined is not None else text + cite_filter(refs or [])
 
 
 def cell_filter(text: object) -> str:

@@ -29,6 +29,7 @@ from .. import links, schemas
 from ..errors import BriefError
 from ..load import frontmatter, textfile
 from ..model import Citation, Finding, Project
+from ..typography import smart
 from . import drawing
 
 TYPES = {"movement": "movement", "party": "party", "coalition": "coalition",
@@ -255,7 +256,7 @@ def _timeline(project: Project, doc: frontmatter.Document, rel: str, number: int
             continue
         label = " ".join(event["label"].split())
         citations.append(_cite(doc, rel, f"events/{i}/citation", "Timeline", label))
-        events.append((parsed[0], parsed[1], label))
+        events.append((parsed[0], parsed[1], smart(label)))
     if len(events) != len(doc.data["events"]):
         return None
     events.sort(key=lambda e: e[0])
@@ -313,7 +314,7 @@ def _actors(project: Project, doc: frontmatter.Document, rel: str, number: int,
             claim = (f"{actors[ends[0]]['name']} {VERBS[rel_['type']]} "
                      f"{actors[ends[1]]['name']}")
             citations.append(_cite(doc, rel, f"relations/{i}/citation", "Actor map", claim))
-            relations.append((ends[0], ends[1], rel_["type"], claim))
+            relations.append((ends[0], ends[1], rel_["type"], smart(claim)))
     related = {r[0] for r in relations} | {r[1] for r in relations}
     for i, actor in enumerate(doc.data["actors"]):
         if actor["id"] not in related and ok:
@@ -329,6 +330,9 @@ def _actors(project: Project, doc: frontmatter.Document, rel: str, number: int,
     if not ok:
         return None
     caption = _caption(doc, number, "Actor map: the main actors and how they relate.")
+    # the names as drawn and listed: typographic apostrophes (Asa’ib), as in the body
+    actors = {k: {**a, **{f: smart(a[f]) for f in ("name", "leader") if a.get(f)}}
+              for k, a in actors.items()}
     listed = [f"{a['name']} ({TYPES[a['type']]}"
               + (f", led by {a['leader']}" if a.get("leader") else "") + ")"
               for a in actors.values()]

@@ -294,6 +294,7 @@ def finish_package(data: bytes, meta: Mapping[str, Any],
     if fonts is not None and fonts.is_file():
         chosen = docxcraft.faces(fonts, {house["serif"], house["sans"], house["arabic"]})
         docxcraft.embed_fonts(parts, chosen)
+    docxcraft.update_fields(parts)
     # pandoc stamps its own parts with SOURCE_DATE_EPOCH but keeps the stamps of the
     # parts it copies from the reference document (written now): one stamp for all.
     stamp = source.infolist()[0].date_time

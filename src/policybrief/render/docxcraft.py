@@ -28,6 +28,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from ..typography import smart
+
 W = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
 R = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
 FONT_RELATION = "http://schemas.openxmlformats.org/officeDocument/2006/relationships/font"
@@ -55,11 +57,11 @@ class Cover:
         series = meta.get("series") or {}
         named = str(series.get("name", "")) if isinstance(series, Mapping) else ""
         number = str(series.get("number", "")) if isinstance(series, Mapping) else ""
-        return cls(str(meta.get("institution", "") or ""),
-                   named + (f" · No. {number}" if named and number else ""),
-                   " ".join(str(meta.get("edition_note", "") or "").split()),
-                   str(meta.get("licence", "") or ""),
-                   " ".join(str(meta.get("suggested_citation", "") or "").split()),
+        return cls(smart(str(meta.get("institution", "") or "")),
+                   smart(named + (f" · No. {number}" if named and number else "")),
+                   smart(" ".join(str(meta.get("edition_note", "") or "").split())),
+                   smart(str(meta.get("licence", "") or "")),
+                   smart(" ".join(str(meta.get("suggested_citation", "") or "").split())),
                    str(meta.get("date", "") or ""))
 
 
@@ -467,12 +469,49 @@ def keep_ranges(root: Any) -> None:
 def note_punctuation(root: Any) -> None:
     """A run of white space just before a run that starts with ";", "," or "." goes
     (the evidence marker pandoc leaves empty in Word had a space before it)."""
+    inline = (w("r"), w("hyperlink"))
     for paragraph in root.iter(w("p")):
-        runs = paragraph.findall(w("r"))
-        for run, following in zip(runs, runs[1:], strict=False):
+        # runs and links in order: a space before a link (", https://…") is not
+        # before the run that follows the link
+        pieces = [c for c in paragraph if c.tag in inline]
+        for run, following in zip(pieces, pieces[1:], strict=False):
+            if run.tag != w("r"):
+                continue
             text = _text(run)
             if text and not text.strip() and _text(following)[:1] in (";", ",", "."):
                 paragraph.remove(run)
+
+
+# the settings that come after w:updateFields in the schema's order (CT_Settings)
+AFTER_UPDATE_FIELDS = {
+    "hdrShapeDefaults", "footnotePr", "endnotePr", "compat", "docVars", "rsids", "mathPr",
+    "attachedSchema", "themeFontLang", "clrSchemeMapping", "doNotIncludeSubdocsInStats",
+    "doNotAutoCompressPictures", "forceUpgrade", "captions", "readModeInkLockDown",
+    "smartTagType", "schemaLibrary", "shapeDefaults", "doNotEmbedSmartTags",
+    "decimalSymbol", "listSeparator"}
+
+
+def update_fields(parts: dict[str, bytes]) -> None:
+    """``<w:updateFields w:val="true"/>`` in the settings: Word updates the fields when
+    it opens the document, so that the contents (filled here with its entries, but no
+    page numbers, which only a layout knows) get their page numbers."""
+    from lxml import etree
+
+    if "word/settings.xml" not in parts:
+        return
+    settings = etree.fromstring(parts["word/settings.xml"])
+    element = settings.find(w("updateFields"))
+    if element is None:
+        element = settings.makeelement(w("updateFields"), {})
+        later = next((c for c in settings if isinstance(c.tag, str)
+                      and c.tag.split("}")[1] in AFTER_UPDATE_FIELDS), None)
+        if later is None:
+            settings.append(element)
+        else:
+            later.addprevious(element)
+    element.set(w("val"), "true")
+    parts["word/settings.xml"] = etree.tostring(settings, xml_declaration=True,
+                                                encoding="UTF-8", standalone=True)
 
 
 # --- fonts ------------------------------------------------------------------------------

@@ -172,7 +172,7 @@ def _link_locator(marker: Any, url: str) -> None:
     # the citation's own link (to the bibliography) keeps the rest of its text
 
 
-LOCATOR = re.compile(r"(?:para(?:s|graphs?)?\.?|¶{1,2})\s*\d+(?:\s*[–-]\s*\d+)?$")
+LOCATOR = re.compile(r"(?:para(?:s|graphs?)?\.?|¶{1,2})\s*\d+(?:\s*[–,-]\s*\d+)*$")
 
 
 def _keep_together(root: Any) -> None:

@@ -285,6 +285,35 @@ def _page_references_once() -> None:
     pydyf.PDF._policybrief_page_references = True
 
 
+def _keep_pushed_line_notes() -> None:
+    """WeasyPrint 70 loses a note: when a line does not fit at the foot of a page, it
+    moves the page's last notes to the next page to make room and keeps the line; but
+    the notes whose calls are in that line are then never laid out, and the PDF has no
+    text for them (parity finds one note fewer). Here such notes go to the next page
+    with the ones moved before them, as they would have if laid out."""
+    import weasyprint.layout.block as block
+
+    original = getattr(block, "_linebox_layout", None)
+    if original is None or getattr(original, "_policybrief", False):
+        return
+
+    def linebox_layout(context: Any, box: Any, index: Any, child: Any, new_children: Any,
+                       *args: Any) -> Any:
+        result = original(context, box, index, child, new_children, *args)
+        stop, new_footnotes = result[1], result[4]
+        if stop and new_children and context.footnotes and context.reported_footnotes:
+            for descendant in new_children[-1].descendants():
+                note = getattr(descendant, "footnote", None)
+                if note is not None and note in context.footnotes:
+                    context.footnotes.remove(note)
+                    context.reported_footnotes.append(note)
+                    new_footnotes.append(note)  # undone with the line if it is
+        return result
+
+    linebox_layout._policybrief = True  # type: ignore[attr-defined]
+    block._linebox_layout = linebox_layout
+
+
 @dataclass(frozen=True)
 class Laid:
     """A document laid out by WeasyPrint: the PDF, and what binding it to others needs."""
@@ -347,6 +376,7 @@ def lay_out(html: str, base: Path, allowed: Iterable[Path], identifier: bytes,
     from weasyprint.urls import FatalURLFetchingError
 
     _page_references_once()
+    _keep_pushed_line_notes()
     allowed = list(allowed)
     collector = _Collector()
     logger = logging.getLogger("weasyprint")
