@@ -15,7 +15,7 @@ from lxml import etree
 from lxml import html as lhtml
 
 from policybrief import citations as cit
-from policybrief.cli import main
+from policybrief.commands.cli import main
 from policybrief.typography import smart
 
 from conftest import make_tiny, write
