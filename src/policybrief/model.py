@@ -8,11 +8,13 @@ from their JSON-pointer path (``items/0/citations/1/quote``) to the line they ar
 
 from __future__ import annotations
 
+import base64
 import dataclasses
+import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, Protocol
 
 Severity = Literal["error", "warning"]
 
@@ -240,6 +242,65 @@ class Project:
             return path.as_posix()
 
 
+# --- what later stages use of the house style and the figures ---------------------------
+
+DEFAULT_ACCENT = "#1f4e79"
+
+
+@dataclass(frozen=True)
+class House:
+    """The resolved house style, as templates and the DOCX writer use it."""
+
+    accent: str = DEFAULT_ACCENT
+    serif: str = "Noto Serif"
+    sans: str = "Noto Sans"
+    logo_path: str = ""
+    logo_type: str = ""
+    logo_bytes: bytes = b""
+    logo_at: str = ""  # the file and line that name the logo
+    logo_line: int = 1
+
+    @property
+    def accent_dark(self) -> str:
+        return _mix(self.accent, "#000000", 0.28)
+
+    @property
+    def accent_soft(self) -> str:
+        return _mix(self.accent, "#ffffff", 0.9)
+
+    @property
+    def logo(self) -> str:
+        """The logo as a ``data:`` URL (self-contained HTML, nothing for PDF to fetch)."""
+        if not self.logo_bytes:
+            return ""
+        return f"data:{self.logo_type};base64,{base64.b64encode(self.logo_bytes).decode()}"
+
+    def fingerprint(self) -> str:
+        # sha256, not hash(): bytes hash differently in every process
+        return repr((self.accent, self.serif, self.sans, self.logo_path,
+                     hashlib.sha256(self.logo_bytes).hexdigest()))
+
+
+def _mix(colour: str, other: str, amount: float) -> str:
+    a = [int(colour[i:i + 2], 16) for i in (1, 3, 5)]
+    b = [int(other[i:i + 2], 16) for i in (1, 3, 5)]
+    return "#" + "".join(f"{round(x + (y - x) * amount):02x}" for x, y in zip(a, b, strict=True))
+
+
+class FigureSet(Protocol):
+    """The brief's figures as rendering uses them (assemble.figures.Figures draws them;
+    the model names only what the later stages ask of them)."""
+
+    @property
+    def fingerprint(self) -> str: ...
+
+    def __len__(self) -> int: ...
+
+    def files(self) -> dict[str, bytes]: ...
+
+    def for_pdf(self, html: str) -> str: ...
+
+
 @dataclass(frozen=True)
 class Brief:
     """Everything loaded and checked: what assembly and rendering work from."""
@@ -250,8 +311,8 @@ class Brief:
     entries: Mapping[str, Entry]
     sources: Mapping[str, Source]
     matches: Mapping[Citation, QuoteMatch] = field(default_factory=dict)
-    figures: Any = None  # figures.Figures: the timeline and the actor map
-    house: Any = None  # house.House: colours, faces and logo
+    figures: FigureSet | None = None  # the timeline and the actor map
+    house: House | None = None  # colours, faces and logo
     figure_citations: tuple[Citation, ...] = ()
     # claims.check: per citation, the numbers and names of its claim found in which
     # passage, and the sentences that are the brief's own (for the evidence appendix)

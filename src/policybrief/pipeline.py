@@ -27,7 +27,7 @@ from . import __version__, confine
 from .check.checked import Checked
 from .errors import BriefError, ContentError
 from .load.seeds import load_sources, named_files
-from .model import Brief, Citation, Entry, Finding, Meta, Project, Section, Source
+from .model import Brief, Citation, Entry, Finding, House, Meta, Project, Section, Source
 from .progress import QUIET, Progress
 
 if TYPE_CHECKING:
@@ -361,8 +361,9 @@ def assemble(checked: Checked, options: BuildOptions, progress: Progress,
     # the templates (the project's and the package's) and the bibliography as scanned
     scanned_files = inputs.digest_of(scanned, "templates/", "<package>/", "bibliography.bib")
     inputs_digest = _digest(__version__, markdown, scanned_files, str(epoch),
-                            repr(brief.meta.fields), brief.figures.fingerprint,
-                            brief.house.fingerprint())
+                            repr(brief.meta.fields),
+                            brief.figures.fingerprint if brief.figures is not None else "",
+                            (brief.house or House()).fingerprint())
     # the HTML comes with the source pages, which show each source's text
     texts = repr(sorted((k, s.sha256) for k, s in brief.sources.items()))
     # the DOCX's review anchors give each paragraph's file and line: the section files

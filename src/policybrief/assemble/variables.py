@@ -14,8 +14,7 @@ from typing import Any
 
 from .. import __version__
 from ..check import tradecraft
-from ..load import house
-from ..model import Brief, Citation
+from ..model import Brief, Citation, House
 from . import figures
 from .evidence import appendix
 
@@ -39,5 +38,5 @@ def context(brief: Brief, locators: Mapping[Citation, str]) -> dict[str, Any]:
         "coverage": coverage,
         "estimative": tradecraft.estimative(),
         "figures": brief.figures or figures.Figures(),
-        "house": brief.house or house.House(),
+        "house": brief.house or House(),
     }

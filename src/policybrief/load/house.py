@@ -9,64 +9,20 @@ and the web page, the cover and masthead (the logo), and the DOCX reference docu
 
 from __future__ import annotations
 
-import base64
-import hashlib
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from .. import confine, schemas
 from ..errors import BriefError
-from ..model import Finding, Meta, Project
+from ..model import DEFAULT_ACCENT, Finding, House, Meta, Project
 from . import frontmatter, textfile
 
 FILE = "_house.yaml"
 SHARED = ("institution", "series", "licence", "suggested_citation")
 STYLE = ("accent", "logo", "serif", "sans")
-DEFAULT_ACCENT = "#1f4e79"
 MEDIA = {".svg": "image/svg+xml", ".png": "image/png", ".jpg": "image/jpeg",
          ".jpeg": "image/jpeg"}
 LOGO_LIMIT = 2 * 2**20
-
-
-@dataclass(frozen=True)
-class House:
-    """The resolved house style, as templates and the DOCX writer use it."""
-
-    accent: str = DEFAULT_ACCENT
-    serif: str = "Noto Serif"
-    sans: str = "Noto Sans"
-    logo_path: str = ""
-    logo_type: str = ""
-    logo_bytes: bytes = b""
-    logo_at: str = ""  # the file and line that name the logo
-    logo_line: int = 1
-
-    @property
-    def accent_dark(self) -> str:
-        return _mix(self.accent, "#000000", 0.28)
-
-    @property
-    def accent_soft(self) -> str:
-        return _mix(self.accent, "#ffffff", 0.9)
-
-    @property
-    def logo(self) -> str:
-        """The logo as a ``data:`` URL (self-contained HTML, nothing for PDF to fetch)."""
-        if not self.logo_bytes:
-            return ""
-        return f"data:{self.logo_type};base64,{base64.b64encode(self.logo_bytes).decode()}"
-
-    def fingerprint(self) -> str:
-        # sha256, not hash(): bytes hash differently in every process
-        return repr((self.accent, self.serif, self.sans, self.logo_path,
-                     hashlib.sha256(self.logo_bytes).hexdigest()))
-
-
-def _mix(colour: str, other: str, amount: float) -> str:
-    a = [int(colour[i:i + 2], 16) for i in (1, 3, 5)]
-    b = [int(other[i:i + 2], 16) for i in (1, 3, 5)]
-    return "#" + "".join(f"{round(x + (y - x) * amount):02x}" for x, y in zip(a, b, strict=True))
 
 
 def read_shared(project: Project) -> tuple[dict[str, Any], dict[str, int], list[Finding]]:

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from ..assemble.figures import Figure
-    from ..load.house import House
+    from ..model import House
 
 DPI = 200  # the PNG for Word
 

@@ -20,7 +20,7 @@ from ..assemble import assembly, figures
 from ..check.checks import Evidence
 from ..errors import BriefError, RenderError
 from ..load import house
-from ..model import Brief
+from ..model import Brief, House
 from ..progress import QUIET, Progress
 from . import anchors, limits, pandoc, png
 from . import html as html_stage
@@ -69,7 +69,7 @@ def _links(brief: Brief, evidence: Evidence) -> dict[str, html_stage.Link]:
 def _css(brief: Brief, *names: str, marked: bool = False) -> str:
     """The stylesheets ``names``, rendered; ``marked``: each after a comment naming it,
     by which pdf.py finds the template and line of a rule WeasyPrint ignores."""
-    style = brief.house or house.House()
+    style = brief.house or House()
     return "\n".join((f"/* template: {name} */\n" if marked else "")
                      + assembly.render(brief.project, name, house=style) for name in names)
 
@@ -204,7 +204,7 @@ def render(brief: Brief, evidence: Evidence, markdown: str, formats: list[str], 
 
     report = progress.stage
     files: dict[str, bytes] = {}
-    drawn = brief.figures or figures.Figures()
+    drawn = brief.figures if isinstance(brief.figures, figures.Figures) else figures.Figures()
     if "pdf" in formats and (workers is None or workers.count < 2):
         # the page is laid out whole, here: WeasyPrint is imported while pandoc runs (not
         # earlier: an import in a thread of this process would slow the checks beside it)
@@ -236,7 +236,7 @@ def render(brief: Brief, evidence: Evidence, markdown: str, formats: list[str], 
         done = {name: future.result() for name, future in pngs.items()}
         docx_markdown = drawn.for_docx(markdown, {f.name: done.get(f.name) or png.figure_png(f)
                                                   for f in drawn})
-        style = brief.house or house.House()
+        style = brief.house or House()
         reference = docx.reference_doc(workdir / "reference.docx",
                                        {**house.style_of(style), "logo": logo,
                                         "soft": style.accent_soft})
