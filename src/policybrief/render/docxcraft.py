@@ -35,6 +35,7 @@ R = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
 FONT_RELATION = "http://schemas.openxmlformats.org/officeDocument/2006/relationships/font"
 RELS = "http://schemas.openxmlformats.org/package/2006/relationships"
 MATRIX = "scenario matrix"
+MATRIX_MARGIN = 850  # twips: the margins of the matrix's landscape page
 
 
 def w(tag: str) -> str:
@@ -293,20 +294,20 @@ def landscape_matrix(body: Any) -> None:
         size.set(w("w"), height)
         size.set(w("h"), width)
         size.set(w("orient"), "landscape")
-        for edge in ("top", "bottom", "left", "right"):
-            margins.set(w(edge), "1247")
+        for edge in ("top", "bottom", "left", "right"):  # 1.5 cm: the matrix's own page
+            margins.set(w(edge), str(MATRIX_MARGIN))
         _set_page_type(landscape)
         holder = _paragraph(after=0)
         child.addnext(holder)
         _section_break(holder, landscape)
         _set_page_type(final)
-        text_width = int(height) - 2 * 1247
+        text_width = int(height) - 2 * MATRIX_MARGIN
         table_width = child.find(f"{w('tblPr')}/{w('tblW')}")
         if table_width is not None:  # as wide as the landscape page's text
             table_width.set(w("type"), "dxa")
             table_width.set(w("w"), str(text_width))
-        for run in child.iter(w("r")):  # the PDF's matrix size, 8.5 pt, set close
-            _size(run, 17)
+        for run in child.iter(w("r")):  # the PDF's matrix size, 8.2 pt, set close
+            _size(run, 16)
         for ppr in child.iter(w("pPr")):
             for old in ppr.findall(w("spacing")):
                 ppr.remove(old)
