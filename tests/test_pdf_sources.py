@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+import policybrief
 from policybrief.check.quotes import QuoteIndex
 from policybrief.load import pdfread
 from policybrief.load.sources import split_passages
@@ -38,9 +39,18 @@ NOTES = [
     "Interviews conducted in Baghdad, November 2022.",
     "Parliamentary records, session of 23 June 2022.",
 ]
-BASE = """
+# The face the package ships (not the machine's "serif", which a bare machine may not
+# have): the same lines, breaks and hyphens wherever the tests run.
+FACES = Path(policybrief.__file__).parent / "templates" / "fonts"
+FONT_FACE = "".join(
+    f'@font-face {{ font-family: "Test Serif"; src: url("{(FACES / name).as_uri()}"); '
+    f"font-weight: {weight}; font-style: {style} }}"
+    for name, weight, style in (("NotoSerif-Regular.ttf", 400, "normal"),
+                                ("NotoSerif-Bold.ttf", 700, "normal"),
+                                ("NotoSerif-Italic.ttf", 400, "italic")))
+BASE = FONT_FACE + """
 @page { size: 105mm 148mm; margin: 14mm 12mm; }
-body { font: 10pt/1.35 serif; text-align: justify; hyphens: auto; }
+body { font: 10pt/1.35 "Test Serif"; text-align: justify; hyphens: auto; }
 h1 { font-size: 17pt; line-height: 1.2; text-align: left; hyphens: manual; margin: 0 0 12pt; }
 p { margin: 0 0 8pt; }
 """
@@ -183,8 +193,9 @@ def test_a_paragraph_that_begins_with_a_number_is_not_a_note() -> None:
              "15 deputies resigned in protest, and the speaker accepted their letters at "
              "once; the session was adjourned.",
              "7 ministers stayed away from the cabinet meeting that followed."]
-    page = ('<html lang="en"><head><style>@page { size: A6; margin: 10mm } body { font: '
-            '10pt serif }</style></head><body>' + "".join(f"<p>{p}</p>" for p in paras)
+    page = ('<html lang="en"><head><style>' + FONT_FACE + '@page { size: A6; margin: 10mm } '
+            'body { font: 10pt "Test Serif" }</style></head><body>'
+            + "".join(f"<p>{p}</p>" for p in paras)
             + "</body></html>")
     text = pdfread.read(weasyprint.HTML(string=page).write_pdf())
     assert "Notes" not in text
