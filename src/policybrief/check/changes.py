@@ -14,7 +14,6 @@ warning and those citations are marked unverified in every format.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -30,16 +29,6 @@ if TYPE_CHECKING:
     from .checked import Checked
 
 NAME = "changes.md"
-STOP = frozenset(str.split("""a about above after again against all also am among an and any are as
-    at be because been before being below between both but by can could did do does doing
-    down during each either few for from further had has have having he her here hers him
-    his how however i if in into is it its itself just may me might more most must my no
-    nor not now of off on once one only or other our ours out over own per same she should
-    since so some such than that the their theirs them then there these they this those
-    though through thus to too two under until up upon very via was we were what when where
-    whether which while who whom whose why will with within without would yet you your
-    said says""", None))
-_WORD = re.compile(r"[^\W\d_]+")
 
 
 @dataclass(frozen=True)

@@ -314,9 +314,9 @@ def texts(section: Section) -> Iterator[tuple[str, int]]:
             for key, value in data.items():
                 child = f"{pointer}/{key}" if pointer else str(key)
                 if key in MARKDOWN_FIELDS and isinstance(value, str):
-                    line = section.line_of(child)
-                    # A block scalar (text: |) starts on the line after its key.
-                    yield value, line + 1 if "\n" in value else line
+                    # where sections.py read the text (a block scalar starts on the line
+                    # after its key, even when it holds one line)
+                    yield value, section.text_lines.get(child, section.line_of(child))
                 elif key != "citations":
                     yield from walk(value, child)
         elif isinstance(data, list):
