@@ -35,7 +35,6 @@ from pathlib import Path
 from typing import Any
 
 from .. import citations as cit
-from ..load.sections import MARKDOWN_FIELDS
 from ..model import Citation, Entry, Finding, Passage, QuoteMatch, Section, Source
 from . import tradecraft
 
@@ -692,26 +691,14 @@ Text = tuple[str, str, int, list[Citation]]
 
 def _texts(section: Section) -> Iterator[Text]:
     """(pointer, text, first line, the item's structured citations) per Markdown text."""
-    yield "", section.body, section.body_line, []
-
-    def walk(data: Any, pointer: str) -> Iterator[Text]:
-        if isinstance(data, Mapping):
-            listed = [c for c in section.citations
-                      if c.field.startswith(f"{pointer}/citations/" if pointer
-                                            else "citations/")]
-            for key, value in data.items():
-                child = f"{pointer}/{key}" if pointer else str(key)
-                if key in MARKDOWN_FIELDS and isinstance(value, str):
-                    # where sections.py read the text (and its citations) from
-                    first = section.text_lines.get(child, section.line_of(child))
-                    yield child, value, first, listed
-                elif key != "citations":
-                    yield from walk(value, child)
-        elif isinstance(data, list):
-            for i, value in enumerate(data):
-                yield from walk(value, f"{pointer}/{i}")
-
-    yield from walk(section.fields, "")
+    for pointer, text, first in tradecraft.markdown_texts(section):
+        if not pointer:  # the body: no item, no structured citations
+            yield pointer, text, first, []
+            continue
+        parent = pointer.rpartition("/")[0]
+        listed = [c for c in section.citations
+                  if c.field.startswith(f"{parent}/citations/" if parent else "citations/")]
+        yield pointer, text, first, listed
 
 
 def own_ranges(text: str) -> list[tuple[int, int]]:

@@ -305,18 +305,19 @@ def _assumptions(section: Section, known: Mapping[str, str]) -> list[Finding]:
 # --- likelihood and confidence in one sentence ---------------------------------------
 
 
-def texts(section: Section) -> Iterator[tuple[str, int]]:
-    """The body and every Markdown text field, each with the line its text starts on."""
-    yield section.body, section.body_line
+def markdown_texts(section: Section) -> Iterator[tuple[str, str, int]]:
+    """(pointer, text, the line its text starts on) for the body (pointer "") and every
+    Markdown text field."""
+    yield "", section.body, section.body_line
 
-    def walk(data: Any, pointer: str) -> Iterator[tuple[str, int]]:
+    def walk(data: Any, pointer: str) -> Iterator[tuple[str, str, int]]:
         if isinstance(data, Mapping):
             for key, value in data.items():
                 child = f"{pointer}/{key}" if pointer else str(key)
                 if key in MARKDOWN_FIELDS and isinstance(value, str):
                     # where sections.py read the text (a block scalar starts on the line
                     # after its key, even when it holds one line)
-                    yield value, section.text_lines.get(child, section.line_of(child))
+                    yield child, value, section.text_lines.get(child, section.line_of(child))
                 elif key != "citations":
                     yield from walk(value, child)
         elif isinstance(data, list):
@@ -324,6 +325,12 @@ def texts(section: Section) -> Iterator[tuple[str, int]]:
                 yield from walk(value, f"{pointer}/{i}")
 
     yield from walk(section.fields, "")
+
+
+def texts(section: Section) -> Iterator[tuple[str, int]]:
+    """The body and every Markdown text field, each with the line its text starts on."""
+    for _, text, line in markdown_texts(section):
+        yield text, line
 
 
 def sentences(text: str) -> Iterator[tuple[int, str]]:
