@@ -278,6 +278,19 @@ def sections_by_page(path: Path) -> tuple[list[tuple[int, float, str]], int]:
 
 
 @pytest.mark.slow
+def test_pdf_each_chapter_opens_a_page(built: Path) -> None:
+    """Each chapter (outline level 1) begins at the top of a page of its own: the
+    chapters are laid out, and cached, one by one (render/pdf/cache.py)."""
+    found, _ = sections_by_page(built / "brief.pdf")
+    # (the bibliography follows the appendix on its page)
+    sections = [s for s in found if s[2] != "Bibliography"]
+    pages = [page for page, _, _ in sections]
+    assert len(sections) >= 9 and pages == sorted(set(pages))
+    for page, top, title in sections:
+        assert top < 75, f"{title} starts {top:.0f} pt down page {page + 1}"
+
+
+@pytest.mark.slow
 def test_pdf_running_heads_name_the_section_in_force_at_the_top(built: Path) -> None:
     pages = pdf_words(built / "brief.pdf")
     sections, first = sections_by_page(built / "brief.pdf")
@@ -302,11 +315,11 @@ def test_pdf_running_heads_name_the_section_in_force_at_the_top(built: Path) -> 
 def test_pdf_pages_are_not_left_a_third_empty(built: Path) -> None:
     """Between the end of a page's text and its notes (or the foot of the text block)
     at most a third of the block is empty, except on a page before a forced break (a
-    landscape page, the appendix) and on the last page."""
+    chapter's first page, a landscape page, the appendix) and on the last page."""
     pages = pdf_words(built / "brief.pdf")
     sections, first = sections_by_page(built / "brief.pdf")
     appendix = next(page for page, _, title in sections if title == "Evidence appendix")
-    forced = {appendix - 1, len(pages) - 1}
+    forced = {appendix - 1, len(pages) - 1} | {page - 1 for page, _, _ in sections}
     for index, (width, height, _) in enumerate(pages):
         if width > height:  # a landscape page holds one full-page element
             forced |= {index - 1, index}
