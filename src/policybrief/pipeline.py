@@ -279,7 +279,7 @@ def build(project: Project, options: BuildOptions = DEFAULTS,
         replayed = _replay(project, record, options, progress)
         if replayed is not None:
             return replayed
-    with _layout_processes(options) as workers, _write_errors(project):
+    with _layout_processes(project, options) as workers, _write_errors(project):
         before = inputs.changes_digest(project.build)
         checked = check(project, options, progress)  # load, check; writes changes.md
         changed = inputs.changes_digest(project.build) != before
@@ -313,12 +313,16 @@ def _replay(project: Project, record: inputs.Record, options: BuildOptions,
 
 
 @contextmanager
-def _layout_processes(options: BuildOptions) -> Iterator[Workers | None]:
+def _layout_processes(project: Project, options: BuildOptions) -> Iterator[Workers | None]:
     """The processes that lay out the PDF, started now: their start-up (importing
-    WeasyPrint) overlaps the loading and checking. A build that stops early stops them."""
-    from .render import pdf
+    WeasyPrint, loading the house faces) overlaps the loading and checking. A build that
+    stops early stops them."""
+    from .render import pdf, rendering
 
-    workers = pdf.Workers() if "pdf" in options.formats else None
+    workers = None
+    if "pdf" in options.formats:
+        base, allowed = rendering.pdf_folders(project)
+        workers = pdf.Workers(faces=pdf.font_stylesheet([base, *allowed]), allowed=allowed)
     try:
         yield workers
     finally:

@@ -234,6 +234,10 @@ def run(project: Project, port: int = 8000, formats: Sequence[str] = ("html",),
 
     state = State()
     reported = Reported()
+    if "pdf" in formats:
+        from ..render import pdf
+
+        pdf.keep_warm()  # each rebuild's layout starts at once, in this process
     guard(project.build)  # never serve (or build into) a build/ that leads elsewhere
     project.build.mkdir(parents=True, exist_ok=True)
     try:

@@ -31,6 +31,16 @@ if TYPE_CHECKING:
 BLAME_SECONDS = 20.0  # per section, when finding the one pandoc fails on
 PDF_SECONDS = float(os.environ.get("POLICYBRIEF_PDF_SECONDS", "300"))
 PDF_MEGABYTES = float(os.environ.get("POLICYBRIEF_PDF_MEGABYTES", "3000"))
+# the PDF's parts as laid out by the last builds (render/pdf/cache.py), under build/
+LAYOUT_CACHE = Path(".cache") / "layout"
+
+
+def pdf_folders(project: Any) -> tuple[Path, list[Path]]:
+    """The PDF's base folder (the project's templates, else the packaged ones) and the
+    folders its layout may read files from (templates and assets: pdf.fetcher)."""
+    templates = project.templates if project.templates.is_dir() else \
+        assembly.default_templates()
+    return templates, [templates, assembly.default_templates(), project.root / "assets"]
 
 
 def csl_path(brief: Brief) -> Path:
@@ -265,15 +275,13 @@ def render(brief: Brief, evidence: Evidence, markdown: str, formats: list[str], 
             body, toc = html_stage.finish(fragment, "pdf", evidence_links)
             page = drawn.for_pdf(_page(brief, body, toc, "pdf", extra))
             report("lay out the PDF (WeasyPrint)")
-            templates = project.templates if project.templates.is_dir() else \
-                assembly.default_templates()
-            allowed = [templates, assembly.default_templates(), project.root / "assets"]
+            templates, allowed = pdf_folders(project)
             identifier = hashlib.sha256(page.encode("utf-8")).hexdigest()[:32].encode()
             try:
                 with limits.bounded(PDF_SECONDS, PDF_MEGABYTES, "laying out the PDF"):
                     files["brief.pdf"] = pdf.write_pdf(page, templates, allowed, identifier,
                                                        workers, PDF_SECONDS, PDF_MEGABYTES,
-                                                       notes)
+                                                       notes, project.build / LAYOUT_CACHE)
             except RenderError as error:
                 raise _relocated(project, error) from None
         if pending is not None:

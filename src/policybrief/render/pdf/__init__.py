@@ -217,8 +217,9 @@ def _sorted_log(records: list[logging.LogRecord], html: str,
     return tuple(dict.fromkeys(notes))
 
 
-def fetcher(allowed: Iterable[Path]) -> Any:
-    """A URL fetcher that serves ``data:`` URLs and files inside ``allowed`` only."""
+def fetcher(allowed: Iterable[Path], served: set[str] | None = None) -> Any:
+    """A URL fetcher that serves ``data:`` URLs and files inside ``allowed`` only; the
+    files it serves are added to ``served`` (what a layout depends on: cache.py)."""
     from weasyprint.urls import FatalURLFetchingError, URLFetcher
 
     roots = [p.resolve() for p in allowed]
@@ -237,6 +238,8 @@ def fetcher(allowed: Iterable[Path]) -> Any:
                 path = Path(unquote(parts.path)).resolve()
                 inside = any(path.is_relative_to(root) for root in roots)
                 if inside and path.is_file():
+                    if served is not None:
+                        served.add(str(path))
                     return super().fetch(url, headers)
             if inside:  # named as the project names it: templates/x.png
                 root = next(r for r in roots if path.is_relative_to(r))
@@ -324,6 +327,7 @@ class Laid:
     anchors: tuple[tuple[str, int], ...] = ()                       # id, page index
     levels: tuple[int, ...] = ()                                     # of the bookmarks
     notes: tuple[Note, ...] = ()                                     # warnings, notices
+    files: tuple[str, ...] = ()                    # the files it was laid out with
 
 
 # WeasyPrint is not made for threads: in this process, one layout at a time.
@@ -388,12 +392,13 @@ def lay_out(html: str, base: Path, allowed: Iterable[Path], identifier: bytes,
     thresholds = gc.get_threshold()
     if 0 < thresholds[0] < 50_000:  # (0: collection is off; leave it so)
         gc.set_threshold(50_000, *thresholds[1:])
+    served: set[str] = set()
     try:
-        url_fetcher = fetcher(allowed)
+        url_fetcher = fetcher(allowed, served)
         faces = font_stylesheet([base, *allowed])
         # a layout process lays out many parts: it loads the faces once
-        fonts, stylesheets = _faces(faces, url_fetcher) if part else \
-            _load_faces(faces, url_fetcher)
+        fonts, stylesheets, face_files = _faces(faces, url_fetcher, served) if part else \
+            _load_faces(faces, url_fetcher, served)
         source = weasyprint.HTML(string=html, base_url=base.as_uri() + "/",
                                  url_fetcher=url_fetcher)
         options: dict[str, Any] = {"pdf_identifier": identifier, "custom_metadata": True}
@@ -402,7 +407,8 @@ def lay_out(html: str, base: Path, allowed: Iterable[Path], identifier: bytes,
         with contextlib.nullcontext() if margins else _without_margin_boxes():
             document = source.render(stylesheets=stylesheets, font_config=fonts, **options)
         data = document.write_pdf(**options)
-        laid = Laid(data, *(_records(document) if part else ()))
+        pages, anchors, levels = _records(document) if part else ((), (), ())
+        laid = Laid(data, pages, anchors, levels, files=tuple(sorted(served | face_files)))
     except FatalURLFetchingError as exc:
         url = getattr(exc, "url", "")
         where = _locate_url(_Places.of(base, allowed), url) if url else None
@@ -422,27 +428,35 @@ def lay_out(html: str, base: Path, allowed: Iterable[Path], identifier: bytes,
     return dataclasses.replace(laid, notes=notes) if notes else laid
 
 
-_FACES: dict[tuple[str, float], tuple[Any, list[Any]]] = {}
+_FACES: dict[tuple[str, float], tuple[Any, list[Any], set[str]]] = {}
 
 
-def _faces(faces: Path | None, url_fetcher: Any) -> tuple[Any, list[Any]]:
+def _faces(faces: Path | None, url_fetcher: Any, served: set[str]
+           ) -> tuple[Any, list[Any], set[str]]:
     """The font configuration and @font-face stylesheet for ``faces``, made once per
     process (and per version of the file)."""
 
     key = (str(faces), faces.stat().st_mtime if faces is not None else 0.0)
     if key not in _FACES:
         _FACES.clear()
-        _FACES[key] = _load_faces(faces, url_fetcher)
+        _FACES[key] = _load_faces(faces, url_fetcher, served)
     return _FACES[key]
 
 
-def _load_faces(faces: Path | None, url_fetcher: Any) -> tuple[Any, list[Any]]:
+def _load_faces(faces: Path | None, url_fetcher: Any, served: set[str]
+                ) -> tuple[Any, list[Any], set[str]]:
+    """The font configuration, the @font-face stylesheet, and the files they were made
+    from (the stylesheet, and the faces it loads: what ``url_fetcher`` adds to
+    ``served`` meanwhile)."""
     import weasyprint
     from weasyprint.text.fonts import FontConfiguration
 
     fonts = FontConfiguration()
-    return fonts, [] if faces is None else [weasyprint.CSS(
-        filename=str(faces), url_fetcher=url_fetcher, font_config=fonts)]
+    if faces is None:
+        return fonts, [], set()
+    before = set(served)
+    css = weasyprint.CSS(filename=str(faces), url_fetcher=url_fetcher, font_config=fonts)
+    return fonts, [css], {str(faces.resolve()), *(served - before)}
 
 
 def _records(document: Any) -> tuple[Any, Any, Any]:
@@ -469,16 +483,63 @@ def _records(document: Any) -> tuple[Any, Any, Any]:
 
 # --- The page laid out in parts, side by side ------------------------------------------
 
-WORKERS = int(os.environ.get("POLICYBRIEF_PDF_WORKERS", str(min(os.cpu_count() or 1, 4))))
+# The number of layout processes: POLICYBRIEF_PDF_WORKERS, else the free cores (free_cores)
+WORKERS: int | None = int(os.environ["POLICYBRIEF_PDF_WORKERS"]) \
+    if os.environ.get("POLICYBRIEF_PDF_WORKERS", "").isdigit() else None
+MOST = 4  # layout processes at most: beyond, binding and memory outweigh the gain
+# A process that builds again and again (``brief watch``) lays the page out itself and
+# keeps the faces loaded from one build to the next: see keep_warm.
+WARM = False
+
+
+def keep_warm() -> None:
+    """From now on this process lays out the PDF itself, with no layout processes, and
+    keeps WeasyPrint and the house faces loaded between builds: a rebuild after an edit
+    lays out the parts that changed (cache.py) at once."""
+    global WARM, WORKERS
+    WARM, WORKERS = True, 1
 CHUNK = 40_000  # characters of text at most in a part: bounds each process's memory
-FRESH = 4  # parts per process beyond which each part gets a process of its own
+# A stretch of the page between two forced breaks is a part of its own (an edit lays
+# out again the part it falls in), unless it is this short: then it joins the part
+# before. The rule looks at the stretch alone, so an edit elsewhere never moves a cut.
+SMALL = 1_500
+FRESH = 4  # parts' worth (CHUNK) of text per process beyond which each part gets one
 
 
-def _warm() -> None:
-    """Start-up of a layout process: WeasyPrint and fontconfig ready before the work."""
+def free_cores() -> int:
+    """The cores this process may run on (its CPU affinity: ``taskset``, a container's
+    quota) less those busy with other work right now (the runnable processes besides
+    this one, from /proc/loadavg), at least 1 and at most :data:`MOST`. One means no
+    layout processes at all: the page is laid out here, with no process started, no
+    WeasyPrint loaded twice, nothing to bind that a whole layout would not need."""
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        cores = os.cpu_count() or 1
+    try:
+        with open("/proc/loadavg", encoding="ascii") as handle:
+            running = int(handle.read().split()[3].split("/")[0]) - 1
+    except (OSError, ValueError, IndexError):
+        running = 0
+    return max(1, min(cores - max(running, 0), MOST))
+
+
+def _warm(faces: Path | None, allowed: list[Path]) -> None:
+    """Start-up of a layout process: WeasyPrint, fontconfig and the house faces ready
+    before the work (a part's layout then starts at once)."""
     from weasyprint.text.fonts import FontConfiguration
 
-    FontConfiguration()
+    if faces is None:
+        FontConfiguration()
+        return
+    served: set[str] = set()
+    _faces(faces, fetcher(allowed, served), served)
+
+
+def _process_start(faces: Path | None, allowed: list[Path]) -> None:
+    """A layout process begins: bound to the build's life, then warm."""
+    _orphan_dies()
+    _warm(faces, allowed)
 
 
 def _orphan_dies() -> None:
@@ -511,8 +572,13 @@ class Workers:
     their start-up (importing WeasyPrint, in the forkserver) overlaps the loading and
     checking of the brief. With one worker there are none: the page is laid out whole."""
 
-    def __init__(self, count: int | None = None) -> None:
-        self.count = count = WORKERS if count is None else count
+    def __init__(self, count: int | None = None, faces: Path | None = None,
+                 allowed: Iterable[Path] = ()) -> None:
+        if count is None:
+            count = WORKERS if WORKERS is not None else free_cores()
+        self.count = count
+        self._faces = faces  # loaded by each process as it starts (_warm)
+        self._allowed = list(allowed)
         self.pool: Any = None
         self.ready = threading.Event()
         self._closed = False
@@ -537,8 +603,9 @@ class Workers:
                     return
                 self._context = context
                 self.pool = ProcessPoolExecutor(self.count, mp_context=context,
-                                                initializer=_orphan_dies)
-            warm = [self.pool.submit(_warm) for _ in range(self.count)]
+                                                initializer=_process_start,
+                                                initargs=(self._faces, self._allowed))
+            warm = [self.pool.submit(int) for _ in range(self.count)]  # started, warm
             for future in warm:
                 future.result()
         except Exception:  # noqa: BLE001 — no processes here: the page is laid out whole
@@ -571,7 +638,7 @@ class Workers:
                 return
             old, self.pool = self.pool, ProcessPoolExecutor(
                 self.count, mp_context=self._context, initializer=_orphan_dies,
-                max_tasks_per_child=1)
+                max_tasks_per_child=1)  # (each loads the faces with its one part)
         old.shutdown(wait=False)
 
     def close(self, kill: bool = False) -> None:
@@ -600,34 +667,61 @@ class Workers:
 
 def write_pdf(html: str, base: Path, allowed: Iterable[Path], identifier: bytes,
               workers: Workers | None, seconds: float, megabytes: float,
-              notes: list[Note] | None = None) -> bytes:
+              notes: list[Note] | None = None, cache: Path | None = None) -> bytes:
     """The PDF of ``html``: laid out in parts by ``workers`` where the page can be cut
     (parts.py), bound into one (binding.py); else laid out whole, here. WeasyPrint's
-    warnings and notices (those that do not fail the build) are added to ``notes``."""
+    warnings and notices (those that do not fail the build) are added to ``notes``.
+    ``cache``: the folder of the layout cache (cache.py); a part laid out before, with
+    the same HTML and the same files, is taken from there and not laid out again."""
+    from . import cache as caching
     from . import parts
 
     allowed = list(allowed)
-    if workers is not None:
-        workers.ready.wait()
+    store = None
+    if cache is not None:
+        faces = font_stylesheet([base, *allowed])
+        store = caching.Cache.at(cache, allowed, str(base.resolve()), str(faces))
     # The parts do not depend on the number of processes (nor does anything else in the
     # bytes): one process lays the same parts out one after another, here.
-    plan = parts.plan(html, _chunk(html))
-    if plan is None:
-        return whole(html, base, allowed, identifier, notes)
-    if workers is None or workers.pool is None:
-        try:
-            return _in_parts(plan, base, allowed, identifier, _Inline(), None, seconds,
-                             megabytes, notes)
-        finally:
-            _FACES.clear()  # a build's fonts, let go with the build (not at exit)
-    if len(plan.ranges) > FRESH * workers.count:
-        workers.one_task_each()
+    plan = parts.plan(html, CHUNK, small=SMALL)
     try:
-        return _in_parts(plan, base, allowed, identifier, workers.pool, workers, seconds,
-                         megabytes, notes)
-    except BaseException:
-        workers.close(kill=True)
-        raise
+        if plan is None:
+            return _whole_cached(html, base, allowed, identifier, notes, store)
+        if workers is not None:
+            workers.ready.wait()
+        if workers is None or workers.pool is None:
+            try:
+                return _in_parts(plan, base, allowed, identifier, _Inline(), None, seconds,
+                                 megabytes, notes, store)
+            finally:
+                if not WARM:  # a build's fonts, let go with the build (not at exit)
+                    _FACES.clear()
+        if sum(plan.weights) > FRESH * CHUNK * workers.count:
+            workers.one_task_each()
+        try:
+            return _in_parts(plan, base, allowed, identifier, workers.pool, workers,
+                             seconds, megabytes, notes, store)
+        except BaseException:
+            workers.close(kill=True)
+            raise
+    finally:
+        if store is not None:
+            store.prune()
+
+
+def _whole_cached(html: str, base: Path, allowed: list[Path], identifier: bytes,
+                  notes: list[Note] | None, store: Any) -> bytes:
+    """The page laid out whole (it cannot be cut), or as it was the last time."""
+    key = store.key(html, f"whole {identifier.hex()}") if store is not None else ""
+    laid = store.get(key) if store is not None else None
+    if laid is None:
+        with LOCK:
+            laid = lay_out(html, base, allowed, identifier)
+        if store is not None:
+            store.put(key, laid)
+    _add(notes, laid.notes)
+    assert isinstance(laid.pdf, bytes)
+    return laid.pdf
 
 
 class _Inline:
@@ -645,32 +739,36 @@ class _Inline:
         return future
 
 
-# the page is cut into about this many parts (more where CHUNK or the forced page breaks
-# say so) on any machine, whatever its number of cores: the plan of the benchmark's
-# two-core machine, so its figures hold
-PARTS = 2
-
-
-def _chunk(html: str) -> int:
-    """Characters of text per part: the same for any number of layout processes, so
-    that the parts, and with them the PDF's bytes, are the same on every machine."""
-    from . import parts
-
-    total = parts._weight(html, 0, len(html))
-    return max(4_000, min(CHUNK, total // PARTS + 1))
+# A part's own identifier (the bound PDF gets the page's): its bytes depend on it alone.
+PART = b"policybrief-part"
 
 
 def _in_parts(plan: Any, base: Path, allowed: list[Path], identifier: bytes,
               pool: Any, workers: Workers | None, seconds: float, megabytes: float,
-              notes: list[Note] | None = None) -> bytes:
+              notes: list[Note] | None = None, store: Any = None) -> bytes:
+    from concurrent.futures import Future
+
     from . import binding, furniture
 
     n = len(plan.ranges)
 
-    def submit(index: int, pages: dict[str, int] | None = None) -> Any:
-        part = plan.part(index, pages)
-        return pool.submit(_lay_out_part, part.html, base, allowed, identifier, seconds,
-                           megabytes)
+    def lay(html: str, furniture: bool = False) -> Future[Laid]:
+        """``html`` laid out (a Future): from the cache, else by the pool."""
+        key = store.key(html, "furniture" if furniture else "part") if store else ""
+        laid = store.get(key) if store is not None else None
+        if laid is not None:
+            done: Future[Laid] = Future()
+            done.set_result(laid)
+            return done
+        future: Future[Laid] = pool.submit(_lay_out_part, html, base, allowed, PART,
+                                           seconds, megabytes, furniture)
+        if store is not None:
+            future.add_done_callback(
+                lambda f: f.exception() is None and store.put(key, f.result()))
+        return future
+
+    def submit(index: int, pages: dict[str, int] | None = None) -> Future[Laid]:
+        return lay(plan.part(index, pages).html)
 
     # The parts that show page numbers of others wait; a first layout with stand-in
     # numbers tells how many pages they take.
@@ -686,9 +784,8 @@ def _in_parts(plan: Any, base: Path, allowed: list[Path], identifier: bytes,
         before = [laid[i].pages for i in dependent]
         numbers = _page_numbers(plan, laid)
         final = {i: submit(i, numbers) for i in dependent}
-        sheets = furniture.sheets(plan.html, [p for i in range(n) for p in laid[i].pages])
-        drawn = pool.submit(_lay_out_part, sheets, base, allowed, identifier, seconds,
-                            megabytes, furniture=True)
+        drawn = lay(furniture.sheets(plan.html, [p for i in range(n) for p in laid[i].pages]),
+                    furniture=True)
         laid.update({i: future.result() for i, future in final.items()})
         if [laid[i].pages for i in dependent] == before:
             break
@@ -705,7 +802,7 @@ def _in_parts(plan: Any, base: Path, allowed: list[Path], identifier: bytes,
     if workers is not None:
         workers.close()
     return binding.bind([laid[i].pdf for i in range(n)], list(plan.anchors),
-                        [laid[i].levels for i in range(n)], sheets_pdf)
+                        [laid[i].levels for i in range(n)], sheets_pdf, identifier)
 
 
 def _page_numbers(plan: Any, laid: dict[int, Laid]) -> dict[str, int]:

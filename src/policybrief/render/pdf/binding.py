@@ -137,9 +137,12 @@ def _detach(pdf: Any) -> None:
 
 
 def bind(parts: Sequence[bytes], anchors: Sequence[frozenset[str]],
-         levels: Sequence[Sequence[int]], furniture: bytes | None) -> bytes:
+         levels: Sequence[Sequence[int]], furniture: bytes | None,
+         identifier: bytes | None = None) -> bytes:
     """One PDF of ``parts`` (in order): ``anchors`` are the ids laid out in each part,
-    ``levels`` its bookmarks' levels, ``furniture`` one page of margin boxes per page."""
+    ``levels`` its bookmarks' levels, ``furniture`` one page of margin boxes per page;
+    ``identifier``: the document's (the first half of its /ID; the parts are laid out
+    with one of their own, so that a part's bytes depend on the part alone)."""
     import pikepdf
 
     pdf = pikepdf.open(io.BytesIO(parts[0]))
@@ -220,6 +223,9 @@ def bind(parts: Sequence[bytes], anchors: Sequence[frozenset[str]],
         pdf.Root.Outlines = _outline(pdf, items)
     if furniture is not None:
         _overlay(pdf, pikepdf.open(io.BytesIO(furniture)))
+    if identifier is not None:  # (qpdf keeps the first half, makes the second)
+        pdf.trailer.ID = pikepdf.Array([pikepdf.String(identifier),
+                                        pikepdf.String(identifier)])
     out = io.BytesIO()
     pdf.save(out, deterministic_id=True, compress_streams=True,
              object_stream_mode=pikepdf.ObjectStreamMode.generate)

@@ -361,10 +361,14 @@ class Plan:
                     self.dependent[index])
 
 
-def plan(html: str, chunk: int, *, most: int | None = None) -> Plan | None:
+def plan(html: str, chunk: int, *, most: int | None = None, small: int | None = None
+         ) -> Plan | None:
     """Cut the page at its forced page breaks into parts of about ``chunk`` characters
     of text; None when it cannot be cut (one part, or markup this module does not
-    handle)."""
+    handle). With ``small``, each stretch between two forced breaks is a part of its own
+    unless it has fewer than ``small`` characters of text (then it joins the part before,
+    up to ``chunk``): whether a stretch starts a part depends on it alone, so an edit
+    leaves every other cut where it was."""
     try:
         root, styles = _read(html)
         body = _cascade(root, styles)
@@ -387,7 +391,8 @@ def plan(html: str, chunk: int, *, most: int | None = None) -> Plan | None:
     size = 0
     for (lo, hi), dep in zip(segments, deps, strict=True):
         weight = _weight(html, lo, hi)
-        if ranges and not dep and not flags[-1] and size + weight <= chunk:
+        joins = weight < small if small is not None else True
+        if ranges and joins and not dep and not flags[-1] and size + weight <= chunk:
             ranges[-1] = (ranges[-1][0], hi)
             size += weight
         else:

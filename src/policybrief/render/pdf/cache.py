@@ -1,0 +1,189 @@
+"""The layout cache: each part of the PDF, once laid out, kept under ``build/.cache/``.
+
+A part's pages depend on its HTML (which holds the stylesheets, the house style and the
+footnote counter it starts from: parts.py), on the files WeasyPrint fetched to lay it out
+(the house faces, images), and on the code that lays it out (WeasyPrint, pydyf, Pango,
+and this package's own layout fixes). An entry is keyed by a hash of the HTML and of that
+code; it records the files it was laid out with and their hashes, and is used only while
+every one of them is unchanged. A rebuild after an edit lays out again only the parts
+whose HTML changed; the others are bound from here.
+
+An entry is two files, ``<key>.json`` (the part's records, as JSON: nothing in it is
+executed) and ``<key>.pdf`` (whose hash the JSON holds). Anything unexpected in them (a
+file cut short by a kill, edited, planted; a file it names that lies outside the
+project's template and asset folders) is a miss, never an error: the part is laid out
+again and the entry written anew. The cache is written to, never required: a full disk
+or a read-only build/ leaves the build to run without it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import os
+import stat
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+FORMAT = 1
+FOLDER = Path(".cache") / "layout"
+KEEP = 96  # entries kept: a few builds' worth of parts (each ~50-300 kB)
+LARGEST = 64 * 2**20  # an entry's PDF larger than this is not read
+
+
+def _code() -> str:
+    """What besides the HTML decides a part's pages: the versions of the layout code
+    and the source of this package's layout module (its fixes to WeasyPrint)."""
+    import pydyf
+    import weasyprint
+    from weasyprint.text.ffi import pango
+
+    from ... import __version__
+
+    h = hashlib.sha256()
+    h.update(f"{FORMAT}\0{__version__}\0{weasyprint.__version__}\0{pydyf.__version__}\0"
+             f"{pango.pango_version()}\0".encode())
+    here = Path(__file__).parent
+    for name in sorted(p.name for p in here.glob("*.py")):
+        h.update(name.encode() + b"\0" + (here / name).read_bytes() + b"\0")
+    return h.hexdigest()
+
+
+@dataclass
+class Cache:
+    """The entries under ``folder``; ``allowed``: the folders a part may fetch files
+    from (an entry naming a file elsewhere is not used, and the file not read)."""
+
+    folder: Path
+    allowed: tuple[Path, ...]
+    salt: str = ""
+    used: set[str] = field(default_factory=set)
+    _hashes: dict[str, str] = field(default_factory=dict)
+    _broken: bool = False
+
+    @classmethod
+    def at(cls, folder: Path, allowed: Iterable[Path], *salt: str) -> Cache:
+        return cls(folder, tuple(p.resolve() for p in allowed),
+                   hashlib.sha256("\0".join((_code(), *salt)).encode()).hexdigest())
+
+    def key(self, html: str, kind: str) -> str:
+        return hashlib.sha256(f"{self.salt}\0{kind}\0".encode() + html.encode()).hexdigest()
+
+    # --- reading ----------------------------------------------------------------------
+
+    def get(self, key: str) -> Any:
+        """The Laid of ``key``, or None (not there, not readable, or a file it was laid
+        out with has changed since)."""
+        from . import Laid, Note
+
+        try:
+            record = json.loads(_read(self.folder / f"{key}.json", 2**20))
+            pdf = _read(self.folder / f"{key}.pdf", LARGEST)
+            if not isinstance(record, dict) or record.get("format") != FORMAT or \
+                    record.get("pdf") != hashlib.sha256(pdf).hexdigest():
+                return None
+            files = [(str(p), str(h)) for p, h in record["files"]]
+            if any(self._hash(path) != digest for path, digest in files):
+                return None
+            laid = Laid(
+                pdf,
+                tuple((str(name), tuple((str(s), str(v)) for s, v in strings),
+                       tuple(str(s) for s in starting))
+                      for name, strings, starting in record["pages"]),
+                tuple((str(name), int(page)) for name, page in record["anchors"]),
+                tuple(int(level) for level in record["levels"]),
+                tuple(Note(str(s), str(m), str(p), int(n)) for s, m, p, n in record["notes"]),
+                tuple(path for path, _ in files))
+        except (OSError, ValueError, TypeError, KeyError):
+            return None
+        self.used.add(key)
+        with contextlib.suppress(OSError):
+            os.utime(self.folder / f"{key}.json")  # kept longest: see prune
+        return laid
+
+    def _hash(self, path: str) -> str:
+        """The sha256 of ``path``, once per build; "" when it is outside the allowed
+        folders or cannot be read."""
+        if path not in self._hashes:
+            resolved = Path(path).resolve()
+            digest = ""
+            if any(resolved.is_relative_to(root) for root in self.allowed):
+                with contextlib.suppress(OSError):
+                    digest = hashlib.sha256(_read(resolved, LARGEST)).hexdigest()
+            self._hashes[path] = digest
+        return self._hashes[path]
+
+    # --- writing ----------------------------------------------------------------------
+
+    def put(self, key: str, laid: Any) -> None:
+        """Keep ``laid`` under ``key``; on any failure to write, carry on without."""
+        self.used.add(key)
+        if self._broken:
+            return
+        files = [(path, self._hash(path)) for path in laid.files]
+        if any(not digest for _, digest in files):
+            return  # laid out with a file that cannot be checked later
+        record = {"format": FORMAT, "pdf": hashlib.sha256(laid.pdf).hexdigest(),
+                  "pages": laid.pages, "anchors": laid.anchors, "levels": laid.levels,
+                  "notes": [(n.severity, n.message, n.path, n.line) for n in laid.notes],
+                  "files": files}
+        try:
+            self.folder.mkdir(parents=True, exist_ok=True)
+            _write(self.folder / f"{key}.pdf", laid.pdf)
+            _write(self.folder / f"{key}.json", json.dumps(record).encode())
+        except OSError:
+            self._broken = True  # build/ full or read-only: the outputs' writing says so
+
+    def prune(self) -> None:
+        """Keep this build's entries and the most recently used others, :data:`KEEP` in
+        all; remove what a killed build left half-written."""
+        try:
+            names = os.listdir(self.folder)
+        except OSError:
+            return
+        entries = []
+        for name in names:
+            path = self.folder / name
+            if name.startswith("."):  # a temporary file of a build that was killed
+                with contextlib.suppress(OSError):
+                    if not path.is_symlink() and path.is_file():
+                        path.unlink()
+                continue
+            if name.endswith(".json"):
+                with contextlib.suppress(OSError):
+                    entries.append((name[:-5] in self.used, path.stat().st_mtime, name[:-5]))
+        entries.sort(reverse=True)
+        for _, _, key in entries[KEEP:]:
+            for suffix in (".json", ".pdf"):
+                with contextlib.suppress(OSError):
+                    (self.folder / f"{key}{suffix}").unlink()
+
+
+def _read(path: Path, largest: int) -> bytes:
+    """The bytes of the regular file ``path`` (never through a symbolic link)."""
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
+    with os.fdopen(fd, "rb") as handle:
+        status = os.fstat(handle.fileno())
+        if not stat.S_ISREG(status.st_mode) or status.st_size > largest:
+            raise ValueError(f"{path.name}: not a regular file, or too large")
+        return handle.read()
+
+
+def _write(path: Path, data: bytes) -> None:
+    """``path`` replaced by ``data`` in one rename (a kill leaves the old file or the new,
+    and a temporary file that prune removes)."""
+    from ...confine import write_new
+
+    temp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    with contextlib.suppress(FileNotFoundError):
+        temp.unlink()
+    try:
+        write_new(temp, data)
+        os.replace(temp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            temp.unlink()
+        raise
