@@ -212,6 +212,28 @@ def test_a_link_planted_in_the_cache_stops_the_build(tmp_path: Path,
     assert outside.read_text("utf-8") == json.dumps(json.loads(outside.read_text("utf-8")))
 
 
+def test_entries_from_elsewhere_are_never_used(tmp_path: Path,
+                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    """A project that arrives with its build/ (unpacked, copied) brings a cache whose
+    entries this build cannot find: every part is laid out here."""
+    root = tiny_with_breaks(tmp_path)
+    spy = Spy(monkeypatch)
+    build(root, "pdf")
+    count = len(spy.parts())
+    arrived = tmp_path / "arrived"
+    shutil.copytree(root, arrived, symlinks=True)
+    (arrived / "build" / "current").unlink()
+    shutil.rmtree(arrived / "build" / ".builds")
+    build(arrived, "pdf")
+    assert len(spy.parts()) == count
+    moved = tmp_path / "moved"
+    root.rename(moved)  # a folder moved whole keeps its cache (the same inode)
+    (moved / "build" / "current").unlink()
+    shutil.rmtree(moved / "build" / ".builds")
+    build(moved, "pdf")
+    assert spy.parts() == []
+
+
 def test_a_cache_that_cannot_be_written_only_costs_time(tmp_path: Path,
                                                         monkeypatch: pytest.MonkeyPatch
                                                         ) -> None:

@@ -428,7 +428,7 @@ def lay_out(html: str, base: Path, allowed: Iterable[Path], identifier: bytes,
     return dataclasses.replace(laid, notes=notes) if notes else laid
 
 
-_FACES: dict[tuple[str, float], tuple[Any, list[Any], set[str]]] = {}
+_FACES: dict[tuple[str, str], tuple[Any, list[Any], set[str]]] = {}
 
 
 def _faces(faces: Path | None, url_fetcher: Any, served: set[str]
@@ -436,7 +436,10 @@ def _faces(faces: Path | None, url_fetcher: Any, served: set[str]
     """The font configuration and @font-face stylesheet for ``faces``, made once per
     process (and per version of the file)."""
 
-    key = (str(faces), faces.stat().st_mtime if faces is not None else 0.0)
+    # (the stylesheet and every file beside it: a face replaced is loaded anew)
+    key = (str(faces), repr(sorted((p.name, p.stat().st_mtime_ns, p.stat().st_size)
+                                   for p in faces.parent.iterdir()))
+           if faces is not None else "")
     if key not in _FACES:
         _FACES.clear()
         _FACES[key] = _load_faces(faces, url_fetcher, served)
@@ -680,7 +683,10 @@ def write_pdf(html: str, base: Path, allowed: Iterable[Path], identifier: bytes,
     store = None
     if cache is not None:
         faces = font_stylesheet([base, *allowed])
-        store = caching.Cache.at(cache, allowed, str(base.resolve()), str(faces))
+        try:
+            store = caching.Cache.at(cache, allowed, str(base.resolve()), str(faces))
+        except OSError:  # build/ full or read-only: the outputs' writing says so
+            store = None
     # The parts do not depend on the number of processes (nor does anything else in the
     # bytes): one process lays the same parts out one after another, here.
     plan = parts.plan(html, CHUNK, small=SMALL)

@@ -34,18 +34,29 @@ KEEP = 96  # entries kept: a few builds' worth of parts (each ~50-300 kB)
 LARGEST = 64 * 2**20  # an entry's PDF larger than this is not read
 
 
+# The Python distributions whose versions decide a part's bytes: the layout, the PDF
+# writer, hyphenation, CSS, HTML parsing, font subsetting, images.
+DISTRIBUTIONS = ("weasyprint", "pydyf", "pyphen", "tinycss2", "cssselect2", "tinyhtml5",
+                 "fonttools", "pillow", "cffi")
+
+
 def _code() -> str:
     """What besides the HTML decides a part's pages: the versions of the layout code
-    and the source of this package's layout module (its fixes to WeasyPrint)."""
-    import pydyf
-    import weasyprint
+    (the Python distributions, Pango) and the source of this package's layout module
+    (its fixes to WeasyPrint)."""
+    from importlib import metadata
+
     from weasyprint.text.ffi import pango
 
     from ... import __version__
 
     h = hashlib.sha256()
-    h.update(f"{FORMAT}\0{__version__}\0{weasyprint.__version__}\0{pydyf.__version__}\0"
-             f"{pango.pango_version()}\0".encode())
+    h.update(f"{FORMAT}\0{__version__}\0{pango.pango_version()}\0".encode())
+    for name in DISTRIBUTIONS:
+        try:
+            h.update(f"{name}={metadata.version(name)}\0".encode())
+        except metadata.PackageNotFoundError:
+            h.update(f"{name}=\0".encode())
     here = Path(__file__).parent
     for name in sorted(p.name for p in here.glob("*.py")):
         h.update(name.encode() + b"\0" + (here / name).read_bytes() + b"\0")
@@ -66,8 +77,20 @@ class Cache:
 
     @classmethod
     def at(cls, folder: Path, allowed: Iterable[Path], *salt: str) -> Cache:
+        """The cache in ``folder`` (made if need be), for parts whose files lie in
+        ``allowed``; ``salt``: what else the keys depend on.
+
+        The keys depend on the folder itself too (its device and inode): entries that
+        arrive from elsewhere (a project unpacked with its build/, a folder copied)
+        are never found, so no one can hand a build a part laid out in advance; a
+        folder moved as a whole keeps them. OSError when the folder cannot be made."""
+        folder.mkdir(parents=True, exist_ok=True)
+        status = os.stat(folder, follow_symlinks=False)
+        if not stat.S_ISDIR(status.st_mode):
+            raise NotADirectoryError(folder)
+        here = f"{status.st_dev}:{status.st_ino}"
         return cls(folder, tuple(p.resolve() for p in allowed),
-                   hashlib.sha256("\0".join((_code(), *salt)).encode()).hexdigest())
+                   hashlib.sha256("\0".join((_code(), here, *salt)).encode()).hexdigest())
 
     def key(self, html: str, kind: str) -> str:
         return hashlib.sha256(f"{self.salt}\0{kind}\0".encode() + html.encode()).hexdigest()
