@@ -488,7 +488,9 @@ def in_fresh_process(project: Path, args: Sequence[str]) -> dict[str, Any]:
 # includes theirs). "direct" is the figure before the orphans are reaped (the command
 # and what it waited for itself). With "sample" set, a thread also reads the user + sys
 # ticks of every descendant in /proc every so often (a lower bound, taken independently;
-# it costs CPU of its own, so timed runs go without). Output goes to files, so that the
+# it costs CPU of its own, so timed runs go without). "machine_cpu" is the CPU the whole
+# machine spent busy meanwhile (/proc/stat): the build's share of it shows how busy the
+# machine was, and the build cannot have used more. Output goes to files, so that the
 # wall time ends when the command exits (a process it leaves behind may hold a pipe).
 _MEASURE = r"""
 import ctypes, json, os, resource, subprocess, sys, tempfile, threading, time
@@ -526,6 +528,13 @@ def tree():
     return out
 
 
+def machine_busy():
+    # CPU seconds the whole machine has spent busy (all cores, every process) so far
+    with open("/proc/stat") as f:
+        v = [int(x) for x in f.readline().split()[1:9]]
+    return (v[0] + v[1] + v[2] + v[5] + v[6] + v[7]) / TICK  # not idle, not iowait
+
+
 seen, stop = {}, threading.Event()
 
 
@@ -538,6 +547,7 @@ def sample():
 
 sampler = threading.Thread(target=sample, daemon=True)
 out, err = tempfile.TemporaryFile(), tempfile.TemporaryFile()
+busy = machine_busy()
 start = time.perf_counter()
 if spec["sample"]:
     sampler.start()
@@ -560,6 +570,7 @@ while True:
     else:
         time.sleep(0.005)
 wall_all = time.perf_counter() - start
+busy = machine_busy() - busy
 stop.set()
 if spec["sample"]:
     sampler.join()
@@ -572,7 +583,7 @@ print(json.dumps({
     "user": total.ru_utime, "sys": total.ru_stime,
     "cpu": total.ru_utime + total.ru_stime + extra,
     "direct": direct.ru_utime + direct.ru_stime, "orphans_reaped": reaped,
-    "left_running": len(left), "left_cpu": extra,
+    "left_running": len(left), "left_cpu": extra, "machine_cpu": busy,
     "sampled": sum(seen.values()) / TICK if spec["sample"] else None,
     "sampled_processes": len(seen),
     "stdout": out.read().decode("utf-8", "replace")[-4000:],
@@ -1084,6 +1095,10 @@ def accounting_notes(accounting: dict[str, dict[str, Any]], cores: int) -> list[
         if cpu > 1.05 * run["wall_all"] * cores:
             out.append(f"CPU accounting ({label}): {cpu:.2f} s of CPU in {run['wall_all']:.2f} s "
                        f"on {cores} cores is more than the machine has")
+        busy = run.get("machine_cpu")
+        if busy is not None and cpu > 1.05 * busy + 0.05:
+            out.append(f"CPU accounting ({label}): {cpu:.2f} s counted, more than the "
+                       f"{busy:.2f} s the whole machine was busy meanwhile")
         if run.get("left_running"):
             out.append(f"CPU accounting ({label}): {run['left_running']} processes were still "
                        "running 30 s after the build ended (their CPU so far is counted)")
@@ -1098,15 +1113,19 @@ def accounting_notes(accounting: dict[str, dict[str, Any]], cores: int) -> list[
 def accounting_table(accounting: dict[str, dict[str, Any]]) -> str:
     lines = ["CPU accounting, brief build from clean (one run each, /proc sampled beside):",
              f"  {'run':<10} {'wall':>7} {'CPU':>7} {'CPU/wall':>8} {'direct':>7} "
-             f"{'sampled':>8} {'reaped':>6}"]
+             f"{'sampled':>8} {'machine':>8} {'reaped':>6}"]
+
+    def seconds(value: float | None) -> str:
+        return "" if value is None else f"{value:.2f}s"
+
     for label, run in accounting.items():
-        sampled = run.get("sampled")
         lines.append(f"  {label:<10} {run['wall']:>6.2f}s {run['cpu']:>6.2f}s "
                      f"{run['cpu'] / run['wall']:>8.2f} {run['direct']:>6.2f}s "
-                     f"{'' if sampled is None else format(sampled, '.2f') + 's':>8} "
+                     f"{seconds(run.get('sampled')):>8} {seconds(run.get('machine_cpu')):>8} "
                      f"{run['orphans_reaped']:>6}")
     lines.append("  (CPU: user + sys of every process, orphans reaped as a subreaper; direct: "
-                 "what brief waited for itself; sampled: /proc ticks, a lower bound)")
+                 "what brief waited for itself; sampled: /proc ticks, a lower bound; machine: "
+                 "the CPU the whole machine was busy meanwhile, all processes, an upper bound)")
     return "\n".join(lines)
 
 

@@ -46,9 +46,11 @@ def result_of(bench: ModuleType, figures: dict[str, float]) -> dict[str, Any]:
     made = {k: fig(v) for k, v in figures.items()}
     info: dict[str, Any] = {"scale": [], "cpu_accounting": {
         "default": {"wall": 3.0, "wall_all": 3.1, "cpu": 4.0, "direct": 1.5,
-                    "sampled": 3.9, "orphans_reaped": 2, "left_running": 0},
+                    "sampled": 3.9, "machine_cpu": 5.5, "orphans_reaped": 2,
+                    "left_running": 0},
         "workers=1": {"wall": 3.6, "wall_all": 3.6, "cpu": 3.7, "direct": 3.7,
-                      "sampled": 3.6, "orphans_reaped": 0, "left_running": 0}}}
+                      "sampled": 3.6, "machine_cpu": 4.0, "orphans_reaped": 0,
+                      "left_running": 0}}}
     ratios, targets = bench.assess(made, info)
     return {"machine": {"cores": 2, "cpu": "test", "python": "3", "pandoc": "3",
                         "weasyprint": "70"},
@@ -105,6 +107,8 @@ def test_accounting_notes_flag_lost_cpu(bench: ModuleType) -> None:
     assert any("are the layout processes counted" in n for n in notes)
     too_much = {"default": {**good["default"], "cpu": 7.0}}  # 7 s in 3.1 s on 2 cores
     assert any("more than the machine has" in n for n in bench.accounting_notes(too_much, 2))
+    busier = {"default": {**good["default"], "cpu": 6.0}}  # the machine was busy 5.5 s
+    assert any("whole machine was busy" in n for n in bench.accounting_notes(busier, 2))
 
 
 def test_the_prose_edit_goes_in_a_middle_section_and_adds_no_note(
@@ -162,6 +166,7 @@ def test_measure_counts_the_cpu_of_orphaned_descendants(bench: ModuleType,
     assert data["cpu"] >= 0.3 > data["direct"]
     assert data["cpu"] - data["direct"] >= 0.3
     assert data["wall_all"] >= data["wall"]
+    assert data["machine_cpu"] >= 0.9 * data["cpu"]  # /proc/stat, every process
 
 
 def test_measure_binds_the_command_to_the_cpus_given(bench: ModuleType,
