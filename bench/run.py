@@ -142,6 +142,28 @@ def pages(pdf: Path) -> int:
     return len(PdfReader(str(pdf)).pages)
 
 
+def pdf_has(pdf: Path, sentence: str) -> bool:
+    """Whether the PDF's text has ``sentence`` (line breaks and hyphenation aside)."""
+    from pypdf import PdfReader
+
+    text = " ".join(page.extract_text() or "" for page in PdfReader(str(pdf)).pages)
+    text = re.sub(r"[\u00ad-]\s*\n\s*", "", text)
+
+    def squeeze(value: str) -> str:
+        return re.sub(r"\s+", " ", value.replace("\u2019", "'")).strip()
+
+    return squeeze(sentence) in squeeze(text)
+
+
+def outlived(label: str, runs: Sequence[dict[str, Any]]) -> list[str]:
+    """A note if processes the command started went on working after it exited (the
+    wall time ends when the command exits; their CPU is counted all the same)."""
+    late = max((r["wall_all"] - r["wall"] for r in runs), default=0.0)
+    if late > 0.25:
+        return [f"{label}: processes outlived the command by up to {late:.2f} s"]
+    return []
+
+
 def edit_target(project: Path) -> tuple[Path, str, str]:
     """A section with an inline citation in its body, its text, and that citation."""
     import yaml
@@ -803,6 +825,9 @@ def main(argv: list[str] | None = None) -> int:
                 "then --format pdf (build/ current before)"), prose_runs)
         finally:
             prose_path.write_text(prose_original, "utf-8")
+        if not pdf_has(project / "build" / "brief.pdf",
+                       prose_sentence(reps("edit_prose") - 1)):
+            notes.append("the prose edit's sentence is not in the PDF built after it")
         log(f"  prose edit {figures['edit_prose']['median']:.2f} s")
 
         # 4b. note-adding edit: one sentence with a valid citation appended to one
@@ -822,6 +847,9 @@ def main(argv: list[str] | None = None) -> int:
                 "(build/ current before)"), edit_runs)
         finally:
             path.write_text(original, "utf-8")
+        for label, runs in (("full", full_runs), ("pdf", pdf_runs), ("prose edit", prose_runs),
+                            ("note-adding edit", edit_runs)):
+            notes.extend(outlived(label, runs))
         log(f"  note-adding edit {figures['edit']['median']:.2f} s")
 
         # 8. core, in-process (capture what the pipeline hands pandoc and WeasyPrint)

@@ -182,3 +182,10 @@ def test_measure_binds_the_command_to_the_cpus_given(bench: ModuleType,
 def test_measure_reports_a_failing_command(bench: ModuleType, tmp_path: Path) -> None:
     with pytest.raises(RuntimeError, match="failed \\(3\\)"):
         bench.measure([sys.executable, "-c", "import sys; sys.exit(3)"], tmp_path)
+
+
+def test_a_note_when_processes_outlive_the_command(bench: ModuleType) -> None:
+    runs = [{"wall": 2.0, "wall_all": 2.05}, {"wall": 2.1, "wall_all": 2.9}]
+    assert bench.outlived("full", runs) == ["full: processes outlived the command by up to "
+                                            "0.80 s"]
+    assert bench.outlived("full", runs[:1]) == []
