@@ -262,7 +262,9 @@ class Capture:
                 kept.append(arg)
             capture.pandoc[to] = {"markdown": markdown, "args": kept, "what": what,
                                   "output": output is not None, "epoch": epoch, "more": more}
-            return original_convert(markdown, to, args, cwd, what, output, epoch, **more)
+            converted: str = original_convert(markdown, to, args, cwd, what, output, epoch,
+                                              **more)
+            return converted
 
         def init(self: Any, *a: Any, **k: Any) -> None:
             capture.weasy["html"] = {x: y for x, y in k.items() if x != "url_fetcher"}
@@ -394,7 +396,7 @@ def probe(args: Sequence[str], cwd: Path) -> dict[str, Any]:
                           capture_output=True)
     wall = time.perf_counter() - start
     line = done.stderr.decode().strip().splitlines()[-1]
-    data = json.loads(line)
+    data: dict[str, Any] = json.loads(line)
     data["wall"] = wall
     data["interpreter"] = wall - data["marks"][-1][1]
     return data
@@ -492,7 +494,7 @@ SCALE_ENV = {"POLICYBRIEF_PDF_SECONDS": "3600", "POLICYBRIEF_PDF_MEGABYTES": "16
 def in_fresh_process(project: Path, args: Sequence[str]) -> dict[str, Any]:
     done = subprocess.run([PYTHON, "-c", _CHILD, str(project), *args],
                           env={**env(), **SCALE_ENV}, capture_output=True, check=True)
-    data = json.loads(done.stdout)
+    data: dict[str, Any] = json.loads(done.stdout)
     if data["code"] != 0:
         raise RuntimeError(f"{' '.join(args)} failed:\n{data['stderr']}")
     return data
@@ -913,8 +915,9 @@ def main(argv: list[str] | None = None) -> int:
             f"{cpu0})"), one_core_runs)
         with pinned(cpu0):
             html_job(), docx_job()
-            one = {name: statistics.median(repeat(reps("one_core"), lambda i, job=job: job()))
-                   for name, job in (("html", html_job), ("pdf", weasy), ("docx", docx_job))}
+            one: dict[str, float] = {}
+            for name, job in (("html", html_job), ("pdf", weasy), ("docx", docx_job)):
+                one[name] = statistics.median(job() for _ in range(reps("one_core")))
         figures["core_1core"] = {"median": sum(one.values()), "parts": one,
                                  "note": f"sum of medians: the core with this process pinned "
                                  f"to CPU {cpu0} (its pandoc children inherit it)"}
