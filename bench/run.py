@@ -8,6 +8,11 @@ in-process (pandoc's two conversions exactly as the pipeline invokes them, and
 WeasyPrint laying out and writing the pipeline's own final page). Each figure is the
 median of several runs, with min–max and the interquartile range.
 
+Builds that make a PDF also report their CPU time (user + sys) summed over every
+process they start (see _MEASURE), against the core's; the full build and the core are
+also measured bound to one CPU; and an edit that adds no note (prose) is timed apart
+from one that adds a note.
+
     .venv/bin/python bench/run.py [--quick] [--scales 1,10,50] [--out build/bench.json]
     .venv/bin/python bench/run.py --only ranking    # the ranking's precision@3 alone
 
@@ -47,11 +52,14 @@ PYTHON = str(BIN / "python") if (BIN / "python").exists() else sys.executable
 # (repetitions, quick repetitions) per figure
 REPS = {
     "startup": (10, 3), "check": (7, 3), "noop": (7, 3), "full": (3, 1), "pdf": (3, 1),
-    "edit": (3, 1), "peer": (3, 1), "core_pandoc": (5, 2), "core_overlap": (3, 1),
-    "core_pdf": (3, 1), "quotes": (5, 2),
+    "edit": (3, 1), "edit_prose": (5, 2), "peer": (3, 1), "core_pandoc": (5, 2),
+    "core_overlap": (3, 1), "core_pdf": (3, 1), "quotes": (5, 2), "one_core": (3, 1),
 }
 TARGETS = {
-    "full / peer chain": 0.8, "full / core": 1.25, "edit (pdf) / core pdf": 1.15,
+    "prose edit → pdf / clean pdf": 0.35, "note edit → pdf / clean pdf": 0.85,
+    "full / peer chain": 0.65, "full, 1 core / core, 1 core": 1.10,
+    "CPU full / CPU core": 1.10,
+    "full / core": 1.25, "edit (pdf) / core pdf": 1.15,
     "no-op (s)": 0.3, "no-op / full": 0.10, "check (s)": 0.5, "startup (s)": 0.3,
     "time per page, 50x / 1x": 1.3, "quote check 5000x100 (s)": 2.0,
     "peak memory at 50x (MB)": 1536.0,
@@ -134,6 +142,28 @@ def pages(pdf: Path) -> int:
     return len(PdfReader(str(pdf)).pages)
 
 
+def pdf_has(pdf: Path, sentence: str) -> bool:
+    """Whether the PDF's text has ``sentence`` (line breaks and hyphenation aside)."""
+    from pypdf import PdfReader
+
+    text = " ".join(page.extract_text() or "" for page in PdfReader(str(pdf)).pages)
+    text = re.sub(r"[\u00ad-]\s*\n\s*", "", text)
+
+    def squeeze(value: str) -> str:
+        return re.sub(r"\s+", " ", value.replace("\u2019", "'")).strip()
+
+    return squeeze(sentence) in squeeze(text)
+
+
+def outlived(label: str, runs: Sequence[dict[str, Any]]) -> list[str]:
+    """A note if processes the command started went on working after it exited (the
+    wall time ends when the command exits; their CPU is counted all the same)."""
+    late = max((r["wall_all"] - r["wall"] for r in runs), default=0.0)
+    if late > 0.5:  # the forkserver ends a moment after the build, longer on a busy machine
+        return [f"{label}: processes outlived the command by up to {late:.2f} s"]
+    return []
+
+
 def edit_target(project: Path) -> tuple[Path, str, str]:
     """A section with an inline citation in its body, its text, and that citation."""
     import yaml
@@ -148,6 +178,50 @@ def edit_target(project: Path) -> tuple[Path, str, str]:
         if found:
             return path, text, found.group()
     raise RuntimeError("no section body with a quoted citation to copy")
+
+
+FRONT_MATTER = re.compile(r"\A---[ \t]*\n.*?\n---[ \t]*(?:\n|\Z)", re.S)
+NOT_PROSE = re.compile(r"(#|:::|```|~~~|[-*+>|<!]|\d+[.)]\s)")
+
+# One sentence each, plain prose of our own (no citation, no number, no name the claim
+# checks look up): a prose edit adds no note.
+PROSE_EDITS = ["amber", "blue", "coral", "denim", "ebony", "fawn", "green", "hazel", "ivory",
+               "jade"]
+
+
+def prose_sentence(i: int) -> str:
+    word = PROSE_EDITS[i % len(PROSE_EDITS)]
+    return f"This {word} sentence is a plain edit of our own, and it adds no note."
+
+
+def prose_target(project: Path) -> tuple[Path, str, int]:
+    """Where a prose edit goes: the end of the middle plain paragraph in the body of the
+    middle section with one (the first and last sections are never picked when there
+    are three or more). Returns the section file, its text and the offset at which a
+    sentence appended to that paragraph goes."""
+    import yaml
+
+    listed = yaml.safe_load((project / "report" / "brief.yaml").read_text("utf-8"))["sections"]
+    middle = list(listed[1:-1]) if len(listed) >= 3 else list(listed)
+    centre = (len(middle) - 1) / 2
+    for index in sorted(range(len(middle)), key=lambda i: (abs(i - centre), i)):
+        path = project / "report" / "sections" / middle[index]
+        text = path.read_text("utf-8")
+        front = FRONT_MATTER.match(text)
+        at = front.end() if front else 0
+        plain = []  # (start, end) of each plain paragraph of the body
+        for found in re.finditer(r"(?:[^\n]+\n?)+", text[at:]):
+            block = found.group().rstrip()
+            if block and not NOT_PROSE.match(block) and not block.startswith("    "):
+                plain.append((at + found.start(), at + found.start() + len(block)))
+        if plain:
+            return path, text, plain[(len(plain) - 1) // 2][1]
+    raise RuntimeError("no middle section with a plain paragraph in its body to edit")
+
+
+def prose_edit(text: str, at: int, i: int) -> str:
+    """``text`` with the i-th plain sentence appended to the paragraph ending at ``at``."""
+    return text[:at] + " " + prose_sentence(i) + text[at:]
 
 
 # --- core: what the pipeline cannot avoid --------------------------------------------------
@@ -188,7 +262,9 @@ class Capture:
                 kept.append(arg)
             capture.pandoc[to] = {"markdown": markdown, "args": kept, "what": what,
                                   "output": output is not None, "epoch": epoch, "more": more}
-            return original_convert(markdown, to, args, cwd, what, output, epoch, **more)
+            converted: str = original_convert(markdown, to, args, cwd, what, output, epoch,
+                                              **more)
+            return converted
 
         def init(self: Any, *a: Any, **k: Any) -> None:
             capture.weasy["html"] = {x: y for x, y in k.items() if x != "url_fetcher"}
@@ -320,7 +396,7 @@ def probe(args: Sequence[str], cwd: Path) -> dict[str, Any]:
                           capture_output=True)
     wall = time.perf_counter() - start
     line = done.stderr.decode().strip().splitlines()[-1]
-    data = json.loads(line)
+    data: dict[str, Any] = json.loads(line)
     data["wall"] = wall
     data["interpreter"] = wall - data["marks"][-1][1]
     return data
@@ -418,10 +494,194 @@ SCALE_ENV = {"POLICYBRIEF_PDF_SECONDS": "3600", "POLICYBRIEF_PDF_MEGABYTES": "16
 def in_fresh_process(project: Path, args: Sequence[str]) -> dict[str, Any]:
     done = subprocess.run([PYTHON, "-c", _CHILD, str(project), *args],
                           env={**env(), **SCALE_ENV}, capture_output=True, check=True)
-    data = json.loads(done.stdout)
+    data: dict[str, Any] = json.loads(done.stdout)
     if data["code"] != 0:
         raise RuntimeError(f"{' '.join(args)} failed:\n{data['stderr']}")
     return data
+
+
+# --- CPU time of a command and everything it starts --------------------------------------
+
+# Runs one command and reports its wall time and the CPU time (user + sys) of its whole
+# process tree. It makes itself a child subreaper (prctl PR_SET_CHILD_SUBREAPER), so that
+# a descendant orphaned on the way (the forkserver of the PDF layout processes outlives
+# the build by a moment, and nobody waits for it) is re-parented here, not to init; once
+# the command has exited, it reaps every descendant (waitpid(-1) until ECHILD), so that
+# getrusage(RUSAGE_CHILDREN) holds the CPU of them all: the command, pandoc, the
+# forkserver and the layout processes (each reaped by the forkserver, whose figure then
+# includes theirs). "direct" is the figure before the orphans are reaped (the command
+# and what it waited for itself). With "sample" set, a thread also reads the user + sys
+# ticks of every descendant in /proc every so often (a lower bound, taken independently;
+# it costs CPU of its own, so timed runs go without). "machine_cpu" is the CPU the whole
+# machine spent busy meanwhile (/proc/stat): the build's share of it shows how busy the
+# machine was, and the build cannot have used more. Output goes to files, so that the
+# wall time ends when the command exits (a process it leaves behind may hold a pipe).
+_MEASURE = r"""
+import ctypes, json, os, resource, subprocess, sys, tempfile, threading, time
+
+spec = json.loads(sys.argv[1])
+libc = ctypes.CDLL(None, use_errno=True)
+if libc.prctl(36, 1, 0, 0, 0) != 0:  # PR_SET_CHILD_SUBREAPER
+    raise OSError(ctypes.get_errno(), "prctl(PR_SET_CHILD_SUBREAPER) failed")
+if spec["cpus"]:
+    os.sched_setaffinity(0, spec["cpus"])  # the command and all it starts inherit it
+TICK = os.sysconf("SC_CLK_TCK")
+ME = os.getpid()
+
+
+def tree():
+    # {pid: (user + sys ticks of the process itself, of its reaped children)}, for every
+    # live descendant of this process
+    stats, children = {}, {}
+    for name in os.listdir("/proc"):
+        if name.isdigit():
+            try:
+                with open(f"/proc/{name}/stat") as f:
+                    fields = f.read().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            pid = int(name)
+            children.setdefault(int(fields[1]), []).append(pid)
+            stats[pid] = (int(fields[11]) + int(fields[12]), int(fields[13]) + int(fields[14]))
+    out, stack = {}, list(children.get(ME, []))
+    while stack:
+        pid = stack.pop()
+        if pid in stats:
+            out[pid] = stats[pid]
+        stack.extend(children.get(pid, []))
+    return out
+
+
+def machine_busy():
+    # CPU seconds the whole machine has spent busy (all cores, every process) so far
+    with open("/proc/stat") as f:
+        v = [int(x) for x in f.readline().split()[1:9]]
+    return (v[0] + v[1] + v[2] + v[5] + v[6] + v[7]) / TICK  # not idle, not iowait
+
+
+seen, stop = {}, threading.Event()
+
+
+def sample():
+    while not stop.is_set():
+        for pid, (own, _) in tree().items():
+            seen[pid] = max(seen.get(pid, 0), own)
+        stop.wait(spec["sample"])
+
+
+sampler = threading.Thread(target=sample, daemon=True)
+out, err = tempfile.TemporaryFile(), tempfile.TemporaryFile()
+busy = machine_busy()
+start = time.perf_counter()
+if spec["sample"]:
+    sampler.start()
+child = subprocess.Popen(spec["args"], cwd=spec["cwd"], stdout=out, stderr=err,
+                         env=spec["env"])
+code = child.wait()
+wall = time.perf_counter() - start
+direct = resource.getrusage(resource.RUSAGE_CHILDREN)
+reaped, left, deadline = 0, {}, time.monotonic() + spec["linger"]
+while True:
+    try:
+        pid, _ = os.waitpid(-1, os.WNOHANG)
+    except ChildProcessError:
+        break
+    if pid:
+        reaped += 1
+    elif time.monotonic() > deadline:  # still running: count what /proc says so far
+        left = tree()
+        break
+    else:
+        time.sleep(0.005)
+wall_all = time.perf_counter() - start
+busy = machine_busy() - busy
+stop.set()
+if spec["sample"]:
+    sampler.join()
+total = resource.getrusage(resource.RUSAGE_CHILDREN)
+extra = sum(own + reaped_ticks for own, reaped_ticks in left.values()) / TICK
+out.seek(0)
+err.seek(0)
+print(json.dumps({
+    "code": code, "wall": wall, "wall_all": wall_all,
+    "user": total.ru_utime, "sys": total.ru_stime,
+    "cpu": total.ru_utime + total.ru_stime + extra,
+    "direct": direct.ru_utime + direct.ru_stime, "orphans_reaped": reaped,
+    "left_running": len(left), "left_cpu": extra, "machine_cpu": busy,
+    "sampled": sum(seen.values()) / TICK if spec["sample"] else None,
+    "sampled_processes": len(seen),
+    "stdout": out.read().decode("utf-8", "replace")[-4000:],
+    "stderr": err.read().decode("utf-8", "replace")[-2000:]}))
+"""
+
+
+def measure(args: Sequence[str], cwd: Path, extra_env: dict[str, str] | None = None,
+            cpus: Sequence[int] | None = None, sample: float = 0.0,
+            linger: float = 30.0) -> dict[str, Any]:
+    """Wall time of one command (until it exits) and the CPU time, user + sys, of its
+    whole process tree (see _MEASURE); raise with its stderr if it fails."""
+    spec = {"args": [str(a) for a in args], "cwd": str(cwd), "cpus": list(cpus or []),
+            "sample": sample, "linger": linger, "env": {**env(), **(extra_env or {})}}
+    done = subprocess.run([PYTHON, "-c", _MEASURE, json.dumps(spec)], capture_output=True,
+                          env=env())
+    if done.returncode != 0:
+        raise RuntimeError("the CPU measurement failed:\n"
+                           + done.stderr.decode("utf-8", "replace")[-2000:])
+    data: dict[str, Any] = json.loads(done.stdout)
+    if data["code"] != 0:
+        raise RuntimeError(f"{' '.join(map(str, args))} failed ({data['code']}):\n"
+                           + data["stderr"])
+    LAST_OUTPUT[0] = data["stdout"]
+    return data
+
+
+def timed(args: Sequence[str], cwd: Path, into: list[dict[str, Any]],
+          **options: Any) -> float:
+    """measure(): the wall time, the whole record (without the output) kept in ``into``."""
+    data = measure(args, cwd, **options)
+    into.append({k: v for k, v in data.items() if k not in ("stdout", "stderr")})
+    took: float = data["wall"]
+    return took
+
+
+def with_runs(figure: dict[str, Any], runs: list[dict[str, Any]]) -> dict[str, Any]:
+    """A timed figure with the median CPU time of its runs and the runs themselves."""
+    return {**figure, "cpu_median": statistics.median(r["cpu"] for r in runs),
+            "measured": runs}
+
+
+def cpu_now() -> float:
+    """CPU time, user + sys, of this process and of the children it has waited for."""
+    import resource
+
+    me = resource.getrusage(resource.RUSAGE_SELF)
+    kids = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return me.ru_utime + me.ru_stime + kids.ru_utime + kids.ru_stime
+
+
+def with_cpu(job: Callable[[], float], into: list[float]) -> Callable[[], float]:
+    """``job`` (returning its wall time), also recording into ``into`` the CPU time it
+    took: this process's (in-process WeasyPrint) and its children's (pandoc). Only for
+    jobs run one at a time (never beside another thread of this process)."""
+
+    def run() -> float:
+        before = cpu_now()
+        took = job()
+        into.append(cpu_now() - before)
+        return took
+
+    return run
+
+
+@contextlib.contextmanager
+def pinned(cpu: int) -> Any:
+    """This thread (and every process it starts) on one CPU, for the duration."""
+    saved = os.sched_getaffinity(0)
+    os.sched_setaffinity(0, {cpu})
+    try:
+        yield
+    finally:
+        os.sched_setaffinity(0, saved)
 
 
 # --- the machine -------------------------------------------------------------------------
@@ -508,13 +768,19 @@ def main(argv: list[str] | None = None) -> int:
         info["check_stages"] = breakdown(probe(["check"], project))
         log(f"  check {figures['check']['median']:.3f} s")
 
-        # 1. full, from a clean build/
-        figures["full"] = summary(repeat(reps("full"),
-                                         lambda i: run_cli([BRIEF, "build"], project),
-                                         lambda i: clean(project)),
-                                  "brief build (pdf, html, docx), clean build/")
+        # 1. full, from a clean build/: its wall time (until brief exits) and the CPU
+        # time of all its processes (brief, pandoc, the forkserver, the layout processes)
+        full_runs: list[dict[str, Any]] = []
+        figures["full"] = with_runs(summary(
+            repeat(reps("full"), lambda i: timed([BRIEF, "build"], project, full_runs),
+                   lambda i: clean(project)),
+            "brief build (pdf, html, docx), clean build/"), full_runs)
+        figures["cpu_full"] = summary(
+            [r["cpu"] for r in full_runs], "CPU time (user + sys) of brief build, clean "
+            "build/, summed over all its processes (brief, pandoc, forkserver, layout)")
         info["pages"] = pages(project / "build" / "brief.pdf")
-        log(f"  full {figures['full']['median']:.2f} s, {info['pages']} pages")
+        log(f"  full {figures['full']['median']:.2f} s, {info['pages']} pages, CPU "
+            f"{figures['cpu_full']['median']:.2f} s")
 
         # 3. no-op: the same build again
         rebuilt = []
@@ -536,26 +802,57 @@ def main(argv: list[str] | None = None) -> int:
 
         # 2. pdf only, from a clean build/
         pdf_args = [BRIEF, "build", "--format", "pdf"]
-        figures["pdf"] = summary(repeat(reps("pdf"), lambda i: run_cli(pdf_args, project),
-                                        lambda i: clean(project)),
-                                 "brief build --format pdf, clean build/")
+        pdf_runs: list[dict[str, Any]] = []
+        figures["pdf"] = with_runs(summary(
+            repeat(reps("pdf"), lambda i: timed(pdf_args, project, pdf_runs),
+                   lambda i: clean(project)),
+            "brief build --format pdf, clean build/"), pdf_runs)
         log(f"  pdf {figures['pdf']['median']:.2f} s")
 
-        # 4. edit: one sentence with a valid citation appended to one section, then pdf
+        # 4a. prose edit: a plain sentence (no citation, so no note) appended to a
+        # paragraph of a middle section, a different one each time, then pdf, with build/
+        # current before each (the previous run's)
+        run_cli(pdf_args, project)  # build/ current for the brief as it is
+        prose_path, prose_original, at = prose_target(project)
+
+        def prose(i: int) -> None:
+            prose_path.write_text(prose_edit(prose_original, at, i), "utf-8")
+
+        prose_runs: list[dict[str, Any]] = []
+        try:
+            figures["edit_prose"] = with_runs(summary(
+                repeat(reps("edit_prose"), lambda i: timed(pdf_args, project, prose_runs),
+                       prose),
+                f"append a plain sentence (no note) to a paragraph of {prose_path.name}, "
+                "then --format pdf (build/ current before)"), prose_runs)
+        finally:
+            prose_path.write_text(prose_original, "utf-8")
+        if not pdf_has(project / "build" / "brief.pdf",
+                       prose_sentence(reps("edit_prose") - 1)):
+            notes.append("the prose edit's sentence is not in the PDF built after it")
+        log(f"  prose edit {figures['edit_prose']['median']:.2f} s")
+
+        # 4b. note-adding edit: one sentence with a valid citation appended to one
+        # section (a new note), then pdf, with build/ current before each
+        run_cli(pdf_args, project)  # build/ current again, without the prose edit
         path, original, citation = edit_target(project)
 
         def edit(i: int) -> None:
             path.write_text(original.rstrip("\n")
                             + f" Edit {i + 1} restates the claim {citation}.\n", "utf-8")
 
+        edit_runs: list[dict[str, Any]] = []
         try:
-            figures["edit"] = summary(repeat(reps("edit"), lambda i: run_cli(pdf_args, project),
-                                             edit),
-                                      f"append a cited sentence to {path.name}, then "
-                                      "--format pdf (build/ current before)")
+            figures["edit"] = with_runs(summary(
+                repeat(reps("edit"), lambda i: timed(pdf_args, project, edit_runs), edit),
+                f"append a cited sentence (a new note) to {path.name}, then --format pdf "
+                "(build/ current before)"), edit_runs)
         finally:
             path.write_text(original, "utf-8")
-        log(f"  edit {figures['edit']['median']:.2f} s")
+        for label, runs in (("full", full_runs), ("pdf", pdf_runs), ("prose edit", prose_runs),
+                            ("note-adding edit", edit_runs)):
+            notes.extend(outlived(label, runs))
+        log(f"  note-adding edit {figures['edit']['median']:.2f} s")
 
         # 8. core, in-process (capture what the pipeline hands pandoc and WeasyPrint)
         keep = tmp / "core"
@@ -565,18 +862,22 @@ def main(argv: list[str] | None = None) -> int:
         capture.run()
         html_job, docx_job = capture.pandoc_job("html5"), capture.pandoc_job("docx")
         html_job(), docx_job()  # warm the page cache
+        core_cpu: dict[str, list[float]] = {"html": [], "pdf": [], "docx": []}
+        html_timed = with_cpu(html_job, core_cpu["html"])
+        docx_timed = with_cpu(docx_job, core_cpu["docx"])
         figures["core_pandoc_html"] = summary(repeat(reps("core_pandoc"),
-                                                     lambda i: html_job()),
+                                                     lambda i: html_timed()),
                                               "pandoc → HTML fragment, as the pipeline runs it")
         figures["core_pandoc_docx"] = summary(repeat(reps("core_pandoc"),
-                                                     lambda i: docx_job()),
+                                                     lambda i: docx_timed()),
                                               "pandoc → DOCX, as the pipeline runs it")
         figures["core_pandoc_overlapped"] = summary(
             repeat(reps("core_overlap"), lambda i: overlapped([html_job, docx_job])),
             "both pandoc conversions at once (two processes)")
         weasy = capture.weasy_job()
+        weasy_timed = with_cpu(weasy, core_cpu["pdf"])
         figures["core_weasyprint_pdf"] = summary(
-            repeat(reps("core_pdf"), lambda i: weasy()),
+            repeat(reps("core_pdf"), lambda i: weasy_timed()),
             "weasyprint.HTML(string=page).write_pdf(same stylesheets and options)")
         if not quick:
             bare = capture.weasy_job(bare=True)
@@ -593,6 +894,46 @@ def main(argv: list[str] | None = None) -> int:
                                       "layout with the DOCX conversion beside it (as the "
                                       "pipeline runs them, 2 cores)"}
         log(f"  core {h + w + d:.2f} s (html {h:.2f}, pdf {w:.2f}, docx {d:.2f})")
+        for part, times in core_cpu.items():
+            figures[f"cpu_core_{part}"] = summary(times, f"CPU time of the core's {part} "
+                                                  "(this process and its pandoc children)")
+        figures["cpu_core"] = {"median": sum(statistics.median(t) for t in core_cpu.values()),
+                               "note": "sum of medians: CPU time of pandoc html + weasyprint "
+                               "pdf + pandoc docx (user + sys)"}
+        log(f"  CPU: full {figures['cpu_full']['median']:.2f} s, core "
+            f"{figures['cpu_core']['median']:.2f} s")
+
+        # one core: the full build and the core, each on the same single CPU
+        cpu0 = min(os.sched_getaffinity(0))
+        info["one_core_cpu"] = cpu0
+        one_core_runs: list[dict[str, Any]] = []
+        figures["full_1core"] = with_runs(summary(
+            repeat(reps("one_core"),
+                   lambda i: timed([BRIEF, "build"], project, one_core_runs, cpus=[cpu0]),
+                   lambda i: clean(project)),
+            f"brief build, clean build/, all its processes on CPU {cpu0} (as taskset -c "
+            f"{cpu0})"), one_core_runs)
+        with pinned(cpu0):
+            html_job(), docx_job()
+            one: dict[str, float] = {}
+            for name, job in (("html", html_job), ("pdf", weasy), ("docx", docx_job)):
+                one[name] = statistics.median(job() for _ in range(reps("one_core")))
+        figures["core_1core"] = {"median": sum(one.values()), "parts": one,
+                                 "note": f"sum of medians: the core with this process pinned "
+                                 f"to CPU {cpu0} (its pandoc children inherit it)"}
+        log(f"  one core: full {figures['full_1core']['median']:.2f} s, core "
+            f"{figures['core_1core']['median']:.2f} s")
+
+        # is all the CPU counted? One run of each, with /proc sampled beside (a lower
+        # bound taken independently); the layout processes in parts against none (the
+        # page laid out whole, in the brief process itself)
+        accounting = {}
+        for label, extra in (("default", {}), ("workers=1", {"POLICYBRIEF_PDF_WORKERS": "1"})):
+            clean(project)
+            data = measure([BRIEF, "build"], project, extra, sample=0.05)
+            accounting[label] = {k: v for k, v in data.items() if k not in ("stdout", "stderr")}
+        info["cpu_accounting"] = accounting
+        notes.extend(accounting_notes(accounting, os.cpu_count() or 1))
 
         # 7. peer chain: separate commands, one after the other, on the same Markdown
         from policybrief import pipeline
@@ -692,25 +1033,7 @@ def main(argv: list[str] | None = None) -> int:
         info["scale"] = scale_rows
 
     # --- ratios and targets ---------------------------------------------------------
-    med = {k: v["median"] for k, v in figures.items()}
-    per_page = {row["scale"]: row["seconds_per_page"] for row in info["scale"]}
-    ratios = {
-        "full / peer chain": med["full"] / med["peer"],
-        "full / core": med["full"] / med["core"],
-        "pdf / core pdf": med["pdf"] / med["core_pdf"],
-        "edit (pdf) / core pdf": med["edit"] / med["core_pdf"],
-        "no-op / full": med["noop"] / med["full"],
-    }
-    values = {**ratios, "no-op (s)": med["noop"], "check (s)": med["check"],
-              "startup (s)": med["startup"], "quote check 5000x100 (s)": med["quotes"]}
-    if 1 in per_page and 50 in per_page:
-        values["time per page, 50x / 1x"] = per_page[50] / per_page[1]
-    big = [row for row in info["scale"] if row["scale"] == 50]
-    if big:
-        values["peak memory at 50x (MB)"] = big[0]["peak_rss_mb"]
-    targets = [{"name": name, "value": values[name], "target": limit,
-                "pass": values[name] <= limit}
-               for name, limit in TARGETS.items() if name in values]
+    ratios, targets = assess(figures, info)
     info["ranking"] = ranked
     targets += [{"name": name, "value": ranked["precision"], "target": least, "minimum": True,
                  "pass": ranked["precision"] >= least} for name, least in MINIMUMS.items()]
@@ -725,6 +1048,24 @@ def main(argv: list[str] | None = None) -> int:
                           "html first, then the DOCX conversion in its own process while "
                           "WeasyPrint lays out the PDF (see core_overlapped)",
                   "core pdf": "pandoc html + weasyprint pdf",
+                  "clean pdf": "the pdf figure: brief build --format pdf from a clean build/",
+                  "prose edit": "a plain sentence (no citation, so no new note) appended to a "
+                                "paragraph in the body of a middle section, a different "
+                                "sentence each run, then brief build --format pdf with build/ "
+                                "current before",
+                  "note-adding edit": "the edit figure: a sentence with a valid citation "
+                                      "(a new note) appended to a section, then brief build "
+                                      "--format pdf with build/ current before",
+                  "cpu": "user + sys CPU seconds. Of a command: summed over every process it "
+                         "starts (run under a child subreaper that reaps every orphaned "
+                         "descendant, so getrusage(RUSAGE_CHILDREN) holds them all). Of the "
+                         "core: this process's CPU (in-process WeasyPrint) plus its "
+                         "children's (pandoc), per conversion, sum of the medians",
+                  "one core": "full_1core: brief build with the command and all it starts "
+                              "bound to one CPU (as taskset -c); core_1core: the core with "
+                              "the bench process bound to the same CPU (its pandoc children "
+                              "inherit it)",
+                  "full": "wall time until the brief command exits",
                   "core runtime": "the in-process WeasyPrint runs use the pipeline's own "
                                   "settings for the layout (its collector thresholds and "
                                   "pydyf page-reference fix), not its wrappers",
@@ -737,6 +1078,86 @@ def main(argv: list[str] | None = None) -> int:
     print(table(result))
     print(f"\nwrote {args.out} ({elapsed:.0f} s)")
     return 0
+
+
+def assess(figures: dict[str, dict[str, Any]], info: dict[str, Any],
+           ) -> tuple[dict[str, float], list[dict[str, Any]]]:
+    """The ratios of the figures' medians, and each target (TARGETS) whose figures were
+    measured: its value, its limit and whether it holds."""
+    med = {k: v["median"] for k, v in figures.items()}
+    per_page = {row["scale"]: row["seconds_per_page"] for row in info.get("scale", [])}
+    pairs = {
+        "full / peer chain": ("full", "peer"),
+        "full / core": ("full", "core"),
+        "pdf / core pdf": ("pdf", "core_pdf"),
+        "prose edit → pdf / clean pdf": ("edit_prose", "pdf"),
+        "note edit → pdf / clean pdf": ("edit", "pdf"),
+        "edit (pdf) / core pdf": ("edit", "core_pdf"),
+        "no-op / full": ("noop", "full"),
+        "full, 1 core / core, 1 core": ("full_1core", "core_1core"),
+        "CPU full / CPU core": ("cpu_full", "cpu_core"),
+    }
+    ratios = {name: med[a] / med[b] for name, (a, b) in pairs.items()
+              if a in med and b in med and med[b] > 0}
+    values = dict(ratios)
+    for name, key in (("no-op (s)", "noop"), ("check (s)", "check"),
+                      ("startup (s)", "startup"), ("quote check 5000x100 (s)", "quotes")):
+        if key in med:
+            values[name] = med[key]
+    if 1 in per_page and 50 in per_page:
+        values["time per page, 50x / 1x"] = per_page[50] / per_page[1]
+    big = [row for row in info.get("scale", []) if row["scale"] == 50]
+    if big:
+        values["peak memory at 50x (MB)"] = big[0]["peak_rss_mb"]
+    targets = [{"name": name, "value": values[name], "target": limit,
+                "pass": values[name] <= limit}
+               for name, limit in TARGETS.items() if name in values]
+    return ratios, targets
+
+
+def accounting_notes(accounting: dict[str, dict[str, Any]], cores: int) -> list[str]:
+    """What would make the CPU figures doubtful, one note each (none when they hold)."""
+    out = []
+    for label, run in accounting.items():
+        cpu, sampled = run["cpu"], run.get("sampled")
+        if sampled is not None and cpu < 0.95 * sampled:
+            out.append(f"CPU accounting ({label}): getrusage counted {cpu:.2f} s, less than "
+                       f"the {sampled:.2f} s /proc showed: some processes' CPU was not counted")
+        if cpu > 1.05 * run["wall_all"] * cores:
+            out.append(f"CPU accounting ({label}): {cpu:.2f} s of CPU in {run['wall_all']:.2f} s "
+                       f"on {cores} cores is more than the machine has")
+        busy = run.get("machine_cpu")
+        if busy is not None and cpu > 1.05 * busy + 0.05:
+            out.append(f"CPU accounting ({label}): {cpu:.2f} s counted, more than the "
+                       f"{busy:.2f} s the whole machine was busy meanwhile")
+        if run.get("left_running"):
+            out.append(f"CPU accounting ({label}): {run['left_running']} processes were still "
+                       "running 30 s after the build ended (their CPU so far is counted)")
+    whole, parts = accounting.get("workers=1"), accounting.get("default")
+    if whole and parts and parts["cpu"] < 0.9 * whole["cpu"]:
+        out.append(f"CPU accounting: the build in parts counted {parts['cpu']:.2f} s of CPU, "
+                   f"less than the page laid out whole ({whole['cpu']:.2f} s): are the layout "
+                   "processes counted?")
+    return out
+
+
+def accounting_table(accounting: dict[str, dict[str, Any]]) -> str:
+    lines = ["CPU accounting, brief build from clean (one run each, /proc sampled beside):",
+             f"  {'run':<10} {'wall':>7} {'CPU':>7} {'CPU/wall':>8} {'direct':>7} "
+             f"{'sampled':>8} {'machine':>8} {'reaped':>6}"]
+
+    def seconds(value: float | None) -> str:
+        return "" if value is None else f"{value:.2f}s"
+
+    for label, run in accounting.items():
+        lines.append(f"  {label:<10} {run['wall']:>6.2f}s {run['cpu']:>6.2f}s "
+                     f"{run['cpu'] / run['wall']:>8.2f} {run['direct']:>6.2f}s "
+                     f"{seconds(run.get('sampled')):>8} {seconds(run.get('machine_cpu')):>8} "
+                     f"{run['orphans_reaped']:>6}")
+    lines.append("  (CPU: user + sys of every process, orphans reaped as a subreaper; direct: "
+                 "what brief waited for itself; sampled: /proc ticks, a lower bound; machine: "
+                 "the CPU the whole machine was busy meanwhile, all processes, an upper bound)")
+    return "\n".join(lines)
 
 
 def claims_section(project: Path) -> dict[str, Any]:
@@ -775,31 +1196,39 @@ def claims_targets(result: dict[str, Any]) -> list[dict[str, Any]]:
     return out
 
 
+FIGURE_ORDER = [
+    "full", "pdf", "noop", "edit_prose", "edit", "check", "startup", "peer",
+    "peer_pandoc_html", "peer_weasyprint", "peer_pandoc_docx", "core", "core_pdf",
+    "core_overlapped", "core_pandoc_html", "core_weasyprint_pdf", "core_pandoc_docx",
+    "core_pandoc_overlapped", "core_weasyprint_bare", "full_1core", "core_1core", "cpu_full",
+    "cpu_core", "cpu_core_html", "cpu_core_pdf", "cpu_core_docx", "quotes"]
+LABELS = {"edit_prose": "prose edit → pdf", "edit": "note-adding edit → pdf",
+          "full_1core": "full, 1 core", "core_1core": "core, 1 core",
+          "cpu_full": "CPU of full", "cpu_core": "CPU of core", "cpu_core_html": "CPU core html",
+          "cpu_core_pdf": "CPU core pdf", "cpu_core_docx": "CPU core docx"}
+
+
 def table(result: dict[str, Any]) -> str:
     m = result["machine"]
     lines = [f"machine: {m['cores']} cores, {m['cpu']}, Python {m['python']}, pandoc "
              f"{m['pandoc']}, WeasyPrint {m['weasyprint']}", "",
              f"{'figure':<26} {'median':>9} {'spread (min–max)':>19} {'n':>3}  what"]
-    order = ["full", "pdf", "noop", "edit", "check", "startup", "peer", "peer_pandoc_html",
-             "peer_weasyprint", "peer_pandoc_docx", "core", "core_pdf", "core_overlapped",
-             "core_pandoc_html", "core_weasyprint_pdf", "core_pandoc_docx",
-             "core_pandoc_overlapped", "core_weasyprint_bare", "quotes"]
-    for name in order:
+    for name in FIGURE_ORDER:
         f = result["figures"].get(name)
         if f is None:
             continue
         spread = f"{f['min']:.3f}–{f['max']:.3f}" if "min" in f else "(derived)"
-        lines.append(f"{name:<26} {f['median']:>8.3f}s {spread:>19} {f.get('n', ''):>3}  "
-                     f"{f['note']}")
+        lines.append(f"{LABELS.get(name, name):<26} {f['median']:>8.3f}s {spread:>19} "
+                     f"{f.get('n', ''):>3}  {f['note']}")
     lines += ["", f"{'scale':<6} {'build':<9} {'seconds':>8} {'pages':>6} {'s/page':>7} "
               f"{'peak MB':>8}"]
     for row in result["info"].get("scale", []):
         lines.append(f"{str(row['scale']) + 'x':<6} {row['build']:<9} {row['seconds']:>8.1f} "
                      f"{row['pages']:>6} {row['seconds_per_page']:>7.3f} "
                      f"{row['peak_rss_mb']:>8.0f}")
-    lines += ["", f"{'target':<28} {'value':>9} {'limit':>8}  result"]
+    lines += ["", f"{'target':<32} {'value':>9} {'limit':>8}  result"]
     for t in result["targets"]:
-        lines.append(f"{t['name']:<28} {t['value']:>9.3f} "
+        lines.append(f"{t['name']:<32} {t['value']:>9.3f} "
                      f"{('≥' if t.get('minimum') else '') + format(t['target'], '.2f'):>8}  "
                      f"{'pass' if t['pass'] else 'FAIL'}")
     if "claims" in result["info"]:
@@ -809,6 +1238,8 @@ def table(result: dict[str, Any]) -> str:
                   f"claim checks' own time on the default brief: "
                   f"{result['info']['claims']['stage_seconds']:.3f} s (in-process, best of 5)"]
     info = result["info"]
+    if "cpu_accounting" in info:
+        lines += ["", accounting_table(info["cpu_accounting"])]
     if "noop_stages" in info:
         lines += ["", "where the no-op build's time goes (one probed run):"]
         lines += [f"  {s:<32} {t:6.3f}s" for s, t in info["noop_stages"]]
