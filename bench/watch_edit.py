@@ -2,9 +2,9 @@
 
 The watcher is started on a copy of the default brief and left to make its first build;
 then one section is edited and saved, again and again (each time another sentence of
-prose, no note), and each time the clock runs from the save to the watcher's line that
-says it wrote build/brief.pdf. The figure includes the watcher's own wait for the saves
-to settle (50 ms).
+prose, no note: the prose edit of run.py), and each time the clock runs from the save to
+the watcher's line that says it wrote build/brief.pdf. The figure includes the watcher's
+own wait for the saves to settle (50 ms).
 
     .venv/bin/python bench/watch_edit.py [--reps 5]
 """
@@ -25,16 +25,11 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent if (Path(sys.executable).parent / "brief").exists() \
     else REPO / ".venv" / "bin"
-# a sentence of prose after a paragraph's last citation: no note, no claim
-AFTER = 'via the Commander of the Quds Force, Ismail Qaani"].'
-
-
-def measure(project: Path, reps: int = 5, timeout: float = 300.0) -> list[float]:
-    """Seconds from each save to the PDF written, ``reps`` times."""
-    section = project / "report" / "sections" / "03-motives.md"
+def measure(project: Path, section: Path, edits: list[str], timeout: float = 300.0
+            ) -> list[float]:
+    """Seconds from each save of ``section`` with the next of ``edits`` (its whole
+    text) to the PDF written by the watcher; the section is restored after."""
     original = section.read_text("utf-8")
-    if AFTER not in original:
-        raise RuntimeError(f"{section.name} no longer has the sentence the edit follows")
     env = {**os.environ, "CI": "1"}
     env.pop("SOURCE_DATE_EPOCH", None)
     watcher = subprocess.Popen([str(BIN / "brief"), "-C", str(project), "watch", "--format",
@@ -63,9 +58,8 @@ def measure(project: Path, reps: int = 5, timeout: float = 300.0) -> list[float]
     times = []
     try:
         wait_for("build 1:")
-        for number in range(reps):
+        for number, text in enumerate(edits):
             time.sleep(0.5)  # the watcher idle, as after a pause in typing
-            text = original.replace(AFTER, f"{AFTER} Edit {number + 1} adds this sentence.", 1)
             with open(section, "w", encoding="utf-8") as handle:
                 handle.write(text)
             saved = time.perf_counter()
@@ -86,10 +80,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--reps", type=int, default=5)
     args = parser.parse_args(argv)
     sys.path.insert(0, str(REPO / "bench"))
-    from run import copy_default
+    from run import copy_default, prose_edit, prose_target
 
     with tempfile.TemporaryDirectory(prefix="policybrief-watch-") as tmp:
-        times = measure(copy_default(Path(tmp) / "brief"), args.reps)
+        project = copy_default(Path(tmp) / "brief")
+        section, original, at = prose_target(project)
+        times = measure(project, section,
+                        [prose_edit(original, at, i) for i in range(args.reps)])
     print("save → PDF written by brief watch: "
           + ", ".join(f"{t:.2f}" for t in times)
           + f" s; median {statistics.median(times):.2f} s")
