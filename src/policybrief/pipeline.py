@@ -322,7 +322,12 @@ def _layout_processes(project: Project, options: BuildOptions) -> Iterator[Worke
     workers = None
     if "pdf" in options.formats:
         base, allowed = rendering.pdf_folders(project)
-        workers = pdf.Workers(faces=pdf.font_stylesheet([base, *allowed]), allowed=allowed)
+        # with parts laid out before, a rebuild is likely to need few: one process
+        # started now, the others only if the work asks for them
+        cached = project.build / rendering.LAYOUT_CACHE
+        again = cached.is_dir() and not cached.is_symlink() and any(os.scandir(cached))
+        workers = pdf.Workers(faces=pdf.font_stylesheet([base, *allowed]), allowed=allowed,
+                              eager=1 if again else None)
     try:
         yield workers
     finally:

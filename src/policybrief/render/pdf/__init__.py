@@ -576,10 +576,12 @@ class Workers:
     checking of the brief. With one worker there are none: the page is laid out whole."""
 
     def __init__(self, count: int | None = None, faces: Path | None = None,
-                 allowed: Iterable[Path] = ()) -> None:
+                 allowed: Iterable[Path] = (), eager: int | None = None) -> None:
         if count is None:
             count = WORKERS if WORKERS is not None else free_cores()
         self.count = count
+        # processes started (and warmed) at once; the others as the work asks for them
+        self._eager = count if eager is None else max(1, min(eager, count))
         self._faces = faces  # loaded by each process as it starts (_warm)
         self._allowed = list(allowed)
         self.pool: Any = None
@@ -608,7 +610,7 @@ class Workers:
                 self.pool = ProcessPoolExecutor(self.count, mp_context=context,
                                                 initializer=_process_start,
                                                 initargs=(self._faces, self._allowed))
-            warm = [self.pool.submit(int) for _ in range(self.count)]  # started, warm
+            warm = [self.pool.submit(int) for _ in range(self._eager)]  # started, warm
             for future in warm:
                 future.result()
         except Exception:  # noqa: BLE001 — no processes here: the page is laid out whole

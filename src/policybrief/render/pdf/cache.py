@@ -46,12 +46,10 @@ def _code() -> str:
     (its fixes to WeasyPrint)."""
     from importlib import metadata
 
-    from weasyprint.text.ffi import pango
-
     from ... import __version__
 
     h = hashlib.sha256()
-    h.update(f"{FORMAT}\0{__version__}\0{pango.pango_version()}\0".encode())
+    h.update(f"{FORMAT}\0{__version__}\0{_pango()}\0".encode())
     for name in DISTRIBUTIONS:
         try:
             h.update(f"{name}={metadata.version(name)}\0".encode())
@@ -61,6 +59,24 @@ def _code() -> str:
     for name in sorted(p.name for p in here.glob("*.py")):
         h.update(name.encode() + b"\0" + (here / name).read_bytes() + b"\0")
     return h.hexdigest()
+
+
+# Pango's library, as WeasyPrint loads it on Linux, macOS and Windows
+PANGO = ("libpango-1.0.so.0", "libpango-1.0.0.dylib", "libpango-1.0.dylib",
+         "libpango-1.0-0.dll")
+
+
+def _pango() -> int:
+    """Pango's version, read from the library without importing WeasyPrint (whose
+    import the build's own process does without while layout processes lay out)."""
+    import ctypes
+
+    for name in PANGO:
+        try:
+            return int(ctypes.CDLL(name).pango_version())
+        except (OSError, AttributeError):
+            continue
+    return 0
 
 
 @dataclass
