@@ -289,3 +289,20 @@ def test_what_a_killed_build_left_goes_and_the_cache_stays_bounded(tmp_path: Pat
     assert len([n for n in names if n.endswith(".json")]) == caching.KEEP
     assert f"{store.key('0', 'part')}.json" in names
     assert len([n for n in names if n.endswith(".pdf")]) == caching.KEEP
+
+
+def test_a_warm_process_rebuilds_the_same_bytes(tmp_path: Path) -> None:
+    """``brief watch --format pdf`` lays out in its own process, the faces kept loaded
+    from one build to the next: its PDF after an edit is a clean build's."""
+    root = tiny_with_breaks(tmp_path)
+    with pdf.kept_warm():
+        build(root, "pdf")
+        motives = root / "report" / "sections" / "02-motives.md"
+        motives.write_text(motives.read_text("utf-8").replace(
+            "split over how far", "split, bitterly, over how far"), "utf-8")
+        build(root, "pdf")
+        assert pdf._FACES  # kept for the next build
+    assert not pdf._FACES and not pdf.WARM
+    fresh = clean_copy(root, tmp_path / "fresh")
+    build(fresh, "pdf")
+    assert digests(root, "brief.pdf") == digests(fresh, "brief.pdf")

@@ -16,6 +16,7 @@ do not scroll past on every save.
 
 from __future__ import annotations
 
+import contextlib
 import http.server
 import json
 import mimetypes
@@ -231,13 +232,10 @@ def run(project: Project, port: int = 8000, formats: Sequence[str] = ("html",),
     import watchfiles
 
     from ..publish.outputs import guard
+    from ..render import pdf
 
     state = State()
     reported = Reported()
-    if "pdf" in formats:
-        from ..render import pdf
-
-        pdf.keep_warm()  # each rebuild's layout starts at once, in this process
     guard(project.build)  # never serve (or build into) a build/ that leads elsewhere
     project.build.mkdir(parents=True, exist_ok=True)
     try:
@@ -246,25 +244,28 @@ def run(project: Project, port: int = 8000, formats: Sequence[str] = ("html",),
         raise BriefError(f"cannot serve on {HOST}:{port}: {exc.strerror or exc}",
                          hint="choose another port with --port", rule="watch.port") from None
     bound = int(server.server_address[1])
-    try:
-        say(f"serving build/ on http://{HOST}:{bound}/ (Ctrl-C stops)")
-        if ready is not None:
-            ready(bound)
-        first = True  # the first build runs once the watcher is watching
-        bib = _signature(project.bibliography)
-        for changed in watchfiles.watch(*watched(project), debounce=debounce, step=50,
-                                        stop_event=stop, rust_timeout=200,
-                                        yield_on_timeout=True, raise_interrupt=True):
-            names = sorted({project.rel(Path(p)) for _, p in changed})
-            if _signature(project.bibliography) != bib:
-                bib = _signature(project.bibliography)
-                names.append(project.rel(project.bibliography))
-            if not names and not first:
-                continue
-            if names:
-                say("changed: " + ", ".join(names[:5]) + (" …" if len(names) > 5 else ""))
-            first = False
-            rebuild(project, formats, state, allow_stale, say, warn, reported, ignore)
-    finally:
-        server.shutdown()
-        server.server_close()
+    # each rebuild's layout starts at once, in this process, the faces loaded
+    warm = pdf.kept_warm() if "pdf" in formats else contextlib.nullcontext()
+    with warm:
+        try:
+            say(f"serving build/ on http://{HOST}:{bound}/ (Ctrl-C stops)")
+            if ready is not None:
+                ready(bound)
+            first = True  # the first build runs once the watcher is watching
+            bib = _signature(project.bibliography)
+            for changed in watchfiles.watch(*watched(project), debounce=debounce, step=50,
+                                            stop_event=stop, rust_timeout=200,
+                                            yield_on_timeout=True, raise_interrupt=True):
+                names = sorted({project.rel(Path(p)) for _, p in changed})
+                if _signature(project.bibliography) != bib:
+                    bib = _signature(project.bibliography)
+                    names.append(project.rel(project.bibliography))
+                if not names and not first:
+                    continue
+                if names:
+                    say("changed: " + ", ".join(names[:5]) + (" …" if len(names) > 5 else ""))
+                first = False
+                rebuild(project, formats, state, allow_stale, say, warn, reported, ignore)
+        finally:
+            server.shutdown()
+            server.server_close()

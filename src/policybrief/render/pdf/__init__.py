@@ -495,12 +495,19 @@ MOST = 4  # layout processes at most: beyond, binding and memory outweigh the ga
 WARM = False
 
 
-def keep_warm() -> None:
-    """From now on this process lays out the PDF itself, with no layout processes, and
-    keeps WeasyPrint and the house faces loaded between builds: a rebuild after an edit
-    lays out the parts that changed (cache.py) at once."""
+@contextlib.contextmanager
+def kept_warm() -> Iterator[None]:
+    """While in this block, this process lays out the PDF itself, with no layout
+    processes, and keeps WeasyPrint and the house faces loaded between builds: a rebuild
+    after an edit lays out the parts that changed (cache.py) at once."""
     global WARM, WORKERS
+    before = WARM, WORKERS
     WARM, WORKERS = True, 1
+    try:
+        yield
+    finally:
+        WARM, WORKERS = before
+        _FACES.clear()
 CHUNK = 40_000  # characters of text at most in a part: bounds each process's memory
 # A stretch of the page between two forced breaks is a part of its own (an edit lays
 # out again the part it falls in), unless it is this short: then it joins the part
