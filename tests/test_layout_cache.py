@@ -306,3 +306,33 @@ def test_a_warm_process_rebuilds_the_same_bytes(tmp_path: Path) -> None:
     fresh = clean_copy(root, tmp_path / "fresh")
     build(fresh, "pdf")
     assert digests(root, "brief.pdf") == digests(fresh, "brief.pdf")
+
+
+def test_one_free_core_means_no_layout_process(monkeypatch: pytest.MonkeyPatch) -> None:
+    """On one core (``taskset -c 0``) the page is laid out in the build's own process:
+    no process to start, nothing loaded twice."""
+    monkeypatch.setattr(pdf, "WORKERS", None)
+    monkeypatch.setattr(os, "sched_getaffinity", lambda pid: {0})
+    assert pdf.free_cores() == 1
+    workers = pdf.Workers()
+    try:
+        assert workers.count == 1 and workers.ready.is_set() and workers.pool is None
+    finally:
+        workers.close()
+    monkeypatch.setattr(os, "sched_getaffinity", lambda pid: set(range(64)))
+    assert 1 <= pdf.free_cores() <= pdf.MOST
+
+
+def test_a_rebuild_starts_one_layout_process_and_more_on_demand() -> None:
+    workers = pdf.Workers(2, eager=1)
+    try:
+        assert workers.ready.wait(60) and workers.pool is not None
+        assert len(workers.pool._processes) == 1  # one started, warm
+        import time
+
+        futures = [workers.submit(time.sleep, 0.5) for _ in range(2)]
+        for future in futures:
+            future.result()
+        assert len(workers.pool._processes) == 2  # the second when two parts wait
+    finally:
+        workers.close(kill=True)

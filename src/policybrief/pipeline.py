@@ -322,17 +322,32 @@ def _layout_processes(project: Project, options: BuildOptions) -> Iterator[Worke
     workers = None
     if "pdf" in options.formats:
         base, allowed = rendering.pdf_folders(project)
-        # with parts laid out before, a rebuild is likely to need few: one process
-        # started now, the others only if the work asks for them
+        # with parts laid out before, a rebuild is likely to need few, and a short brief
+        # has few: one process started now, the others only if the work asks for them
         cached = project.build / rendering.LAYOUT_CACHE
         again = cached.is_dir() and not cached.is_symlink() and any(os.scandir(cached))
         workers = pdf.Workers(faces=pdf.font_stylesheet([base, *allowed]), allowed=allowed,
-                              eager=1 if again else None)
+                              eager=1 if again or _short(project) else None)
     try:
         yield workers
     finally:
         if workers is not None:
             workers.close()
+
+
+SHORT = 20_000  # bytes of section files under which a brief is laid out in a part or two
+
+
+def _short(project: Project) -> bool:
+    """A brief whose section files are short (a page or two of text)."""
+    total = 0
+    try:
+        for entry in os.scandir(project.root / "report" / "sections"):
+            if entry.name.endswith(".md") and entry.is_file(follow_symlinks=False):
+                total += entry.stat(follow_symlinks=False).st_size
+    except OSError:
+        return False
+    return total < SHORT
 
 
 @contextmanager
