@@ -39,6 +39,7 @@ ITEM_ID = "{5E2B8C1A-7D43-4B0E-9C5F-2A61D0B3E7F4}"
 # keys that name things rather than hold text the brief renders
 NOT_TEXT = {"kind", "status", "id", "key", "locator", "quote", "attribution", "likelihood",
             "confidence", "scenarios", "date", "citations"}
+FUZZY = 0.75  # a paragraph matched to no block as it is: the least similarity to one
 # typographic variants matched as one (a 1:1 translation, so offsets stay valid)
 KEY = str.maketrans({"’": "'", "‘": "'", "“": '"', "”": '"', "–": "-", "—": "-",
                      "\u00a0": " ", "\u202f": " ", "\u2011": "-"})
@@ -475,6 +476,8 @@ class _Matcher:
         self.brief = brief
         # pandoc's name for a heading's bookmark: the id, or "X" and a hash past 40 chars
         self.by_slug: dict[str, Section] = {bookmark_name(s.slug): s for s in brief.sections}
+        # each section's blocks with their keys, longest first (a stable sort: blocks of
+        # one length keep the file's order)
         self.blocks: dict[str, list[tuple[Block, str]]] = {}
         self.texts: dict[str, str] = {}
         for section in brief.sections:
@@ -482,14 +485,15 @@ class _Matcher:
             text = path.read_text("utf-8")
             self.texts[section.path] = text
             blocks = section_blocks(section, text)
-            self.blocks[bookmark_name(section.slug)] = [(b, key(b.plain)) for b in blocks]
+            self.blocks[bookmark_name(section.slug)] = sorted(
+                ((b, key(b.plain)) for b in blocks), key=lambda bk: -len(bk[1]))
 
     def parts(self, slug: str, text: str) -> list[Part]:
         """The pieces of ``text`` (a paragraph) that come from the section's blocks."""
         wanted = key(text)
         found: list[Part] = []
         taken: list[tuple[int, int]] = []
-        candidates = sorted(self.blocks.get(slug, []), key=lambda bk: -len(bk[1]))
+        candidates = self.blocks.get(slug, [])
         for block, plain_key in candidates:
             if not plain_key:
                 continue
@@ -507,12 +511,15 @@ class _Matcher:
             best, score = None, 0.0
             for block, plain_key in candidates:
                 matcher = SequenceMatcher(None, wanted, plain_key, autojunk=False)
-                if matcher.real_quick_ratio() < 0.7 or matcher.quick_ratio() < 0.7:
+                # the quick ratios are upper bounds of ratio(): a block whose bound is
+                # under FUZZY, or no better than the best so far, cannot be the one
+                if matcher.real_quick_ratio() < FUZZY or matcher.quick_ratio() < FUZZY \
+                        or matcher.quick_ratio() <= score:
                     continue
                 ratio = matcher.ratio()
                 if ratio > score:
                     best, score = block, ratio
-            if best is not None and score >= 0.75:
+            if best is not None and score >= FUZZY:
                 found.append(Part(best.file, best.line, best.field, 0, len(text), True))
         return sorted(found, key=lambda part: part.start)
 
@@ -536,16 +543,27 @@ def bookmark_name(ident: str) -> str:
     return "X" + hashlib.sha1(ident.encode("utf-8")).hexdigest()[1:40]
 
 
-def _holder_for_appendix(brief: Brief, text: str) -> str:
-    wanted = key(text)
-    for citation in brief.citations:
-        if citation.quote and key(citation.quote) in wanted:
-            return f"{citation.path}:{citation.line}"
-    for citation in brief.citations:
-        claim = key(citation.claim.removesuffix(" …"))
-        if len(wanted) > 12 and claim and (claim.startswith(wanted) or wanted.startswith(claim)):
-            return f"{citation.path}:{citation.line}"
-    return "the citations in report/sections/"
+class _Appendix:
+    """Where the evidence appendix's paragraphs come from: the citation whose quote
+    the paragraph holds, else the one whose claim it begins (or that begins it). The
+    citations' keys are made once, not once per paragraph."""
+
+    def __init__(self, brief: Brief) -> None:
+        cited = brief.citations
+        self.quotes = [(key(c.quote), f"{c.path}:{c.line}") for c in cited if c.quote]
+        self.claims = [(claim, f"{c.path}:{c.line}") for c in cited
+                       if (claim := key(c.claim.removesuffix(" …")))]
+
+    def holder(self, text: str) -> str:
+        wanted = key(text)
+        for quote, where in self.quotes:
+            if quote in wanted:
+                return where
+        if len(wanted) > 12:
+            for claim, where in self.claims:
+                if claim.startswith(wanted) or wanted.startswith(claim):
+                    return where
+        return "the citations in report/sections/"
 
 
 def _holder_for_bibliography(brief: Brief, text: str) -> str:
@@ -567,6 +585,7 @@ def build_map(document: Any, notes: Any, brief: Brief) -> tuple[Map, list[tuple[
     """Find where every paragraph of ``document`` (and ``notes``, word/footnotes.xml)
     came from; return the map and the paragraphs to mark, with their numbers."""
     matcher = _Matcher(brief)
+    appendix = _Appendix(brief)
     anchors: dict[int, Anchor] = {}
     marks: list[tuple[Any, int]] = []
     region, section = "cover", ""
@@ -614,7 +633,7 @@ def build_map(document: Any, notes: Any, brief: Brief) -> tuple[Map, list[tuple[
         elif region == "cover":
             anchor.holder = _holder_for_cover(brief, text)
         elif region == "appendix":
-            anchor.holder = _holder_for_appendix(brief, text)
+            anchor.holder = appendix.holder(text)
         elif region == "bibliography":
             anchor.holder = _holder_for_bibliography(brief, text)
         else:
