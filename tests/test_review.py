@@ -106,7 +106,7 @@ def test_anchors_change_nothing_visible(tiny_built: Path, tmp_path: Path,
                                         monkeypatch: pytest.MonkeyPatch) -> None:
     anchored = zipfile.ZipFile(io.BytesIO(docx_of(tiny_built)))
     plain_root = make_tiny(tmp_path / "plain")
-    monkeypatch.setattr(anchors, "add", lambda data, brief: data)
+    monkeypatch.setattr(anchors, "add_entries", lambda entries, brief: entries)
     assert main(["-q", "-C", str(plain_root), "build", "--format", "docx"]) == 0
     plain = zipfile.ZipFile(io.BytesIO(docx_of(plain_root)))
     for part in ("word/document.xml", "word/footnotes.xml"):

@@ -17,16 +17,18 @@ from __future__ import annotations
 
 import hashlib
 import html
-import io
 import re
 import zipfile
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from difflib import SequenceMatcher
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .. import citations as cit
 from ..model import Brief, Section
+
+if TYPE_CHECKING:
+    from .docx import Entries
 
 NS = "urn:x-policybrief:review:1"
 W_NS = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
@@ -755,52 +757,55 @@ def _serialise(root: Any) -> bytes:
 def add(data: bytes, brief: Brief) -> bytes:
     """The DOCX ``data`` with review anchors and their map; nothing visible changes.
     Entries keep their order and time stamp; the map's part is added at the end."""
+    from .docx import unzipped, zipped
+
+    return zipped(add_entries(unzipped(data), brief))
+
+
+def add_entries(entries: Entries, brief: Brief) -> Entries:
+    """:func:`add` on a package's parts (docx.Entries), before they are zipped."""
     from lxml import etree
 
-    source = zipfile.ZipFile(io.BytesIO(data))
-    names = source.namelist()
-    document = etree.fromstring(source.read("word/document.xml"))
-    notes = etree.fromstring(source.read("word/footnotes.xml")) \
-        if "word/footnotes.xml" in names else None
+    document = etree.fromstring(entries["word/document.xml"][1])
+    notes = etree.fromstring(entries["word/footnotes.xml"][1]) \
+        if "word/footnotes.xml" in entries else None
     mapped, marks = build_map(document, notes, brief)
     ids = [int(b.get(f"{W}id", "0")) for root in (document, notes) if root is not None
            for b in root.iter(f"{W}bookmarkStart") if b.get(f"{W}id", "").isdigit()]
     _mark(marks, max(ids, default=0) + 1)
     item = 1
-    while f"customXml/item{item}.xml" in names:
+    while f"customXml/item{item}.xml" in entries:
         item += 1
-    stamp = source.infolist()[0].date_time
-    out = io.BytesIO()
-    with zipfile.ZipFile(out, "w") as target:
-        for info in source.infolist():
-            content = source.read(info.filename)
-            if info.filename == "word/document.xml":
-                content = _serialise(document)
-            elif info.filename == "word/footnotes.xml" and notes is not None:
-                content = _serialise(notes)
-            elif info.filename == "word/_rels/document.xml.rels":
-                content = _relate(content, f"../customXml/item{item}.xml")
-            elif info.filename == "[Content_Types].xml":
-                content = _content_type(content, f"/customXml/itemProps{item}.xml")
-            target.writestr(info, content, compress_type=info.compress_type)
-        parts = {
-            f"customXml/item{item}.xml": map_xml(mapped),
-            f"customXml/itemProps{item}.xml": (
-                '<?xml version="1.0" encoding="UTF-8" standalone="no"?>\n'
-                f'<ds:datastoreItem ds:itemID="{ITEM_ID}" xmlns:ds="{DS}"><ds:schemaRefs>'
-                f'<ds:schemaRef ds:uri="{NS}"/></ds:schemaRefs></ds:datastoreItem>'
-            ).encode(),
-            f"customXml/_rels/item{item}.xml.rels": (
-                '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
-                '<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/'
-                f'relationships"><Relationship Id="rId1" Type="{R_PROPS}" '
-                f'Target="itemProps{item}.xml"/></Relationships>').encode(),
-        }
-        for name, content in parts.items():
-            info = zipfile.ZipInfo(name, stamp)
-            info.compress_type = zipfile.ZIP_DEFLATED
-            target.writestr(info, content)
-    return out.getvalue()
+    stamp = next(iter(entries.values()))[0].date_time
+    out: Entries = {}
+    for name, (info, content) in entries.items():
+        if name == "word/document.xml":
+            content = _serialise(document)
+        elif name == "word/footnotes.xml" and notes is not None:
+            content = _serialise(notes)
+        elif name == "word/_rels/document.xml.rels":
+            content = _relate(content, f"../customXml/item{item}.xml")
+        elif name == "[Content_Types].xml":
+            content = _content_type(content, f"/customXml/itemProps{item}.xml")
+        out[name] = (info, content)
+    parts = {
+        f"customXml/item{item}.xml": map_xml(mapped),
+        f"customXml/itemProps{item}.xml": (
+            '<?xml version="1.0" encoding="UTF-8" standalone="no"?>\n'
+            f'<ds:datastoreItem ds:itemID="{ITEM_ID}" xmlns:ds="{DS}"><ds:schemaRefs>'
+            f'<ds:schemaRef ds:uri="{NS}"/></ds:schemaRefs></ds:datastoreItem>'
+        ).encode(),
+        f"customXml/_rels/item{item}.xml.rels": (
+            '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+            '<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/'
+            f'relationships"><Relationship Id="rId1" Type="{R_PROPS}" '
+            f'Target="itemProps{item}.xml"/></Relationships>').encode(),
+    }
+    for name, content in parts.items():
+        info = zipfile.ZipInfo(name, stamp)
+        info.compress_type = zipfile.ZIP_DEFLATED
+        out[name] = (info, content)
+    return out
 
 
 def _relate(content: bytes, target: str) -> bytes:
