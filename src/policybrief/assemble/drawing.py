@@ -213,7 +213,6 @@ class Node:
                 self.x + self.w / 2 + margin, self.y + self.h / 2 + margin)
 
 
-Segment = tuple[int, int]  # two slot indices, the smaller first
 MARGIN = 1.5  # clearance an edge keeps from a box it does not belong to
 
 
@@ -230,18 +229,24 @@ class Board:
         self.nodes, self.edges, self.slots = nodes, edges, slots
         self.place: list[int] = list(range(len(nodes)))  # node index → slot index
         pairs = [(a, b) for a in range(len(slots)) for b in range(a + 1, len(slots))]
-        self.length = {sg: _distance(slots[sg[0]], slots[sg[1]]) for sg in pairs}
-        self.near = {sg: tuple((n, gap) for n in range(len(slots)) if n not in sg and (
-            gap := _gap(slots[sg[0]], slots[sg[1]], slots[n], width / 2 + MARGIN))
-            is not None) for sg in pairs}  # segment → (slot, how near it passes)
-        self.crossing: set[tuple[Segment, Segment]] = set()
+        # each segment (a pair of slots, either way round) as its number in ``pairs``
+        self.number = [[-1] * len(slots) for _ in slots]
+        for index, (a, b) in enumerate(pairs):
+            self.number[a][b] = self.number[b][a] = index
+        self.length = [_distance(slots[a], slots[b]) for a, b in pairs]
+        # segment → the slots it passes near, and how near (the box there needs more)
+        self.near: list[tuple[tuple[int, float], ...]] = [tuple(
+            (n, gap) for n in range(len(slots)) if n not in sg and (
+                gap := _gap(slots[sg[0]], slots[sg[1]], slots[n], width / 2 + MARGIN))
+            is not None) for sg in pairs]
+        # segment → the ones it crosses, as a mask: bit j for segment j
+        self.crossers = [0] * len(pairs)
         for i, one in enumerate(pairs):
-            for two in pairs[i + 1:]:
+            for j in range(i + 1, len(pairs)):
+                two = pairs[j]
                 if _crosses(slots[one[0]], slots[one[1]], slots[two[0]], slots[two[1]]):
-                    self.crossing.update(((one, two), (two, one)))
-        self.crossers: dict[Segment, set[Segment]] = {}  # the same, by segment
-        for one, two in self.crossing:
-            self.crossers.setdefault(one, set()).add(two)
+                    self.crossers[i] |= 1 << j
+                    self.crossers[j] |= 1 << i
         self.half = [n.h / 2 + MARGIN for n in nodes]
         self.costs: dict[tuple[int, ...], float] = {}  # placements tried, ~40% twice
 
@@ -254,21 +259,23 @@ class Board:
         return known
 
     def _cost(self) -> float:
-        place = self.place
-        clearance = dict(zip(place, self.half, strict=True))  # slot → what its box needs
-        segments = [(a, b) if a < b else (b, a)
-                    for a, b in ((place[x], place[y]) for x, y in self.edges)]
-        present = set(segments)
+        place, number = self.place, self.number
+        # slot → the clearance its box needs; an empty slot needs none (a gap is >= 0)
+        clearance = [-1.0] * len(self.slots)
+        for slot, half in zip(place, self.half, strict=True):
+            clearance[slot] = half
+        segments = [number[place[x]][place[y]] for x, y in self.edges]
+        present = 0
+        for sg in segments:
+            present |= 1 << sg
         hits = crossings = 0
         length = 0.0
         for sg in segments:
             length += self.length[sg]
             for slot, gap in self.near[sg]:
-                if slot in clearance and gap < clearance[slot]:
+                if gap < clearance[slot]:
                     hits += 1
-            crossers = self.crossers.get(sg)
-            if crossers:
-                crossings += len(crossers & present)
+            crossings += (self.crossers[sg] & present).bit_count()
         return 0.05 * length + 100 * hits + 8 * (crossings // 2)  # each crossing seen twice
 
 
