@@ -248,6 +248,20 @@ class Board:
                     self.crossers[i] |= 1 << j
                     self.crossers[j] |= 1 << i
         self.half = [n.h / 2 + MARGIN for n in nodes]
+        # slot → the segments passing near it, and how near
+        self.passing: list[list[tuple[int, float]]] = [[] for _ in slots]
+        for sg, passes in enumerate(self.near):
+            for n, gap in passes:
+                self.passing[n].append((sg, gap))
+        # (node, slot) → the segments that would pass through the node's box there, as a
+        # mask (made when first asked for)
+        self.through: list[list[int | None]] = [[None] * len(slots) for _ in nodes]
+        # the edges' segments, counted: the edges between the same two nodes are the
+        # same segment wherever they are placed; layer i holds those of more than i + 1
+        pairs_of = [frozenset(e) for e in edges]
+        self.layers = [[e for e in edges if pairs_of.count(frozenset(e)) > i]
+                       for i in range(1, max((pairs_of.count(p) for p in pairs_of),
+                                             default=0))]
         self.costs: dict[tuple[int, ...], float] = {}  # placements tried, ~40% twice
 
     def cost(self) -> float:
@@ -259,23 +273,31 @@ class Board:
         return known
 
     def _cost(self) -> float:
-        place, number = self.place, self.number
-        # slot → the clearance its box needs; an empty slot needs none (a gap is >= 0)
-        clearance = [-1.0] * len(self.slots)
-        for slot, half in zip(place, self.half, strict=True):
-            clearance[slot] = half
+        place, number, length_of, crossers = self.place, self.number, self.length, \
+            self.crossers
         segments = [number[place[x]][place[y]] for x, y in self.edges]
         present = 0
         for sg in segments:
             present |= 1 << sg
-        hits = crossings = 0
+        crossings = 0
         length = 0.0
         for sg in segments:
-            length += self.length[sg]
-            for slot, gap in self.near[sg]:
-                if gap < clearance[slot]:
-                    hits += 1
-            crossings += (self.crossers[sg] & present).bit_count()
+            length += length_of[sg]
+            crossings += (crossers[sg] & present).bit_count()
+        masks = [present]  # each edge's segment once, then those of the second edges, …
+        for layer in self.layers:
+            mask = 0
+            for x, y in layer:
+                mask |= 1 << number[place[x]][place[y]]
+            masks.append(mask)
+        hits = 0
+        for node, slot in enumerate(place):
+            through = self.through[node][slot]
+            if through is None:
+                through = self.through[node][slot] = sum(
+                    1 << sg for sg, gap in self.passing[slot] if gap < self.half[node])
+            for mask in masks:
+                hits += (through & mask).bit_count()
         return 0.05 * length + 100 * hits + 8 * (crossings // 2)  # each crossing seen twice
 
 
