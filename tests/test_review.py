@@ -122,6 +122,20 @@ def test_anchors_change_nothing_visible(tiny_built: Path, tmp_path: Path,
         "customXml/item1.xml", "customXml/itemProps1.xml", "customXml/_rels/item1.xml.rels"]
 
 
+def test_the_docx_zipped_once_is_the_docx_zipped_twice(tiny_built: Path) -> None:
+    """The DOCX is finished and anchored as parts and zipped once (docx.Entries): the
+    entries keep their zip fields, so unzipping and zipping again changes no byte, and
+    anchors.add on bytes gives what add_entries on the parts gives."""
+    from policybrief.render import docx
+
+    data = docx_of(tiny_built)
+    assert docx.zipped(docx.unzipped(data)) == data
+    package = zipfile.ZipFile(io.BytesIO(data))
+    assert [i.filename for i in package.infolist()][-3:] == [
+        "customXml/item1.xml", "customXml/itemProps1.xml", "customXml/_rels/item1.xml.rels"]
+    assert len({i.date_time for i in package.infolist()}) == 1  # one stamp for all
+
+
 def test_every_paragraph_carries_its_file_and_line(tiny_built: Path) -> None:
     package = zipfile.ZipFile(io.BytesIO(docx_of(tiny_built)))
     mapped = anchors.find_map(package)
