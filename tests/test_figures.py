@@ -304,6 +304,49 @@ def _through(p: tuple[float, float], q: tuple[float, float],
                and box[1] < p[1] + (q[1] - p[1]) * i / steps < box[3] for i in range(steps + 1))
 
 
+def _cost_as_defined(board: drawing.Board) -> float:
+    """drawing.Board's cost written out plainly: for each edge, its length, the boxes of
+    other actors it passes through, the lines it crosses (two relations between the
+    same actors are one line). A line runs from its lower-numbered slot to the other."""
+    slots, place = board.slots, board.place
+    at = {slot: node for node, slot in enumerate(place)}
+    half_width = board.nodes[0].w / 2 + drawing.MARGIN
+    lines = [tuple(sorted((place[a], place[b]))) for a, b in board.edges]
+    length = 0.0
+    hits = crossings = 0
+    for (a, b), (one, two) in zip(board.edges, lines, strict=True):
+        p, q = slots[one], slots[two]
+        length += drawing._distance(p, q)
+        for slot, node in at.items():
+            if node in (a, b):
+                continue
+            gap = drawing._gap(p, q, slots[slot], half_width)
+            if gap is not None and gap < board.nodes[node].h / 2 + drawing.MARGIN:
+                hits += 1
+        crossings += sum(drawing._crosses(p, q, slots[r], slots[s]) for r, s in set(lines))
+    return 0.05 * length + 100 * hits + 8 * (crossings // 2)
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_actor_map_cost_is_the_defined_one(seed: int) -> None:
+    """The cost the search minimises, worked out from look-up tables and bit masks, is
+    the plain definition's to the last bit, repeated relations included."""
+    import random
+
+    rng = random.Random(seed)
+    count = rng.randint(3, 12)
+    nodes = [drawing.Node(f"n{i}", "party", ["Name " * rng.randint(1, 3)], "",
+                          ["meta " * rng.randint(1, 3)] * rng.randint(1, 2))
+             for i in range(count)]
+    edges = [tuple(rng.sample(range(count), 2)) for _ in range(rng.randint(1, 2 * count))]
+    edges += [edges[0], edges[0][::-1]]  # the same two actors, related three times
+    board = drawing.actor_map(nodes, edges)  # type: ignore[arg-type]
+    assert board.cost() == _cost_as_defined(board)
+    for _ in range(60):
+        board.place = rng.sample(range(len(board.slots)), count)
+        assert board._cost() == _cost_as_defined(board)
+
+
 # --- into the documents --------------------------------------------------------------
 
 

@@ -106,7 +106,7 @@ def test_anchors_change_nothing_visible(tiny_built: Path, tmp_path: Path,
                                         monkeypatch: pytest.MonkeyPatch) -> None:
     anchored = zipfile.ZipFile(io.BytesIO(docx_of(tiny_built)))
     plain_root = make_tiny(tmp_path / "plain")
-    monkeypatch.setattr(anchors, "add", lambda data, brief: data)
+    monkeypatch.setattr(anchors, "add_entries", lambda entries, brief: entries)
     assert main(["-q", "-C", str(plain_root), "build", "--format", "docx"]) == 0
     plain = zipfile.ZipFile(io.BytesIO(docx_of(plain_root)))
     for part in ("word/document.xml", "word/footnotes.xml"):
@@ -120,6 +120,20 @@ def test_anchors_change_nothing_visible(tiny_built: Path, tmp_path: Path,
             assert anchored.read(name) == plain.read(name), name
     assert [n for n in anchored.namelist() if n not in plain.namelist()] == [
         "customXml/item1.xml", "customXml/itemProps1.xml", "customXml/_rels/item1.xml.rels"]
+
+
+def test_the_docx_zipped_once_is_the_docx_zipped_twice(tiny_built: Path) -> None:
+    """The DOCX is finished and anchored as parts and zipped once (docx.Entries): the
+    entries keep their zip fields, so unzipping and zipping again changes no byte, and
+    anchors.add on bytes gives what add_entries on the parts gives."""
+    from policybrief.render import docx
+
+    data = docx_of(tiny_built)
+    assert docx.zipped(docx.unzipped(data)) == data
+    package = zipfile.ZipFile(io.BytesIO(data))
+    assert [i.filename for i in package.infolist()][-3:] == [
+        "customXml/item1.xml", "customXml/itemProps1.xml", "customXml/_rels/item1.xml.rels"]
+    assert len({i.date_time for i in package.infolist()}) == 1  # one stamp for all
 
 
 def test_every_paragraph_carries_its_file_and_line(tiny_built: Path) -> None:

@@ -213,7 +213,6 @@ class Node:
                 self.x + self.w / 2 + margin, self.y + self.h / 2 + margin)
 
 
-Segment = tuple[int, int]  # two slot indices, the smaller first
 MARGIN = 1.5  # clearance an edge keeps from a box it does not belong to
 
 
@@ -230,19 +229,39 @@ class Board:
         self.nodes, self.edges, self.slots = nodes, edges, slots
         self.place: list[int] = list(range(len(nodes)))  # node index → slot index
         pairs = [(a, b) for a in range(len(slots)) for b in range(a + 1, len(slots))]
-        self.length = {sg: _distance(slots[sg[0]], slots[sg[1]]) for sg in pairs}
-        self.near = {sg: tuple((n, gap) for n in range(len(slots)) if n not in sg and (
-            gap := _gap(slots[sg[0]], slots[sg[1]], slots[n], width / 2 + MARGIN))
-            is not None) for sg in pairs}  # segment → (slot, how near it passes)
-        self.crossing: set[tuple[Segment, Segment]] = set()
+        # each segment (a pair of slots, either way round) as its number in ``pairs``
+        self.number = [[-1] * len(slots) for _ in slots]
+        for index, (a, b) in enumerate(pairs):
+            self.number[a][b] = self.number[b][a] = index
+        self.length = [_distance(slots[a], slots[b]) for a, b in pairs]
+        # segment → the slots it passes near, and how near (the box there needs more)
+        self.near: list[tuple[tuple[int, float], ...]] = [tuple(
+            (n, gap) for n in range(len(slots)) if n not in sg and (
+                gap := _gap(slots[sg[0]], slots[sg[1]], slots[n], width / 2 + MARGIN))
+            is not None) for sg in pairs]
+        # segment → the ones it crosses, as a mask: bit j for segment j
+        self.crossers = [0] * len(pairs)
         for i, one in enumerate(pairs):
-            for two in pairs[i + 1:]:
+            for j in range(i + 1, len(pairs)):
+                two = pairs[j]
                 if _crosses(slots[one[0]], slots[one[1]], slots[two[0]], slots[two[1]]):
-                    self.crossing.update(((one, two), (two, one)))
-        self.crossers: dict[Segment, set[Segment]] = {}  # the same, by segment
-        for one, two in self.crossing:
-            self.crossers.setdefault(one, set()).add(two)
+                    self.crossers[i] |= 1 << j
+                    self.crossers[j] |= 1 << i
         self.half = [n.h / 2 + MARGIN for n in nodes]
+        # slot → the segments passing near it, and how near
+        self.passing: list[list[tuple[int, float]]] = [[] for _ in slots]
+        for sg, passes in enumerate(self.near):
+            for n, gap in passes:
+                self.passing[n].append((sg, gap))
+        # (node, slot) → the segments that would pass through the node's box there, as a
+        # mask (made when first asked for)
+        self.through: list[list[int | None]] = [[None] * len(slots) for _ in nodes]
+        # the edges' segments, counted: the edges between the same two nodes are the
+        # same segment wherever they are placed; layer i holds those of more than i + 1
+        pairs_of = [frozenset(e) for e in edges]
+        self.layers = [[e for e in edges if pairs_of.count(frozenset(e)) > i]
+                       for i in range(1, max((pairs_of.count(p) for p in pairs_of),
+                                             default=0))]
         self.costs: dict[tuple[int, ...], float] = {}  # placements tried, ~40% twice
 
     def cost(self) -> float:
@@ -254,21 +273,31 @@ class Board:
         return known
 
     def _cost(self) -> float:
-        place = self.place
-        clearance = dict(zip(place, self.half, strict=True))  # slot → what its box needs
-        segments = [(a, b) if a < b else (b, a)
-                    for a, b in ((place[x], place[y]) for x, y in self.edges)]
-        present = set(segments)
-        hits = crossings = 0
+        place, number, length_of, crossers = self.place, self.number, self.length, \
+            self.crossers
+        segments = [number[place[x]][place[y]] for x, y in self.edges]
+        present = 0
+        for sg in segments:
+            present |= 1 << sg
+        crossings = 0
         length = 0.0
         for sg in segments:
-            length += self.length[sg]
-            for slot, gap in self.near[sg]:
-                if slot in clearance and gap < clearance[slot]:
-                    hits += 1
-            crossers = self.crossers.get(sg)
-            if crossers:
-                crossings += len(crossers & present)
+            length += length_of[sg]
+            crossings += (crossers[sg] & present).bit_count()
+        masks = [present]  # each edge's segment once, then those of the second edges, …
+        for layer in self.layers:
+            mask = 0
+            for x, y in layer:
+                mask |= 1 << number[place[x]][place[y]]
+            masks.append(mask)
+        hits = 0
+        for node, slot in enumerate(place):
+            through = self.through[node][slot]
+            if through is None:
+                through = self.through[node][slot] = sum(
+                    1 << sg for sg, gap in self.passing[slot] if gap < self.half[node])
+            for mask in masks:
+                hits += (through & mask).bit_count()
         return 0.05 * length + 100 * hits + 8 * (crossings // 2)  # each crossing seen twice
 
 

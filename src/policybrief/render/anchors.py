@@ -17,16 +17,18 @@ from __future__ import annotations
 
 import hashlib
 import html
-import io
 import re
 import zipfile
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from difflib import SequenceMatcher
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .. import citations as cit
 from ..model import Brief, Section
+
+if TYPE_CHECKING:
+    from .docx import Entries
 
 NS = "urn:x-policybrief:review:1"
 W_NS = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
@@ -39,6 +41,7 @@ ITEM_ID = "{5E2B8C1A-7D43-4B0E-9C5F-2A61D0B3E7F4}"
 # keys that name things rather than hold text the brief renders
 NOT_TEXT = {"kind", "status", "id", "key", "locator", "quote", "attribution", "likelihood",
             "confidence", "scenarios", "date", "citations"}
+FUZZY = 0.75  # a paragraph matched to no block as it is: the least similarity to one
 # typographic variants matched as one (a 1:1 translation, so offsets stay valid)
 KEY = str.maketrans({"’": "'", "‘": "'", "“": '"', "”": '"', "–": "-", "—": "-",
                      "\u00a0": " ", "\u202f": " ", "\u2011": "-"})
@@ -475,6 +478,8 @@ class _Matcher:
         self.brief = brief
         # pandoc's name for a heading's bookmark: the id, or "X" and a hash past 40 chars
         self.by_slug: dict[str, Section] = {bookmark_name(s.slug): s for s in brief.sections}
+        # each section's blocks with their keys, longest first (a stable sort: blocks of
+        # one length keep the file's order)
         self.blocks: dict[str, list[tuple[Block, str]]] = {}
         self.texts: dict[str, str] = {}
         for section in brief.sections:
@@ -482,14 +487,15 @@ class _Matcher:
             text = path.read_text("utf-8")
             self.texts[section.path] = text
             blocks = section_blocks(section, text)
-            self.blocks[bookmark_name(section.slug)] = [(b, key(b.plain)) for b in blocks]
+            self.blocks[bookmark_name(section.slug)] = sorted(
+                ((b, key(b.plain)) for b in blocks), key=lambda bk: -len(bk[1]))
 
     def parts(self, slug: str, text: str) -> list[Part]:
         """The pieces of ``text`` (a paragraph) that come from the section's blocks."""
         wanted = key(text)
         found: list[Part] = []
         taken: list[tuple[int, int]] = []
-        candidates = sorted(self.blocks.get(slug, []), key=lambda bk: -len(bk[1]))
+        candidates = self.blocks.get(slug, [])
         for block, plain_key in candidates:
             if not plain_key:
                 continue
@@ -507,12 +513,15 @@ class _Matcher:
             best, score = None, 0.0
             for block, plain_key in candidates:
                 matcher = SequenceMatcher(None, wanted, plain_key, autojunk=False)
-                if matcher.real_quick_ratio() < 0.7 or matcher.quick_ratio() < 0.7:
+                # the quick ratios are upper bounds of ratio(): a block whose bound is
+                # under FUZZY, or no better than the best so far, cannot be the one
+                if matcher.real_quick_ratio() < FUZZY or matcher.quick_ratio() < FUZZY \
+                        or matcher.quick_ratio() <= score:
                     continue
                 ratio = matcher.ratio()
                 if ratio > score:
                     best, score = block, ratio
-            if best is not None and score >= 0.75:
+            if best is not None and score >= FUZZY:
                 found.append(Part(best.file, best.line, best.field, 0, len(text), True))
         return sorted(found, key=lambda part: part.start)
 
@@ -536,16 +545,27 @@ def bookmark_name(ident: str) -> str:
     return "X" + hashlib.sha1(ident.encode("utf-8")).hexdigest()[1:40]
 
 
-def _holder_for_appendix(brief: Brief, text: str) -> str:
-    wanted = key(text)
-    for citation in brief.citations:
-        if citation.quote and key(citation.quote) in wanted:
-            return f"{citation.path}:{citation.line}"
-    for citation in brief.citations:
-        claim = key(citation.claim.removesuffix(" …"))
-        if len(wanted) > 12 and claim and (claim.startswith(wanted) or wanted.startswith(claim)):
-            return f"{citation.path}:{citation.line}"
-    return "the citations in report/sections/"
+class _Appendix:
+    """Where the evidence appendix's paragraphs come from: the citation whose quote
+    the paragraph holds, else the one whose claim it begins (or that begins it). The
+    citations' keys are made once, not once per paragraph."""
+
+    def __init__(self, brief: Brief) -> None:
+        cited = brief.citations
+        self.quotes = [(key(c.quote), f"{c.path}:{c.line}") for c in cited if c.quote]
+        self.claims = [(claim, f"{c.path}:{c.line}") for c in cited
+                       if (claim := key(c.claim.removesuffix(" …")))]
+
+    def holder(self, text: str) -> str:
+        wanted = key(text)
+        for quote, where in self.quotes:
+            if quote in wanted:
+                return where
+        if len(wanted) > 12:
+            for claim, where in self.claims:
+                if claim.startswith(wanted) or wanted.startswith(claim):
+                    return where
+        return "the citations in report/sections/"
 
 
 def _holder_for_bibliography(brief: Brief, text: str) -> str:
@@ -567,6 +587,7 @@ def build_map(document: Any, notes: Any, brief: Brief) -> tuple[Map, list[tuple[
     """Find where every paragraph of ``document`` (and ``notes``, word/footnotes.xml)
     came from; return the map and the paragraphs to mark, with their numbers."""
     matcher = _Matcher(brief)
+    appendix = _Appendix(brief)
     anchors: dict[int, Anchor] = {}
     marks: list[tuple[Any, int]] = []
     region, section = "cover", ""
@@ -614,7 +635,7 @@ def build_map(document: Any, notes: Any, brief: Brief) -> tuple[Map, list[tuple[
         elif region == "cover":
             anchor.holder = _holder_for_cover(brief, text)
         elif region == "appendix":
-            anchor.holder = _holder_for_appendix(brief, text)
+            anchor.holder = appendix.holder(text)
         elif region == "bibliography":
             anchor.holder = _holder_for_bibliography(brief, text)
         else:
@@ -736,52 +757,55 @@ def _serialise(root: Any) -> bytes:
 def add(data: bytes, brief: Brief) -> bytes:
     """The DOCX ``data`` with review anchors and their map; nothing visible changes.
     Entries keep their order and time stamp; the map's part is added at the end."""
+    from .docx import unzipped, zipped
+
+    return zipped(add_entries(unzipped(data), brief))
+
+
+def add_entries(entries: Entries, brief: Brief) -> Entries:
+    """:func:`add` on a package's parts (docx.Entries), before they are zipped."""
     from lxml import etree
 
-    source = zipfile.ZipFile(io.BytesIO(data))
-    names = source.namelist()
-    document = etree.fromstring(source.read("word/document.xml"))
-    notes = etree.fromstring(source.read("word/footnotes.xml")) \
-        if "word/footnotes.xml" in names else None
+    document = etree.fromstring(entries["word/document.xml"][1])
+    notes = etree.fromstring(entries["word/footnotes.xml"][1]) \
+        if "word/footnotes.xml" in entries else None
     mapped, marks = build_map(document, notes, brief)
     ids = [int(b.get(f"{W}id", "0")) for root in (document, notes) if root is not None
            for b in root.iter(f"{W}bookmarkStart") if b.get(f"{W}id", "").isdigit()]
     _mark(marks, max(ids, default=0) + 1)
     item = 1
-    while f"customXml/item{item}.xml" in names:
+    while f"customXml/item{item}.xml" in entries:
         item += 1
-    stamp = source.infolist()[0].date_time
-    out = io.BytesIO()
-    with zipfile.ZipFile(out, "w") as target:
-        for info in source.infolist():
-            content = source.read(info.filename)
-            if info.filename == "word/document.xml":
-                content = _serialise(document)
-            elif info.filename == "word/footnotes.xml" and notes is not None:
-                content = _serialise(notes)
-            elif info.filename == "word/_rels/document.xml.rels":
-                content = _relate(content, f"../customXml/item{item}.xml")
-            elif info.filename == "[Content_Types].xml":
-                content = _content_type(content, f"/customXml/itemProps{item}.xml")
-            target.writestr(info, content, compress_type=info.compress_type)
-        parts = {
-            f"customXml/item{item}.xml": map_xml(mapped),
-            f"customXml/itemProps{item}.xml": (
-                '<?xml version="1.0" encoding="UTF-8" standalone="no"?>\n'
-                f'<ds:datastoreItem ds:itemID="{ITEM_ID}" xmlns:ds="{DS}"><ds:schemaRefs>'
-                f'<ds:schemaRef ds:uri="{NS}"/></ds:schemaRefs></ds:datastoreItem>'
-            ).encode(),
-            f"customXml/_rels/item{item}.xml.rels": (
-                '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
-                '<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/'
-                f'relationships"><Relationship Id="rId1" Type="{R_PROPS}" '
-                f'Target="itemProps{item}.xml"/></Relationships>').encode(),
-        }
-        for name, content in parts.items():
-            info = zipfile.ZipInfo(name, stamp)
-            info.compress_type = zipfile.ZIP_DEFLATED
-            target.writestr(info, content)
-    return out.getvalue()
+    stamp = next(iter(entries.values()))[0].date_time
+    out: Entries = {}
+    for name, (info, content) in entries.items():
+        if name == "word/document.xml":
+            content = _serialise(document)
+        elif name == "word/footnotes.xml" and notes is not None:
+            content = _serialise(notes)
+        elif name == "word/_rels/document.xml.rels":
+            content = _relate(content, f"../customXml/item{item}.xml")
+        elif name == "[Content_Types].xml":
+            content = _content_type(content, f"/customXml/itemProps{item}.xml")
+        out[name] = (info, content)
+    parts = {
+        f"customXml/item{item}.xml": map_xml(mapped),
+        f"customXml/itemProps{item}.xml": (
+            '<?xml version="1.0" encoding="UTF-8" standalone="no"?>\n'
+            f'<ds:datastoreItem ds:itemID="{ITEM_ID}" xmlns:ds="{DS}"><ds:schemaRefs>'
+            f'<ds:schemaRef ds:uri="{NS}"/></ds:schemaRefs></ds:datastoreItem>'
+        ).encode(),
+        f"customXml/_rels/item{item}.xml.rels": (
+            '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+            '<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/'
+            f'relationships"><Relationship Id="rId1" Type="{R_PROPS}" '
+            f'Target="itemProps{item}.xml"/></Relationships>').encode(),
+    }
+    for name, content in parts.items():
+        info = zipfile.ZipInfo(name, stamp)
+        info.compress_type = zipfile.ZIP_DEFLATED
+        out[name] = (info, content)
+    return out
 
 
 def _relate(content: bytes, target: str) -> bytes:

@@ -263,6 +263,16 @@ def write_docx(markdown: str, bib: Path, csl: Path, reference: Path, workdir: Pa
     ``fonts`` (the fonts/fonts.css of the house faces) and ``style`` (house faces and
     colours) finish it as the editors' format (docxcraft.py).
     """
+    return zipped(write_entries(markdown, bib, csl, reference, workdir, epoch, cover, fonts,
+                                style))
+
+
+def write_entries(markdown: str, bib: Path, csl: Path, reference: Path, workdir: Path,
+                  epoch: int, cover: docxcraft.Cover | None = None,
+                  fonts: Path | None = None, style: Mapping[str, Any] | None = None
+                  ) -> Entries:
+    """:func:`write_docx`'s package before it is zipped (for more parts to be added,
+    anchors.py, before the one compression of them all)."""
     meta = front_matter(markdown)
     extra = []
     if "subject" not in meta and meta.get("subtitle"):
@@ -273,7 +283,26 @@ def write_docx(markdown: str, bib: Path, csl: Path, reference: Path, workdir: Pa
         f"--reference-doc={reference}", "--toc", "--toc-depth=3",
         "--metadata=toc-title:Contents", *extra,
     ], workdir, "the DOCX", output=out, epoch=epoch)
-    return finish_package(out.read_bytes(), meta, cover, fonts, style)
+    return finished(out.read_bytes(), meta, cover, fonts, style)
+
+
+# A package's parts in the order of its zip entries: name → (entry, content). Each
+# entry keeps the fields it was read with (compression, attributes, time stamp), so
+# that zipping the parts again writes the same bytes as the package read.
+Entries = dict[str, tuple[zipfile.ZipInfo, bytes]]
+
+
+def unzipped(data: bytes) -> Entries:
+    source = zipfile.ZipFile(io.BytesIO(data))
+    return {info.filename: (info, source.read(info)) for info in source.infolist()}
+
+
+def zipped(entries: Entries) -> bytes:
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as target:
+        for info, content in entries.values():
+            target.writestr(info, content, compress_type=info.compress_type)
+    return out.getvalue()
 
 
 def finish_package(data: bytes, meta: Mapping[str, Any],
@@ -283,11 +312,17 @@ def finish_package(data: bytes, meta: Mapping[str, Any],
     complex-script handling, widen full-width tables to the page, add the cover, the
     contents' entries and the house faces; entries keep their order, all with pandoc's
     (epoch) timestamp."""
+    return zipped(finished(data, meta, cover, fonts, style))
+
+
+def finished(data: bytes, meta: Mapping[str, Any], cover: docxcraft.Cover | None = None,
+             fonts: Path | None = None, style: Mapping[str, Any] | None = None) -> Entries:
+    """:func:`finish_package`'s parts, not yet zipped."""
     cover = cover or docxcraft.Cover()
     house = {**DEFAULTS, "serif": "Noto Serif", "sans": "Noto Sans", "accent": "#1f4e79",
              **(style or {})}
-    source = zipfile.ZipFile(io.BytesIO(data))
-    parts = {info.filename: source.read(info.filename) for info in source.infolist()}
+    source = unzipped(data)
+    parts = {name: content for name, (_, content) in source.items()}
     parts["word/document.xml"] = _craft(parts["word/document.xml"], cover, house)
     if "word/footnotes.xml" in parts:
         parts["word/footnotes.xml"] = _craft_notes(parts["word/footnotes.xml"])
@@ -297,25 +332,23 @@ def finish_package(data: bytes, meta: Mapping[str, Any],
     docxcraft.update_fields(parts)
     # pandoc stamps its own parts with SOURCE_DATE_EPOCH but keeps the stamps of the
     # parts it copies from the reference document (written now): one stamp for all.
-    stamp = source.infolist()[0].date_time
-    out = io.BytesIO()
-    infos = {info.filename: info for info in source.infolist()}
-    with zipfile.ZipFile(out, "w") as target:
-        for name, content in parts.items():
-            info = infos.get(name) or zipfile.ZipInfo(name)
-            if name not in infos:
-                info.compress_type = zipfile.ZIP_DEFLATED
-            info.date_time = stamp
-            if info.filename == "docProps/core.xml":
-                content = _core(content, meta, cover.date)
-            elif info.filename == "docProps/custom.xml":
-                content = _custom(content)
-            elif info.filename == "word/document.xml":
-                content = _full_width_tables(_bidi_language(content))
-            elif info.filename == "word/footnotes.xml":
-                content = _bidi_language(content)
-            target.writestr(info, content, compress_type=info.compress_type)
-    return out.getvalue()
+    stamp = next(iter(source.values()))[0].date_time
+    entries: Entries = {}
+    for name, content in parts.items():
+        info = source[name][0] if name in source else zipfile.ZipInfo(name)
+        if name not in source:
+            info.compress_type = zipfile.ZIP_DEFLATED
+        info.date_time = stamp
+        if info.filename == "docProps/core.xml":
+            content = _core(content, meta, cover.date)
+        elif info.filename == "docProps/custom.xml":
+            content = _custom(content)
+        elif info.filename == "word/document.xml":
+            content = _full_width_tables(_bidi_language(content))
+        elif info.filename == "word/footnotes.xml":
+            content = _bidi_language(content)
+        entries[name] = (info, content)
+    return entries
 
 
 def _craft(content: bytes, cover: docxcraft.Cover, house: Mapping[str, Any]) -> bytes:

@@ -252,10 +252,11 @@ def render(brief: Brief, evidence: Evidence, markdown: str, formats: list[str], 
                                         "soft": style.accent_soft})
         faces = pdf.font_stylesheet([project.templates, assembly.default_templates()])
         try:
-            files["brief.docx"] = anchors.add(docx.write_docx(
+            # pandoc's package finished and anchored, then zipped once
+            files["brief.docx"] = docx.zipped(anchors.add_entries(docx.write_entries(
                 docx_markdown, bib, csl, reference, workdir, epoch,
                 docxcraft.Cover.of(brief.meta.fields), faces,
-                {**house.style_of(style), "soft": style.accent_soft}), brief)
+                {**house.style_of(style), "soft": style.accent_soft}), brief))
         except RenderError as error:
             raise _relocated(project, error) from None
 
