@@ -255,7 +255,10 @@ class Board:
 
     def _cost(self) -> float:
         place = self.place
-        clearance = dict(zip(place, self.half, strict=True))  # slot → what its box needs
+        # slot → what its box needs; an empty slot needs nothing (every gap is >= 0)
+        clearance = [-1.0] * len(self.slots)
+        for slot, half in zip(place, self.half, strict=True):
+            clearance[slot] = half
         segments = [(a, b) if a < b else (b, a)
                     for a, b in ((place[x], place[y]) for x, y in self.edges)]
         present = set(segments)
@@ -264,7 +267,7 @@ class Board:
         for sg in segments:
             length += self.length[sg]
             for slot, gap in self.near[sg]:
-                if slot in clearance and gap < clearance[slot]:
+                if gap < clearance[slot]:
                     hits += 1
             crossers = self.crossers.get(sg)
             if crossers:
