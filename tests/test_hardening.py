@@ -145,15 +145,33 @@ def _parsed(text: str) -> object:
     return doc.data, doc.lines, doc.cols
 
 
+def _loaded(text: str) -> object:
+    try:
+        return frontmatter.safe_load(text)
+    except Exception as exc:  # noqa: BLE001 — compared, not raised (libyaml's marks
+        return type(exc).__name__  # quote no line of the text: only the kind is compared)
+
+
 @settings(max_examples=1000, deadline=None)
 @given(text=yaml_documents)
 def test_libyaml_reads_front_matter_as_the_python_loader_does(text: str) -> None:
     """libyaml is taken only where it cannot differ: the same data, lines and columns,
-    or the same message, as with the pure-Python loader alone."""
-    fast = _parsed(text)
+    or the same message, as with the pure-Python loader alone; and for safe_load (the
+    claim checks' names), the same data or the same error as yaml.safe_load."""
+    fast = _parsed(text), _loaded(text)
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(frontmatter, "_C_LOADER", None)
-        assert _parsed(text) == fast
+        assert (_parsed(text), _loaded(text)) == fast
+    assert fast[1] == _loaded_by_pyyaml(text)
+
+
+def _loaded_by_pyyaml(text: str) -> object:
+    import yaml
+
+    try:
+        return yaml.safe_load(text)
+    except Exception as exc:  # noqa: BLE001 — compared, not raised
+        return type(exc).__name__
 
 
 def test_libyaml_takes_a_bracket_in_a_block_scalar_not_a_flow_list(

@@ -65,6 +65,11 @@ def _compose(text: str) -> Node | None:
     in a block scalar) does not send a file to the slow loader. libyaml marks plain
     scalars with style ``''`` where PyYAML has None; :func:`_plain` treats the two alike.
     """
+    return _libyaml(text) or yaml.compose(text, Loader=_Loader)
+
+
+def _libyaml(text: str) -> MappingNode | None:
+    """libyaml's mapping for ``text`` where the Python loader's would be the same."""
     if _C_LOADER is not None and not _NOT_FOR_C.search(text) \
             and not yaml.reader.Reader.NON_PRINTABLE.search(text):
         try:
@@ -73,7 +78,16 @@ def _compose(text: str) -> Node | None:
             node = None
         if isinstance(node, MappingNode) and not _flow(node):
             return node
-    return yaml.compose(text, Loader=_Loader)
+    return None
+
+
+def safe_load(text: str) -> Any:
+    """``yaml.safe_load(text)`` (YAML 1.1 types, anchors allowed), through libyaml
+    where that cannot differ, as :func:`_compose` does."""
+    node = _libyaml(text)
+    if node is None:
+        return yaml.safe_load(text)
+    return yaml.constructor.SafeConstructor().construct_document(node)
 
 
 def _flow(node: Node) -> bool:
