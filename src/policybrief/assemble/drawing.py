@@ -230,6 +230,9 @@ class Board:
         self.nodes, self.edges, self.slots = nodes, edges, slots
         self.place: list[int] = list(range(len(nodes)))  # node index → slot index
         pairs = [(a, b) for a in range(len(slots)) for b in range(a + 1, len(slots))]
+        # slot, slot → the segment between them, the smaller first
+        self.segment = [[(min(a, b), max(a, b)) for b in range(len(slots))]
+                        for a in range(len(slots))]
         self.length = {sg: _distance(slots[sg[0]], slots[sg[1]]) for sg in pairs}
         self.near = {sg: tuple((n, gap) for n in range(len(slots)) if n not in sg and (
             gap := _gap(slots[sg[0]], slots[sg[1]], slots[n], width / 2 + MARGIN))
@@ -259,8 +262,7 @@ class Board:
         clearance = [-1.0] * len(self.slots)
         for slot, half in zip(place, self.half, strict=True):
             clearance[slot] = half
-        segments = [(a, b) if a < b else (b, a)
-                    for a, b in ((place[x], place[y]) for x, y in self.edges)]
+        segments = [self.segment[place[x]][place[y]] for x, y in self.edges]
         present = set(segments)
         hits = crossings = 0
         length = 0.0
