@@ -340,7 +340,9 @@ def test_actor_map_cost_is_the_defined_one(seed: int) -> None:
              for i in range(count)]
     edges = [tuple(rng.sample(range(count), 2)) for _ in range(rng.randint(1, 2 * count))]
     edges += [edges[0], edges[0][::-1]]  # the same two actors, related three times
-    board = drawing.actor_map(nodes, edges)  # type: ignore[arg-type]
+    slots, width = drawing.sized(nodes)
+    board = drawing.Board(nodes, edges, slots, width)  # type: ignore[arg-type]
+    drawing.arrange(board, starts=2, kicks=4)
     assert board.cost() == _cost_as_defined(board)
     for _ in range(60):
         board.place = rng.sample(range(len(board.slots)), count)

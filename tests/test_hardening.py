@@ -125,6 +125,82 @@ def test_front_matter_raises_only_brief_errors(text: str) -> None:
         frontmatter.split("---\n" + text + "\n---\nbody", "x.md")
 
 
+# Pieces of the YAML a brief is written in: keys, lists, block scalars, quotes, and the
+# brackets of pandoc spans ([text]{.own}) and of flow collections ([a, b]).
+yaml_pieces = st.lists(st.sampled_from([
+    "a: ", "\nz: ", "\n  k: ", "\n- ", "\n  - ", "- ", "|\n  ", ">-\n    ", "\n", "\n  ",
+    "\n    ", " ", "plain", "a:b", "Qa'ani", '"a b"', "'it''s'", '"', "'", "[", "]", "{",
+    "}", "[x]{.own}", ", ", ",", ":", "? ", " #c", "-x", "http://x", "1", "yes", "~",
+    "é", "’", "@", "`", ">", "|"]), max_size=10).map("".join)
+yaml_documents = st.tuples(st.sampled_from([
+    "{}", "a: {}\nz: 1\n", "a: |\n  {}\nz: 1\n", "l:\n  - {}\n  - x\n", "a:\n  {}\n",
+    "k: [{}]\nz: 1\n", "k: {{{}}}\n"]), yaml_pieces).map(lambda t: t[0].format(t[1]))
+
+
+def _parsed(text: str) -> object:
+    try:
+        doc = frontmatter.parse(text, "x.yaml")
+    except BriefError as exc:
+        return exc.finding()
+    return doc.data, doc.lines, doc.cols
+
+
+def _loaded(text: str) -> object:
+    try:
+        return frontmatter.safe_load(text)
+    except Exception as exc:  # noqa: BLE001 — compared, not raised (libyaml's marks
+        return type(exc).__name__  # quote no line of the text: only the kind is compared)
+
+
+@settings(max_examples=1000, deadline=None)
+@given(text=yaml_documents)
+def test_libyaml_reads_front_matter_as_the_python_loader_does(text: str) -> None:
+    """libyaml is taken only where it cannot differ: the same data, lines and columns,
+    or the same message, as with the pure-Python loader alone; and for safe_load (the
+    claim checks' names), the same data or the same error as yaml.safe_load."""
+    fast = _parsed(text), _loaded(text)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(frontmatter, "_C_LOADER", None)
+        assert (_parsed(text), _loaded(text)) == fast
+    assert fast[1] == _loaded_by_pyyaml(text)
+
+
+def _loaded_by_pyyaml(text: str) -> object:
+    import yaml
+
+    try:
+        return yaml.safe_load(text)
+    except Exception as exc:  # noqa: BLE001 — compared, not raised
+        return type(exc).__name__
+
+
+def test_libyaml_takes_a_bracket_in_a_block_scalar_not_a_flow_list(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """A pandoc span in a block scalar goes through libyaml; a flow list does not."""
+    import yaml
+
+    fast: list[str] = []
+    slow: list[str] = []
+
+    class C(yaml.CSafeLoader):  # type: ignore[misc,name-defined]
+        def __init__(self, stream: str) -> None:
+            fast.append(stream)
+            super().__init__(stream)
+
+    class Python(frontmatter._Loader):
+        def __init__(self, stream: str) -> None:
+            slow.append(stream)
+            super().__init__(stream)
+
+    monkeypatch.setattr(frontmatter, "_C_LOADER", C)
+    monkeypatch.setattr(frontmatter, "_Loader", Python)
+    span = "text: |\n  [Sadr returns.]{.own} He did.\n"
+    assert frontmatter.parse(span, "x.yaml").data == {"text": "[Sadr returns.]{.own} He did.\n"}
+    flow = 'variants: ["Nuri", "Nouri"]\n'
+    assert frontmatter.parse(flow, "x.yaml").data == {"variants": ["Nuri", "Nouri"]}
+    assert fast == [span, flow] and slow == [flow]  # the flow list read again, in Python
+
+
 @FUZZ
 @given(text=st.text(alphabet=st.sampled_from(list("[]@;,\"“”¶-a1 q\\`{}.:")) |
                     st.characters(), max_size=200))

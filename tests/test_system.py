@@ -16,12 +16,16 @@ from policybrief.commands import system
 
 from conftest import REPO, make_tiny
 
-# Loaded before anything else in the process (sitecustomize): cffi cannot open Pango,
-# as on a machine without it.
+# Loaded before anything else in the process (sitecustomize): neither cffi (which
+# WeasyPrint loads its libraries with) nor ctypes (the check's quick first try) can open
+# Pango, as on a machine without it.
 NO_PANGO = """\
+import ctypes
+
 import cffi.api
 
 _dlopen = cffi.api.FFI.dlopen
+_cdll = ctypes.CDLL.__init__
 
 
 def dlopen(self, name, *args, **kwargs):
@@ -30,7 +34,14 @@ def dlopen(self, name, *args, **kwargs):
     return _dlopen(self, name, *args, **kwargs)
 
 
+def cdll(self, name, *args, **kwargs):
+    if name and "pango" in str(name).lower():
+        raise OSError(f"{name}: cannot open shared object file: (patched) no such file")
+    _cdll(self, name, *args, **kwargs)
+
+
 cffi.api.FFI.dlopen = dlopen
+ctypes.CDLL.__init__ = cdll
 """
 
 

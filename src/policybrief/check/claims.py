@@ -361,11 +361,13 @@ def load_names(root: Path, entries: Mapping[str, Entry],
     the sources and the brief (``Asa'ib Ahl al-Haq (AAH)``), and the sources' authors."""
     import yaml
 
+    from ..load import frontmatter
+
     names = Names()
 
     def read(path: Path) -> Any:
         try:
-            return yaml.safe_load(path.read_text("utf-8")) if path.is_file() else None
+            return frontmatter.safe_load(path.read_text("utf-8")) if path.is_file() else None
         except (OSError, UnicodeDecodeError, yaml.YAMLError):
             return None
 

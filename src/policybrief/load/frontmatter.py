@@ -49,30 +49,61 @@ class _Loader(yaml.SafeLoader):
 
 
 # Text libyaml may parse: nothing that could be an anchor, alias or tag (& * !), a
-# directive, a flow collection, a tab, a line break other than \n, a BOM, a block scalar
-# header with more than indicators after | or >, or a character PyYAML's reader refuses.
+# directive, a tab, a line break other than \n, a BOM, a block scalar header with more
+# than indicators after | or >, or a character PyYAML's reader refuses.
 _C_LOADER = getattr(yaml, "CSafeLoader", None)
-_NOT_FOR_C = re.compile(r"[&*!\t\r\x85\u2028\u2029\ufeff]|^%|[|>][-+0-9]*[^-+0-9\s]"
-                        r"|(?:^|[-:?,\[{])[ ]*[\[{]", re.M)
+_NOT_FOR_C = re.compile(r"[&*!\t\r\x85\u2028\u2029\ufeff]|^%|[|>][-+0-9]*[^-+0-9\s]", re.M)
 
 
 def _compose(text: str) -> Node | None:
     """``yaml.compose`` with :class:`_Loader`, through libyaml when that cannot differ.
 
     libyaml (about 20 times faster) is used only for text ``_NOT_FOR_C`` lets through,
-    and only its mappings are kept: an error, a refusal or any other result comes from
-    the pure-Python loader, exactly as before. libyaml marks plain scalars with style
-    ``''`` where PyYAML has None; :func:`_plain` treats the two alike.
+    and only its mappings without a flow collection (``[a, b]``, ``{a: b}``, where the
+    two parsers differ) are kept: an error, a refusal or any other result comes from the
+    pure-Python loader, exactly as before. A ``[`` that is text (``[Sadr returns.]{.own}``
+    in a block scalar) does not send a file to the slow loader. libyaml marks plain
+    scalars with style ``''`` where PyYAML has None; :func:`_plain` treats the two alike.
     """
+    return _libyaml(text) or yaml.compose(text, Loader=_Loader)
+
+
+def _libyaml(text: str) -> MappingNode | None:
+    """libyaml's mapping for ``text`` where the Python loader's would be the same."""
     if _C_LOADER is not None and not _NOT_FOR_C.search(text) \
             and not yaml.reader.Reader.NON_PRINTABLE.search(text):
         try:
             node = yaml.compose(text, Loader=_C_LOADER)
         except Exception:  # noqa: BLE001 — the fast path only; the full loader reports
             node = None
-        if isinstance(node, MappingNode):
+        if isinstance(node, MappingNode) and not _flow(node):
             return node
-    return yaml.compose(text, Loader=_Loader)
+    return None
+
+
+def safe_load(text: str) -> Any:
+    """``yaml.safe_load(text)`` (YAML 1.1 types, anchors allowed), through libyaml
+    where that cannot differ, as :func:`_compose` does."""
+    node = _libyaml(text)
+    if node is None:
+        return yaml.safe_load(text)
+    return yaml.constructor.SafeConstructor().construct_document(node)
+
+
+def _flow(node: Node) -> bool:
+    """Whether ``node`` holds a flow collection (without recursion)."""
+    stack = [node]
+    while stack:
+        current = stack.pop()
+        if isinstance(current, MappingNode):
+            if current.flow_style:
+                return True
+            stack.extend(child for pair in current.value for child in pair)
+        elif isinstance(current, SequenceNode):
+            if current.flow_style:
+                return True
+            stack.extend(current.value)
+    return False
 
 
 class _Refused(Exception):

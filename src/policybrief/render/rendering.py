@@ -133,14 +133,15 @@ def _preload() -> None:
 
 def _draw(drawn: figures.Figures, workers: Workers | None,
           pngs: dict[str, Future[bytes]]) -> None:
-    """Lay out the figures ahead of use and, with layout processes to spare before the
-    PDF reaches them, have them draw Word's PNGs (``pngs``: figure name → Future). A
-    failure here is met again, and reported, where the figures are used."""
+    """Lay out and draw the figures' print SVGs (Arabic shaped as outlines) ahead of
+    use, while pandoc runs, and, with layout processes to spare before the PDF reaches
+    them, have them draw Word's PNGs (``pngs``: figure name → Future). A failure here is
+    met again, and reported, where the figures are used."""
     import contextlib
 
     with contextlib.suppress(Exception):
         for figure in drawn:
-            figure.layout  # noqa: B018 (a cached property)
+            figure.print_svg  # noqa: B018 (a cached property; the link check needs it)
         if workers is not None:
             for figure in drawn:
                 future = workers.submit(png.to_png, *figure.png_source)
