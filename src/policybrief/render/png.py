@@ -26,6 +26,10 @@ def to_png(svg: str, width: float, height: float, dpi: int = DPI) -> bytes:
     import io
 
     import pypdfium2
+
+    from .pdf import libraries
+
+    libraries.load()
     import weasyprint
 
     uri = "data:image/svg+xml;base64," + _b64(svg.encode("utf-8"))

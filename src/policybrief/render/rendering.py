@@ -128,7 +128,7 @@ def _preload() -> None:
     import contextlib
 
     with contextlib.suppress(Exception):
-        import weasyprint  # noqa: F401
+        from .pdf import libraries  # (imports WeasyPrint)  # noqa: F401
 
 
 def _draw(drawn: figures.Figures, workers: Workers | None,

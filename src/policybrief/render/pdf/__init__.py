@@ -376,6 +376,9 @@ def lay_out(html: str, base: Path, allowed: Iterable[Path], identifier: bytes,
     """Lay out ``html`` with WeasyPrint. For a ``part`` of the page (parts.py), the
     margin boxes are left out and the pages' names, named strings, anchors and
     bookmark levels are recorded for binding."""
+    from . import libraries
+
+    libraries.load()
     import weasyprint
     from weasyprint.urls import FatalURLFetchingError
 
@@ -608,7 +611,8 @@ class Workers:
 
         try:
             context = multiprocessing.get_context("forkserver")
-            context.set_forkserver_preload(["weasyprint", "policybrief.render.pdf",
+            context.set_forkserver_preload(["policybrief.render.pdf.libraries",
+                                             "policybrief.render.pdf",
                                              "policybrief.render.pdf.reaper"])
             with self._guard:
                 if self._closed:
