@@ -22,6 +22,16 @@ MINIMUM = (3, 9)
 
 @cache
 def binary() -> str:
+    """The pandoc that pypandoc-binary ships (the pinned one, found without importing
+    pypandoc, which would run every pandoc on the PATH to choose one); else pypandoc's."""
+    import importlib.util
+
+    spec = importlib.util.find_spec("pypandoc")
+    if spec is not None and spec.origin:
+        bundled = Path(spec.origin).parent / "files" / \
+            ("pandoc.exe" if os.name == "nt" else "pandoc")
+        if bundled.is_file() and os.access(bundled, os.X_OK):
+            return str(bundled)
     import pypandoc
 
     return str(pypandoc.get_pandoc_path())
