@@ -39,12 +39,59 @@ class Link:
     url: str
 
 
+PLAIN = ["--wrap=none", "--section-divs"]
+# the evidence appendix's heading (assemble/templates/appendix.md.j2), and any heading
+FRONT = re.compile(r"\A---\n.*?\n---\n", re.S)
+APPENDIX = re.compile(r"^## [^\n]*\{ ?#evidence-appendix[ .}][^\n]*$", re.M)
+HEADING = re.compile(r"^## [^\n]*\{ ?#([\w-]+)[ .}][^\n]*$", re.M)
+# what renders differently in a part of a document than in the whole: citations,
+# notes, and brackets that may be links to a heading or a reference defined elsewhere
+CONTEXTUAL = re.compile(r"@|\[\^|\^\[|(?<!\\)\[[^\]]*\](?![({])")
+
+
 def render_fragment(markdown: str, bib: Path, csl: Path, workdir: Path) -> str:
-    """pandoc: Markdown → an HTML5 fragment with notes and bibliography."""
-    return pandoc.convert(markdown, "html5", [
-        "--citeproc", f"--bibliography={bib}", f"--csl={csl}", "--wrap=none",
-        "--metadata=link-citations:true", "--section-divs",
-    ], workdir, "the HTML")
+    """pandoc: Markdown → an HTML5 fragment with notes and bibliography.
+
+    The evidence appendix (nearly half the Markdown: its tables) cites nothing and holds
+    nothing whose rendering depends on the rest, so it is converted on its own, beside
+    the rest of the brief (no citation processing), and put back where it was: the same
+    fragment, in about two thirds of the time. A brief whose appendix is not of that
+    kind is converted whole."""
+    args = ["--citeproc", f"--bibliography={bib}", f"--csl={csl}",
+            "--metadata=link-citations:true", *PLAIN]
+    split = _split(markdown)
+    if split is None:
+        return pandoc.convert(markdown, "html5", args, workdir, "the HTML")
+    rest, appendix, before = split
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(max_workers=1) as beside:
+        done = beside.submit(pandoc.convert, appendix, "html5", PLAIN, workdir, "the HTML")
+        body = pandoc.convert(rest, "html5", args, workdir, "the HTML")
+        part = done.result()
+    at = body.find(f'<section id="{before}"')
+    if at < 0 or not part.endswith("\n"):
+        return pandoc.convert(markdown, "html5", args, workdir, "the HTML")
+    return body[:at] + part + body[at:]
+
+
+def _split(markdown: str) -> tuple[str, str, str] | None:
+    """The Markdown without its evidence appendix, the appendix as a document of its
+    own (with the same front matter), and the id of the section that follows it; None
+    when it cannot be converted apart (see render_fragment)."""
+    found = APPENDIX.search(markdown)
+    if found is None:
+        return None
+    after = HEADING.search(markdown, found.end())
+    if after is None:
+        return None
+    appendix = markdown[found.start():after.start()]
+    if CONTEXTUAL.search(appendix) or APPENDIX.search(markdown, found.end()):
+        return None
+    front = FRONT.match(markdown)
+    head = front.group() + "\n" if front else ""
+    return (markdown[:found.start()] + markdown[after.start():], head + appendix,
+            after.group(1))
 
 
 def sanitize(fragment: str) -> str:
