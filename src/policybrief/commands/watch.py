@@ -31,6 +31,9 @@ from ..errors import BriefError, ContentError
 from ..model import Finding, Project
 
 HOST = "127.0.0.1"
+# ms of quiet after a change before the rebuild starts: an editor's save (write, rename)
+# is one burst of events well within it, and the wait is on every rebuild's clock
+STEP = 20
 VERSION_PATH = "/__policybrief/version"
 RELOAD = """<script>/* policybrief watch: reload when the build changes */
 (function () {
@@ -253,7 +256,7 @@ def run(project: Project, port: int = 8000, formats: Sequence[str] = ("html",),
                 ready(bound)
             first = True  # the first build runs once the watcher is watching
             bib = _signature(project.bibliography)
-            for changed in watchfiles.watch(*watched(project), debounce=debounce, step=50,
+            for changed in watchfiles.watch(*watched(project), debounce=debounce, step=STEP,
                                             stop_event=stop, rust_timeout=200,
                                             yield_on_timeout=True, raise_interrupt=True):
                 names = sorted({project.rel(Path(p)) for _, p in changed})

@@ -760,6 +760,7 @@ class _Inline:
 
 # A part's own identifier (the bound PDF gets the page's): its bytes depend on it alone.
 PART = b"policybrief-part"
+TABLE = re.compile(r"<table\b", re.I)
 
 
 def _in_parts(plan: Any, base: Path, allowed: list[Path], identifier: bytes,
@@ -821,7 +822,9 @@ def _in_parts(plan: Any, base: Path, allowed: list[Path], identifier: bytes,
     if workers is not None:
         workers.close()
     return binding.bind([laid[i].pdf for i in range(n)], list(plan.anchors),
-                        [laid[i].levels for i in range(n)], sheets_pdf, identifier)
+                        [laid[i].levels for i in range(n)], sheets_pdf, identifier,
+                        [TABLE.search(plan.html, lo, hi) is not None
+                         for lo, hi in plan.ranges])
 
 
 def _page_numbers(plan: Any, laid: dict[int, Laid]) -> dict[str, int]:

@@ -138,9 +138,11 @@ def _detach(pdf: Any) -> None:
 
 def bind(parts: Sequence[bytes], anchors: Sequence[frozenset[str]],
          levels: Sequence[Sequence[int]], furniture: bytes | None,
-         identifier: bytes | None = None) -> bytes:
+         identifier: bytes | None = None, tables: Sequence[bool] | None = None) -> bytes:
     """One PDF of ``parts`` (in order): ``anchors`` are the ids laid out in each part,
     ``levels`` its bookmarks' levels, ``furniture`` one page of margin boxes per page;
+    ``tables``: whether each part has a table (only a table's header cells carry IDs
+    that need renaming; the struct tree of a part without one is not walked);
     ``identifier``: the document's (the first half of its /ID; the parts are laid out
     with one of their own, so that a part's bytes depend on the part alone)."""
     import pikepdf
@@ -151,8 +153,9 @@ def bind(parts: Sequence[bytes], anchors: Sequence[frozenset[str]],
     if len(document.K) and _empty(document.K[-1]):
         del document.K[-1]
     seen: set[tuple[int, int]] = set()
-    for kid in document.K:
-        _rename(kid, "p0-", seen)
+    if tables is None or tables[0]:
+        for kid in document.K:
+            _rename(kid, "p0-", seen)
     nums: list[Any] = list(root.ParentTree.Nums)
     next_key = max(int(k) for k in nums[::2]) + 1
     dests: dict[str, Any] = {}
@@ -191,7 +194,8 @@ def bind(parts: Sequence[bytes], anchors: Sequence[frozenset[str]],
         for kid in kids:
             copied = pdf.copy_foreign(kid)
             copied.P = document
-            _rename(copied, f"p{index}-", seen)
+            if tables is None or tables[index]:
+                _rename(copied, f"p{index}-", seen)
             document.K.append(copied)
         for page in pdf.pages[first:]:
             if "/StructParents" in page.obj:

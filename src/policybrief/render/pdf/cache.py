@@ -19,6 +19,7 @@ or a read-only build/ leaves the build to run without it.
 from __future__ import annotations
 
 import contextlib
+import functools
 import hashlib
 import json
 import os
@@ -40,6 +41,7 @@ DISTRIBUTIONS = ("weasyprint", "pydyf", "pyphen", "tinycss2", "cssselect2", "tin
                  "fonttools", "pillow", "cffi")
 
 
+@functools.cache
 def _code() -> str:
     """What besides the HTML decides a part's pages: the versions of the layout code
     (the Python distributions, Pango) and the source of this package's layout module
