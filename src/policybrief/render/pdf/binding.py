@@ -35,6 +35,17 @@ def _copy(pdf: Any, obj: Any) -> Any:
     return obj
 
 
+def _copied(pdf: Any, other: Any, values: list[Any]) -> list[Any]:
+    """``values`` of ``other`` (direct arrays of references, most of them), for ``pdf``,
+    as :func:`_copy` makes them, in one foreign copy: held by an object of ``other``
+    made for the purpose, which ``pdf`` receives but nothing in it refers to (qpdf does
+    not write it)."""
+    import pikepdf
+
+    holder = other.make_indirect(pikepdf.Dictionary(V=pikepdf.Array(values)))
+    return list(pdf.copy_foreign(holder).V)
+
+
 def _flatten(outline: Any) -> list[Any]:
     """The titles and destinations of an outline's items, in document order."""
     items: list[tuple[Any, Any]] = []
@@ -183,9 +194,9 @@ def bind(parts: Sequence[bytes], anchors: Sequence[frozenset[str]],
         offset = next_key
         other_root = other.Root.StructTreeRoot
         highest = -1
-        for key, value in zip(list(other_root.ParentTree.Nums)[::2],
-                              list(other_root.ParentTree.Nums)[1::2], strict=True):
-            nums.extend([int(key) + offset, _copy(pdf, value)])
+        pairs = list(other_root.ParentTree.Nums)
+        for key, value in zip(pairs[::2], _copied(pdf, other, pairs[1::2]), strict=True):
+            nums.extend([int(key) + offset, value])
             highest = max(highest, int(key))
         next_key = offset + highest + 1
         kids = list(other_root.K[0].K)
