@@ -73,6 +73,45 @@ def test_small_parts_are_joined_up_to_the_chunk_size() -> None:
     assert len(plan.ranges) == 3  # cover, contents (alone: it shows page numbers), the rest
 
 
+def chapters(count: int, edited: int = -1) -> str:
+    body = "".join(f'<section id="c{i}" class="chapter"><h2>Chapter {i}</h2>'
+                   f'<p>{"Text of the chapter. " * (90 if i == edited else 100)}</p></section>'
+                   for i in range(count))
+    return ('<html lang="en"><head><style>section.chapter { break-before: page; }</style>'
+            f"</head><body><main>{body}</main></body></html>")
+
+
+def starts(plan: parts.Plan, page: str) -> list[str]:
+    return [page[lo:page.index(">", lo) + 1] for lo, _ in plan.ranges]
+
+
+def test_each_chapter_is_a_part_and_an_edit_moves_no_cut() -> None:
+    """A chapter is a part of its own (one shorter than SMALL joins the part before);
+    which stretch starts a part depends on the stretch alone, never on the text before
+    it, so an edit lays out again only its part."""
+    page = chapters(12)
+    plan = parts.plan(page, chunk=pdf.CHUNK, small=pdf.SMALL)
+    assert plan is not None and len(plan.ranges) == 12
+    edited = chapters(12, edited=3)
+    again = parts.plan(edited, chunk=pdf.CHUNK, small=pdf.SMALL)
+    assert again is not None and starts(again, edited) == starts(plan, page)
+    changed = [i for i in range(12) if plan.part(i).html != again.part(i).html]
+    assert changed == [3]
+
+
+def test_a_long_page_joins_chapters_where_their_first_tag_says() -> None:
+    count = 3 * parts.MANY
+    page = chapters(count)
+    plan = parts.plan(page, chunk=pdf.CHUNK, small=pdf.SMALL)
+    assert plan is not None and count // 8 < len(plan.ranges) < count // 2
+    edited = chapters(count, edited=40)
+    again = parts.plan(edited, chunk=pdf.CHUNK, small=pdf.SMALL)
+    assert again is not None and starts(again, edited) == starts(plan, page)
+    assert sum(a.html != b.html for a, b in zip(
+        (plan.part(i) for i in range(len(plan.ranges))),
+        (again.part(i) for i in range(len(again.ranges))), strict=True)) == 1
+
+
 @pytest.mark.parametrize("page", [
     "<html><head></head><body><p>no forced break</p></body></html>",
     "<html><head><style>.a{break-before:page}</style></head><body><div><p>x</div></body></html>",

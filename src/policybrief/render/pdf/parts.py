@@ -39,6 +39,7 @@ PROPERTIES = {"break-before", "break-after", "page-break-before", "page-break-af
               "page", "display", "float", "position", "content", "counter-reset"}
 TARGETS = re.compile(r"\btarget-(counter|counters|text)\s*\(")
 TAGS = re.compile(r"<[^>]*>")
+MANY = 48  # stretches between forced breaks beyond which several make one part
 
 
 class Unsplittable(Exception):
@@ -389,9 +390,12 @@ def plan(html: str, chunk: int, *, most: int | None = None, small: int | None = 
     ranges: list[tuple[int, int]] = []
     flags: list[bool] = []
     size = 0
+    # A long page (more stretches than MANY) is cut every ``group`` stretches or so: where
+    # a stretch's first tag (its id) says so, which an edit elsewhere does not change.
+    group = len(segments) // MANY + 1
     for (lo, hi), dep in zip(segments, deps, strict=True):
         weight = _weight(html, lo, hi)
-        joins = weight < small if small is not None else True
+        joins = weight < small or _joins(html, lo, group) if small is not None else True
         if ranges and joins and not dep and not flags[-1] and size + weight <= chunk:
             ranges[-1] = (ranges[-1][0], hi)
             size += weight
@@ -419,6 +423,17 @@ def plan(html: str, chunk: int, *, most: int | None = None, small: int | None = 
     weights = tuple(_weight(html, lo, hi) for lo, hi in ranges)
     return Plan(html, body, tuple(ranges), tuple(footnotes), tuple(anchors),
                 tuple(links), tuple(flags), weights)
+
+
+def _joins(html: str, at: int, group: int) -> bool:
+    """Whether the stretch starting at ``at`` joins the part before: one stretch in
+    ``group`` (on average) starts a part, chosen by a hash of its first tag."""
+    if group <= 1:
+        return False
+    import zlib
+
+    tag = html[at:html.find(">", at) + 1]
+    return zlib.crc32(tag.encode("utf-8")) % group != 0
 
 
 def _hidden(node: Node) -> bool:
