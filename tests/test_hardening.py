@@ -244,3 +244,21 @@ def test_pandoc_failure_names_the_section(tiny: Path,
     err = capsys.readouterr().err
     assert "report/sections/02-motives.md:" in err
     assert "Duplicate note reference" in err
+
+
+def test_a_bound_inside_another_says_why_the_outer_one_stopped() -> None:
+    """The PDF's layout in the build's own process runs under two bounds (the layout's
+    and each part's): whichever watchdog fires first, the error names its limit."""
+    import time
+
+    from policybrief.errors import RenderError
+    from policybrief.render import limits
+
+    with pytest.raises(RenderError, match=r"laying out the PDF took longer than 0\.1 s"), \
+            limits.bounded(0.1, 10**6, "laying out the PDF"), \
+            limits.bounded(60, 10**6, "laying out a part"):
+        time.sleep(2)
+    with pytest.raises(RenderError, match=r"laying out a part took longer than 0\.1 s"), \
+            limits.bounded(60, 10**6, "laying out the PDF"), \
+            limits.bounded(0.1, 10**6, "laying out a part"):
+        time.sleep(2)

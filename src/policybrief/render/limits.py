@@ -32,6 +32,10 @@ def resident_mb() -> float:
         return 0.0
 
 
+# the bounds in force in the main thread, outermost first (a bound may hold another)
+_DEPTH: list[str] = []
+
+
 class _Stop(BaseException):
     """Raised in the main thread by the watchdog; a BaseException so that no
     ``except Exception`` inside the library being bounded can swallow it."""
@@ -64,12 +68,16 @@ def bounded(seconds: float, megabytes: float, what: str, where: str = "report/se
     previous = signal.signal(signal.SIGUSR1, stop)
     watcher = threading.Thread(target=watch, name="policybrief-limits", daemon=True)
     watcher.start()
+    _DEPTH.append(what)
     try:
         yield
     except _Stop:
+        if not reason and len(_DEPTH) > 1:
+            raise  # the stop of a bound around this one: it says why
         raise RenderError(f"{what} {reason[0] if reason else 'was interrupted'}; a very long "
                           "or deeply nested section?", where, 1) from None
     finally:
+        _DEPTH.pop()
         done.set()
         watcher.join()
         signal.signal(signal.SIGUSR1, previous)
