@@ -40,9 +40,25 @@ def test_a_failure_is_said_whole_with_its_status(tmp_path: Path) -> None:
     section = root / "report" / "sections" / "01-background.md"
     write(section, section.read_text("utf-8").replace("rasanah2024rifts, ¶ 3",
                                                        "nobody2020, ¶ 3"))
+    failed = brief("build", cwd=root)  # with the PDF's layout processes starting
+    assert failed.returncode == 1 and "nobody2020" in failed.stderr
+    assert "leaked" not in failed.stderr and "Traceback" not in failed.stderr
     done = brief("check", cwd=root)
     assert done.returncode == 1
     assert "report/sections/01-background.md:" in done.stderr and "nobody2020" in done.stderr
     assert done.stderr.rstrip().splitlines()[-1].strip()  # the message's last line is there
     usage = brief("build", "--no-such-option", cwd=root)
     assert usage.returncode == 2 and "no-such-option" in usage.stderr
+
+
+def test_ctrl_c_is_an_interruption(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                   capsys: pytest.CaptureFixture[str]) -> None:
+    from policybrief import pipeline
+    from policybrief.commands.cli import main
+
+    def interrupted(*args: object, **kwargs: object) -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(pipeline, "build", interrupted)
+    assert main(["-C", str(make_tiny(tmp_path / "p")), "build"]) == 130
+    assert capsys.readouterr().err.strip() == "interrupted"

@@ -259,11 +259,22 @@ def test_a_changed_face_or_image_lays_the_part_out_again(tmp_path: Path) -> None
             "</html>")
     store = caching.Cache.at(tmp_path / "cache", [allowed])
     laid = pdf.lay_out(html, allowed, [allowed], b"x" * 32, part=True)
-    assert str(image.resolve()) in laid.files
+    assert str(image.resolve()) in dict(laid.files)
     key = store.key(html, "part")
     store.put(key, laid)
     again = caching.Cache.at(tmp_path / "cache", [allowed])
     assert again.get(key) == laid
+    # a file changed between the layout and its keeping: kept with the bytes laid out,
+    # so never found for the file as it is now
+    racing = caching.Cache.at(tmp_path / "cache3", [allowed])
+    laid_before = pdf.lay_out(html.replace("a logo", "the logo"), allowed, [allowed],
+                              b"x" * 32, part=True)
+    image.write_text('<svg xmlns="http://www.w3.org/2000/svg" width="30" height="10"/>',
+                     "utf-8")
+    racing.put("race", laid_before)
+    assert caching.Cache.at(tmp_path / "cache3", [allowed]).get("race") is None
+    image.write_text('<svg xmlns="http://www.w3.org/2000/svg" width="10" height="10"/>',
+                     "utf-8")
     image.write_text('<svg xmlns="http://www.w3.org/2000/svg" width="20" height="10"/>',
                      "utf-8")
     assert caching.Cache.at(tmp_path / "cache", [allowed]).get(key) is None
@@ -280,12 +291,13 @@ def test_what_a_killed_build_left_goes_and_the_cache_stays_bounded(tmp_path: Pat
     for number in range(caching.KEEP + 10):
         store.put(store.key(str(number), "part"), laid)
     (folder / f".{'0' * 64}.json.123.tmp").write_text("{", "utf-8")
+    (folder / f"{'1' * 64}.pdf").write_bytes(b"%PDF half an entry")  # its .json not written
     kept = caching.Cache.at(folder, [tmp_path])
     kept.used.add(store.key("0", "part"))  # used by this build: kept whatever its age
     os.utime(folder / f"{store.key('0', 'part')}.json", (1, 1))
     kept.prune()
     names = os.listdir(folder)
-    assert not [n for n in names if n.startswith(".")]
+    assert not [n for n in names if n.startswith(".")] and f"{'1' * 64}.pdf" not in names
     assert len([n for n in names if n.endswith(".json")]) == caching.KEEP
     assert f"{store.key('0', 'part')}.json" in names
     assert len([n for n in names if n.endswith(".pdf")]) == caching.KEEP
@@ -336,3 +348,59 @@ def test_a_rebuild_starts_one_layout_process_and_more_on_demand() -> None:
         assert len(workers.pool._processes) == 2  # the second when two parts wait
     finally:
         workers.close(kill=True)
+
+
+def test_a_warm_process_loads_a_replaced_face_anew(tmp_path: Path) -> None:
+    """``brief watch`` keeps the faces loaded; a face replaced in place (in a folder
+    below fonts/, where the folder's own time does not move) is loaded again."""
+    from policybrief.assemble import assembly
+
+    packaged = assembly.default_templates() / "fonts"
+    fonts = tmp_path / "templates" / "fonts"
+    (fonts / "sub").mkdir(parents=True)
+    shutil.copy(packaged / "NotoSans-Regular.ttf", fonts / "sub" / "Face.ttf")
+    (fonts / "fonts.css").write_text('@font-face { font-family: "House"; '
+                                     'src: url("sub/Face.ttf"); }', "utf-8")
+    allowed = [tmp_path / "templates"]
+    served: dict[str, str] = {}
+    first = pdf._faces(fonts / "fonts.css", pdf.fetcher(allowed, served), served)
+    assert pdf._faces(fonts / "fonts.css", pdf.fetcher(allowed, {}), {})[0] is first[0]
+    before = dict(first[2])
+    shutil.copy(packaged / "NotoSerif-Regular.ttf", fonts / "sub" / "Face.ttf")
+    served = {}
+    second = pdf._faces(fonts / "fonts.css", pdf.fetcher(allowed, served), served)
+    assert second[0] is not first[0]
+    face = str((fonts / "sub" / "Face.ttf").resolve())
+    assert second[2][face] != before[face]
+    pdf._FACES.clear()
+
+
+def test_a_full_disk_takes_the_room_of_the_cache(tmp_path: Path,
+                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    """The outputs come first: when build/ is full as they are written, the layout
+    cache is emptied and the outputs written once more."""
+    import errno
+
+    from policybrief.publish import outputs
+
+    root = tiny_with_breaks(tmp_path)
+    build(root, "pdf")
+    assert entries(root)
+    original = outputs.publish
+    calls = []
+
+    def full_once(*args: Any) -> Any:
+        calls.append(1)
+        if len(calls) == 1:
+            raise OSError(errno.ENOSPC, "No space left on device")
+        return original(*args)
+
+    monkeypatch.setattr(outputs, "publish", full_once)
+    (root / "report" / "sections" / "01-background.md").write_text(
+        (root / "report" / "sections" / "01-background.md").read_text("utf-8")
+        .replace("took shape", "first took shape"), "utf-8")
+    build(root, "pdf")
+    assert len(calls) == 2 and not entries(root)
+    fresh = clean_copy(root, tmp_path / "fresh")
+    build(fresh, "pdf")
+    assert digests(root, "brief.pdf") == digests(fresh, "brief.pdf")

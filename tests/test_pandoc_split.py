@@ -60,3 +60,13 @@ def test_an_appendix_that_depends_on_the_rest_is_converted_whole(
         edited = edited.replace("## Background", "## Key judgments", 1)
         split, whole = both(root, edited, tmp_path)
         assert split == whole and 'href="#background">Key judgments</a>' in whole
+
+
+def test_a_link_to_the_appendix_by_its_heading_keeps_the_brief_whole(tmp_path: Path) -> None:
+    root = make_tiny(tmp_path / "p")
+    markdown = assembled(root).replace(
+        "\n## Motives", "\nThe quotes are listed in the [Evidence appendix].\n\n## Motives", 1)
+    assert "[Evidence appendix]" in markdown
+    assert html._split(markdown) is None
+    split, whole = both(root, markdown, tmp_path)
+    assert split == whole and 'href="#evidence-appendix"' in whole

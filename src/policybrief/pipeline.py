@@ -325,7 +325,8 @@ def _layout_processes(project: Project, options: BuildOptions) -> Iterator[Worke
         # with parts laid out before, a rebuild is likely to need few, and a short brief
         # has few: one process started now, the others only if the work asks for them
         cached = project.build / rendering.LAYOUT_CACHE
-        again = cached.is_dir() and not cached.is_symlink() and any(os.scandir(cached))
+        again = not any(p.is_symlink() for p in (project.build, cached.parent, cached)) \
+            and cached.is_dir() and any(os.scandir(cached))
         workers = pdf.Workers(faces=pdf.font_stylesheet([base, *allowed]), allowed=allowed,
                               eager=1 if again or _short(project) else None)
     try:
@@ -438,8 +439,15 @@ def publish(checked: Checked, assembled: Assembled, options: BuildOptions,
             findings = (*findings, *rendered)
             files.update(report_file)
             report("write")
-            written = outputs.publish(build_dir, files,
-                                      {k: v for k, v in digests.items() if k in files})
+            kept = {k: v for k, v in digests.items() if k in files}
+            try:
+                written = outputs.publish(build_dir, files, kept)
+            except OSError as exc:
+                # the disk full: the layout cache gives its room to the outputs, once
+                if exc.errno not in (errno.ENOSPC, errno.EDQUOT) or \
+                        not rendering.drop_layout_cache(project):
+                    raise
+                written = outputs.publish(build_dir, files, kept)
         written = sorted({*written, *report_written})
         # the fingerprint was taken before loading: it is recorded only when no input
         # changed while the build read them (a save, even one undone before the end,

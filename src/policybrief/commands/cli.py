@@ -506,7 +506,10 @@ def main(argv: list[str] | None = None) -> int:
         cli.main(args=argv, prog_name="brief", standalone_mode=False)
     except click.exceptions.Exit as exc:
         return int(exc.exit_code)
-    except click.Abort:
+    except click.Abort as exc:
+        if isinstance(exc.__context__, KeyboardInterrupt):  # click's name for Ctrl-C
+            click.echo("interrupted", err=True)
+            return 130
         click.echo("aborted", err=True)
         return 1
     except click.ClickException as exc:
@@ -539,8 +542,12 @@ def run() -> None:
     layout processes stopped, the temporary folders removed. What is left, WeasyPrint's
     and pikepdf's objects and every module, the interpreter would take down one object
     at a time (a tenth of a second after a build); here the streams are flushed and the
-    operating system takes it back whole. (Tests call main(), which returns.)"""
+    operating system takes it back whole. A command that failed or was interrupted ends
+    the usual way, whatever it left half-started cleaned up. (Tests call main(), which
+    returns.)"""
     status = main()
+    if status != 0:  # a failure, an interruption: the usual way out, every finalizer run
+        sys.exit(status)
     import contextlib
 
     for stream in (sys.stdout, sys.stderr):

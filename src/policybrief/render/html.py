@@ -88,10 +88,13 @@ def _split(markdown: str) -> tuple[str, str, str] | None:
     appendix = markdown[found.start():after.start()]
     if CONTEXTUAL.search(appendix) or APPENDIX.search(markdown, found.end()):
         return None
+    rest = markdown[:found.start()] + markdown[after.start():]
+    title = found.group().removeprefix("## ").split("{", 1)[0].strip()
+    if re.search(r"\[" + re.escape(title) + r"\]", rest, re.I):
+        return None  # the rest links to the appendix by its heading
     front = FRONT.match(markdown)
     head = front.group() + "\n" if front else ""
-    return (markdown[:found.start()] + markdown[after.start():], head + appendix,
-            after.group(1))
+    return rest, head + appendix, after.group(1)
 
 
 def sanitize(fragment: str) -> str:

@@ -35,6 +35,16 @@ PDF_MEGABYTES = float(os.environ.get("POLICYBRIEF_PDF_MEGABYTES", "3000"))
 LAYOUT_CACHE = Path(".cache") / "layout"
 
 
+def drop_layout_cache(project: Any) -> bool:
+    """Empty the PDF's layout cache (build/ is full); whether it held anything."""
+    from .pdf import cache
+
+    folder = project.build / LAYOUT_CACHE
+    if any(p.is_symlink() for p in (project.build, folder.parent, folder)):
+        return False
+    return cache.clear(folder)
+
+
 def pdf_folders(project: Any) -> tuple[Path, list[Path]]:
     """The PDF's base folder (the project's templates, else the packaged ones) and the
     folders its layout may read files from (templates and assets: pdf.fetcher)."""
@@ -233,9 +243,14 @@ def render(brief: Brief, evidence: Evidence, markdown: str, formats: list[str], 
     try:
         raw = html_stage.render_fragment(markdown, bib, csl, workdir)
     except RenderError as error:
-        raise blame(brief, markdown, error, bib, csl, workdir) from None
-    finally:
         ahead.join()
+        raise blame(brief, markdown, error, bib, csl, workdir) from None
+    except Exception:
+        ahead.join()
+        raise
+    # (interrupted: the figures' thread, a daemon, is not waited for; it may wait on an
+    # import the interruption left locked)
+    ahead.join()
     # before anything can fetch what the brief points at (figures/*.svg are our own)
     links.check(drawn.for_pdf(raw), project)
     fragment = html_stage.sanitize(raw)

@@ -13,6 +13,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import gc
+import hashlib
 import logging
 import os
 import re
@@ -217,10 +218,11 @@ def _sorted_log(records: list[logging.LogRecord], html: str,
     return tuple(dict.fromkeys(notes))
 
 
-def fetcher(allowed: Iterable[Path], served: set[str] | None = None) -> Any:
-    """A URL fetcher that serves ``data:`` URLs and files inside ``allowed`` only; the
-    files it serves are added to ``served`` (what a layout depends on: cache.py)."""
-    from weasyprint.urls import FatalURLFetchingError, URLFetcher
+def fetcher(allowed: Iterable[Path], served: dict[str, str] | None = None) -> Any:
+    """A URL fetcher that serves ``data:`` URLs and files inside ``allowed`` only; each
+    file it serves is added to ``served`` with the sha256 of the bytes it served (what a
+    layout depends on: cache.py)."""
+    from weasyprint.urls import FatalURLFetchingError, URLFetcher, URLFetcherResponse
 
     roots = [p.resolve() for p in allowed]
 
@@ -238,9 +240,16 @@ def fetcher(allowed: Iterable[Path], served: set[str] | None = None) -> Any:
                 path = Path(unquote(parts.path)).resolve()
                 inside = any(path.is_relative_to(root) for root in roots)
                 if inside and path.is_file():
-                    if served is not None:
-                        served.add(str(path))
-                    return super().fetch(url, headers)
+                    response = super().fetch(url, headers)
+                    if served is None:
+                        return response
+                    try:  # the bytes served are the bytes recorded
+                        data = response.read()
+                    finally:
+                        response.close()
+                    served[str(path)] = hashlib.sha256(data).hexdigest()
+                    return URLFetcherResponse(response.url, data, response.headers,
+                                              response.status)
             if inside:  # named as the project names it: templates/x.png
                 root = next(r for r in roots if path.is_relative_to(r))
                 named = path.relative_to(root.parent).as_posix()
@@ -327,7 +336,7 @@ class Laid:
     anchors: tuple[tuple[str, int], ...] = ()                       # id, page index
     levels: tuple[int, ...] = ()                                     # of the bookmarks
     notes: tuple[Note, ...] = ()                                     # warnings, notices
-    files: tuple[str, ...] = ()                    # the files it was laid out with
+    files: tuple[tuple[str, str], ...] = ()   # the files it was laid out with, and sha256
 
 
 # WeasyPrint is not made for threads: in this process, one layout at a time.
@@ -395,7 +404,7 @@ def lay_out(html: str, base: Path, allowed: Iterable[Path], identifier: bytes,
     thresholds = gc.get_threshold()
     if 0 < thresholds[0] < 50_000:  # (0: collection is off; leave it so)
         gc.set_threshold(50_000, *thresholds[1:])
-    served: set[str] = set()
+    served: dict[str, str] = {}
     try:
         url_fetcher = fetcher(allowed, served)
         faces = font_stylesheet([base, *allowed])
@@ -411,7 +420,8 @@ def lay_out(html: str, base: Path, allowed: Iterable[Path], identifier: bytes,
             document = source.render(stylesheets=stylesheets, font_config=fonts, **options)
         data = document.write_pdf(**options)
         pages, anchors, levels = _records(document) if part else ((), (), ())
-        laid = Laid(data, pages, anchors, levels, files=tuple(sorted(served | face_files)))
+        laid = Laid(data, pages, anchors, levels,
+                    files=tuple(sorted({**face_files, **served}.items())))
     except FatalURLFetchingError as exc:
         url = getattr(exc, "url", "")
         where = _locate_url(_Places.of(base, allowed), url) if url else None
@@ -431,38 +441,51 @@ def lay_out(html: str, base: Path, allowed: Iterable[Path], identifier: bytes,
     return dataclasses.replace(laid, notes=notes) if notes else laid
 
 
-_FACES: dict[tuple[str, str], tuple[Any, list[Any], set[str]]] = {}
+_FACES: dict[str, tuple[Any, list[Any], dict[str, str], dict[str, tuple[int, ...]]]] = {}
 
 
-def _faces(faces: Path | None, url_fetcher: Any, served: set[str]
-           ) -> tuple[Any, list[Any], set[str]]:
+def _faces(faces: Path | None, url_fetcher: Any, served: dict[str, str]
+           ) -> tuple[Any, list[Any], dict[str, str]]:
     """The font configuration and @font-face stylesheet for ``faces``, made once per
-    process (and per version of the file)."""
-
-    # (the stylesheet and every file beside it: a face replaced is loaded anew)
-    key = (str(faces), repr(sorted((p.name, p.stat().st_mtime_ns, p.stat().st_size)
-                                   for p in faces.parent.iterdir()))
-           if faces is not None else "")
-    if key not in _FACES:
+    process, and made anew when the stylesheet or any face it loaded has changed since
+    (a face replaced while ``brief watch`` runs)."""
+    key = str(faces)
+    known = _FACES.get(key)
+    if known is None or any(_signature(path) != signature
+                            for path, signature in known[3].items()):
         _FACES.clear()
-        _FACES[key] = _load_faces(faces, url_fetcher, served)
-    return _FACES[key]
+        fonts, css, files = _load_faces(faces, url_fetcher, served)
+        known = _FACES[key] = (fonts, css, files, {p: _signature(p) for p in files})
+    return known[0], known[1], known[2]
 
 
-def _load_faces(faces: Path | None, url_fetcher: Any, served: set[str]
-                ) -> tuple[Any, list[Any], set[str]]:
+def _signature(path: str) -> tuple[int, ...]:
+    """What changes when the file at ``path`` is replaced or written to."""
+    try:
+        status = os.stat(path)
+    except OSError:
+        return ()
+    return (status.st_ino, status.st_size, status.st_mtime_ns, status.st_ctime_ns)
+
+
+def _load_faces(faces: Path | None, url_fetcher: Any, served: dict[str, str]
+                ) -> tuple[Any, list[Any], dict[str, str]]:
     """The font configuration, the @font-face stylesheet, and the files they were made
-    from (the stylesheet, and the faces it loads: what ``url_fetcher`` adds to
-    ``served`` meanwhile)."""
+    from with the sha256 of their bytes (the stylesheet, and the faces it loads: what
+    ``url_fetcher`` adds to ``served`` meanwhile)."""
     import weasyprint
     from weasyprint.text.fonts import FontConfiguration
 
     fonts = FontConfiguration()
     if faces is None:
-        return fonts, [], set()
+        return fonts, [], {}
     before = set(served)
-    css = weasyprint.CSS(filename=str(faces), url_fetcher=url_fetcher, font_config=fonts)
-    return fonts, [css], {str(faces.resolve()), *(served - before)}
+    text = faces.read_bytes()
+    css = weasyprint.CSS(string=text.decode("utf-8"), base_url=faces.resolve().as_uri(),
+                         url_fetcher=url_fetcher, font_config=fonts)
+    files = {p: d for p, d in served.items() if p not in before}
+    files[str(faces.resolve())] = hashlib.sha256(text).hexdigest()
+    return fonts, [css], files
 
 
 def _records(document: Any) -> tuple[Any, Any, Any]:
@@ -545,7 +568,7 @@ def _warm(faces: Path | None, allowed: list[Path]) -> None:
     if faces is None:
         FontConfiguration()
         return
-    served: set[str] = set()
+    served: dict[str, str] = {}
     _faces(faces, fetcher(allowed, served), served)
 
 

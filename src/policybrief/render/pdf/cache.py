@@ -137,7 +137,7 @@ class Cache:
                 tuple((str(name), int(page)) for name, page in record["anchors"]),
                 tuple(int(level) for level in record["levels"]),
                 tuple(Note(str(s), str(m), str(p), int(n)) for s, m, p, n in record["notes"]),
-                tuple(path for path, _ in files))
+                tuple(files))
         except (OSError, ValueError, TypeError, KeyError):
             return None
         self.used.add(key)
@@ -164,8 +164,10 @@ class Cache:
         self.used.add(key)
         if self._broken:
             return
-        files = [(path, self._hash(path)) for path in laid.files]
-        if any(not digest for _, digest in files):
+        # the bytes the layout was given, as the fetcher recorded them (not the files as
+        # they are now: one changed meanwhile must not be trusted with this layout)
+        files = [(path, digest) for path, digest in laid.files]
+        if any(not self._hash(path) for path, _ in files):
             return  # laid out with a file that cannot be checked later
         record = {"format": FORMAT, "pdf": hashlib.sha256(laid.pdf).hexdigest(),
                   "pages": laid.pages, "anchors": laid.anchors, "levels": laid.levels,
@@ -182,7 +184,7 @@ class Cache:
         """Keep this build's entries and the most recently used others, :data:`KEEP` in
         all; remove what a killed build left half-written."""
         try:
-            names = os.listdir(self.folder)
+            names = set(os.listdir(self.folder))
         except OSError:
             return
         entries = []
@@ -196,11 +198,33 @@ class Cache:
             if name.endswith(".json"):
                 with contextlib.suppress(OSError):
                     entries.append((name[:-5] in self.used, path.stat().st_mtime, name[:-5]))
+            elif name.endswith(".pdf") and f"{name[:-4]}.json" not in names and \
+                    name[:-4] not in self.used:  # half an entry (a kill, a full disk)
+                with contextlib.suppress(OSError):
+                    if not path.is_symlink():
+                        path.unlink()
         entries.sort(reverse=True)
         for _, _, key in entries[KEEP:]:
             for suffix in (".json", ".pdf"):
                 with contextlib.suppress(OSError):
                     (self.folder / f"{key}{suffix}").unlink()
+
+
+def clear(folder: Path) -> bool:
+    """Remove every entry (and what killed builds left) under ``folder``; whether
+    anything was removed. Regular files only, never through a link."""
+    removed = False
+    try:
+        names = os.listdir(folder)
+    except OSError:
+        return False
+    for name in names:
+        path = folder / name
+        with contextlib.suppress(OSError):
+            if not path.is_symlink() and path.is_file():
+                path.unlink()
+                removed = True
+    return removed
 
 
 def _read(path: Path, largest: int) -> bytes:
