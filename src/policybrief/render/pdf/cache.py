@@ -31,6 +31,7 @@ from typing import Any
 
 FORMAT = 1
 FOLDER = Path(".cache") / "layout"
+MADE = "made"  # the file whose identity keys the entries of this folder (Cache.at)
 KEEP = 96  # entries kept: a few builds' worth of parts (each ~50-300 kB)
 LARGEST = 64 * 2**20  # an entry's PDF larger than this is not read
 
@@ -98,15 +99,23 @@ class Cache:
         """The cache in ``folder`` (made if need be), for parts whose files lie in
         ``allowed``; ``salt``: what else the keys depend on.
 
-        The keys depend on the folder itself too (its device and inode): entries that
-        arrive from elsewhere (a project unpacked with its build/, a folder copied)
-        are never found, so no one can hand a build a part laid out in advance; a
-        folder moved as a whole keeps them. OSError when the folder cannot be made."""
+        The keys depend on the folder itself too: on the device, inode and inode-change
+        time of a file this cache makes in it (``made``), which no archive, copy or
+        planted file can set, so that entries arriving from elsewhere (a project
+        unpacked with its build/, a folder copied) are never found and no one can hand a
+        build a part laid out in advance; a folder moved as a whole keeps them. OSError
+        when the folder cannot be made."""
         folder.mkdir(parents=True, exist_ok=True)
-        status = os.stat(folder, follow_symlinks=False)
-        if not stat.S_ISDIR(status.st_mode):
+        if not stat.S_ISDIR(os.stat(folder, follow_symlinks=False).st_mode):
             raise NotADirectoryError(folder)
-        here = f"{status.st_dev}:{status.st_ino}"
+        marker = folder / MADE
+        with contextlib.suppress(FileExistsError):
+            os.close(os.open(marker, os.O_WRONLY | os.O_CREAT | os.O_EXCL |
+                             getattr(os, "O_NOFOLLOW", 0), 0o644))
+        status = os.stat(marker, follow_symlinks=False)
+        if not stat.S_ISREG(status.st_mode):
+            raise FileExistsError(marker)
+        here = f"{status.st_dev}:{status.st_ino}:{status.st_ctime_ns}"
         return cls(folder, tuple(p.resolve() for p in allowed),
                    hashlib.sha256("\0".join((_code(), here, *salt)).encode()).hexdigest())
 
