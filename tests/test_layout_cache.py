@@ -281,7 +281,7 @@ def test_a_changed_face_or_image_lays_the_part_out_again(tmp_path: Path) -> None
     # a part laid out with a file outside the allowed folders is not kept
     elsewhere = caching.Cache.at(tmp_path / "cache2", [tmp_path / "other"])
     elsewhere.put(key, laid)
-    assert not (tmp_path / "cache2").exists() or not list((tmp_path / "cache2").iterdir())
+    assert not list((tmp_path / "cache2").glob("*.json"))
 
 
 def test_what_a_killed_build_left_goes_and_the_cache_stays_bounded(tmp_path: Path) -> None:
