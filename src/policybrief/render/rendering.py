@@ -226,6 +226,8 @@ def render(brief: Brief, evidence: Evidence, markdown: str, formats: list[str], 
     report = progress.stage
     files: dict[str, bytes] = {}
     drawn = brief.figures if isinstance(brief.figures, figures.Figures) else figures.Figures()
+    if workers is not None:
+        workers.decided.wait()  # (how many layout processes: decided while checking)
     if "pdf" in formats and (workers is None or workers.count < 2):
         # the page is laid out whole, here: WeasyPrint is imported while pandoc runs (not
         # earlier: an import in a thread of this process would slow the checks beside it)

@@ -542,22 +542,50 @@ SMALL = 1_500
 FRESH = 4  # parts' worth (CHUNK) of text per process beyond which each part gets one
 
 
-def free_cores() -> int:
+def free_cores(samples: int = 5, gap: float = 0.01) -> int:
     """The cores this process may run on (its CPU affinity: ``taskset``, a container's
-    quota) less those busy with other work right now (the runnable processes besides
-    this one, from /proc/loadavg), at least 1 and at most :data:`MOST`. One means no
-    layout processes at all: the page is laid out here, with no process started, no
-    WeasyPrint loaded twice, nothing to bind that a whole layout would not need."""
+    quota) less those busy with other work (the runnable threads of other processes,
+    from /proc/loadavg less this process's own, the fewest of a few looks a moment
+    apart: a process that merely passes by is not work), at least 1 and at most
+    :data:`MOST`. One means no layout processes at all: the page is laid out here, with
+    no process started, no WeasyPrint loaded twice, nothing to bind that a whole layout
+    would not need."""
+    import time
+
     try:
         cores = len(os.sched_getaffinity(0))
     except (AttributeError, OSError):
         cores = os.cpu_count() or 1
+    if cores < 2:
+        return 1
+    others: list[int] = []
+    for look in range(samples):
+        if look:
+            time.sleep(gap)
+        try:
+            with open("/proc/loadavg", encoding="ascii") as handle:
+                running = int(handle.read().split()[3].split("/")[0])
+        except (OSError, ValueError, IndexError):
+            return min(cores, MOST)  # no way to tell: as if free
+        others.append(max(0, running - _own_running()))
+    return max(1, min(cores - min(others), MOST))
+
+
+def _own_running() -> int:
+    """How many of this process's threads are running or ready to (Linux)."""
+    count = 0
     try:
-        with open("/proc/loadavg", encoding="ascii") as handle:
-            running = int(handle.read().split()[3].split("/")[0]) - 1
-    except (OSError, ValueError, IndexError):
-        running = 0
-    return max(1, min(cores - max(running, 0), MOST))
+        tasks = os.listdir("/proc/self/task")
+    except OSError:
+        return 1
+    for task in tasks:
+        try:
+            with open(f"/proc/self/task/{task}/stat", encoding="ascii") as handle:
+                state = handle.read().rsplit(")", 1)[1].split()[0]
+        except (OSError, IndexError):
+            continue
+        count += state == "R"
+    return max(count, 1)
 
 
 def _warm(faces: Path | None, allowed: list[Path]) -> None:
@@ -610,28 +638,41 @@ class Workers:
 
     def __init__(self, count: int | None = None, faces: Path | None = None,
                  allowed: Iterable[Path] = (), eager: int | None = None) -> None:
-        if count is None:
-            count = WORKERS if WORKERS is not None else free_cores()
-        self.count = count
-        # processes started (and warmed) at once; the others as the work asks for them
-        self._eager = count if eager is None else max(1, min(eager, count))
+        if count is None and WORKERS is not None:
+            count = WORKERS
+        self._asked = count  # None: as many as there are free cores (decided meanwhile)
+        try:
+            cores = len(os.sched_getaffinity(0))
+        except (AttributeError, OSError):
+            cores = os.cpu_count() or 1
+        self.count = count if count is not None else (1 if cores < 2 else min(cores, MOST))
+        self._eager = eager
         self._faces = faces  # loaded by each process as it starts (_warm)
         self._allowed = list(allowed)
         self.pool: Any = None
         self.ready = threading.Event()
+        self.decided = threading.Event()  # self.count is final
         self._closed = False
         self._guard = threading.Lock()
         self._context: Any = None
-        if count > 1:
+        if self.count > 1:
             threading.Thread(target=self._start, name="policybrief-workers",
                              daemon=True).start()
         else:
+            self.decided.set()
             self.ready.set()
 
     def _start(self) -> None:
         import multiprocessing
         from concurrent.futures import ProcessPoolExecutor
 
+        if self._asked is None:  # (in this thread: the looks take a moment)
+            self.count = free_cores()
+        self.decided.set()
+        if self.count < 2:
+            self.ready.set()
+            return
+        eager = self.count if self._eager is None else max(1, min(self._eager, self.count))
         try:
             context = multiprocessing.get_context("forkserver")
             context.set_forkserver_preload(["policybrief.render.pdf.libraries",
@@ -644,7 +685,7 @@ class Workers:
                 self.pool = ProcessPoolExecutor(self.count, mp_context=context,
                                                 initializer=_process_start,
                                                 initargs=(self._faces, self._allowed))
-            warm = [self.pool.submit(int) for _ in range(self._eager)]  # started, warm
+            warm = [self.pool.submit(int) for _ in range(eager)]  # started, warm
             for future in warm:
                 future.result()
         except Exception:  # noqa: BLE001 — no processes here: the page is laid out whole
