@@ -262,3 +262,26 @@ def test_a_bound_inside_another_says_why_the_outer_one_stopped() -> None:
             limits.bounded(60, 10**6, "laying out the PDF"), \
             limits.bounded(0.1, 10**6, "laying out a part"):
         time.sleep(2)
+
+
+def test_a_stop_swallowed_once_is_sent_again() -> None:
+    """A stop may land where it is swallowed (a finalizer run by the garbage collector):
+    the watchdog sends it again until the body stops."""
+    import time
+
+    from policybrief.errors import RenderError
+    from policybrief.render import limits
+
+    swallowed = []
+
+    def body() -> None:
+        with limits.bounded(0.1, 10**6, "laying out the PDF"):
+            try:
+                time.sleep(5)
+            except limits._Stop:
+                swallowed.append(1)  # as a __del__ would: carry on
+            time.sleep(5)
+
+    with pytest.raises(RenderError, match=r"took longer than 0\.1 s"):
+        body()
+    assert swallowed == [1]

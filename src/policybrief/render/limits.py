@@ -52,18 +52,25 @@ def bounded(seconds: float, megabytes: float, what: str, where: str = "report/se
     done = threading.Event()
     start = time.monotonic()
 
+    caught = threading.Event()
+
     def watch() -> None:
         while not done.wait(0.05):
-            if time.monotonic() - start > seconds:
-                reason.append(f"took longer than {seconds:g} s")
-            elif resident_mb() > megabytes:
-                reason.append(f"needed more than {megabytes:g} MB of memory")
+            if not reason:
+                if time.monotonic() - start > seconds:
+                    reason.append(f"took longer than {seconds:g} s")
+                elif resident_mb() > megabytes:
+                    reason.append(f"needed more than {megabytes:g} MB of memory")
             if reason:
+                # again every half second until the body stops: a stop that lands in a
+                # finalizer (a __del__ run by the collector) is swallowed there
                 _thread.interrupt_main(signal.SIGUSR1)
-                return
+                if done.wait(0.5):
+                    return
 
     def stop(signum: int, frame: FrameType | None) -> None:
-        raise _Stop()
+        if not (done.is_set() or caught.is_set()):
+            raise _Stop()
 
     previous = signal.signal(signal.SIGUSR1, stop)
     watcher = threading.Thread(target=watch, name="policybrief-limits", daemon=True)
@@ -72,6 +79,7 @@ def bounded(seconds: float, megabytes: float, what: str, where: str = "report/se
     try:
         yield
     except _Stop:
+        caught.set()
         if not reason and len(_DEPTH) > 1:
             raise  # the stop of a bound around this one: it says why
         raise RenderError(f"{what} {reason[0] if reason else 'was interrupted'}; a very long "
