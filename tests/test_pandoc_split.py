@@ -70,3 +70,24 @@ def test_a_link_to_the_appendix_by_its_heading_keeps_the_brief_whole(tmp_path: P
     assert html._split(markdown) is None
     split, whole = both(root, markdown, tmp_path)
     assert split == whole and 'href="#evidence-appendix"' in whole
+
+
+def test_an_unchanged_appendix_is_converted_once_per_process(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    root = make_tiny(tmp_path / "p")
+    markdown = assembled(root)
+    html._APPENDIX.clear()
+    first, _ = both(root, markdown, tmp_path)
+    calls: list[str] = []
+    original = pandoc.convert
+
+    def counted(text: str, *args: object, **kwargs: object) -> str:
+        calls.append(text)
+        return original(text, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(pandoc, "convert", counted)
+    edited = markdown.replace("grew from it", "grew out of it", 1)
+    assert edited != markdown
+    second, whole = both(root, edited, tmp_path)
+    assert second == whole and second != first
+    assert len(calls) == 2  # the rest, and the whole document for the comparison

@@ -49,6 +49,11 @@ HEADING = re.compile(r"^## [^\n]*\{ ?#([\w-]+)[ .}][^\n]*$", re.M)
 CONTEXTUAL = re.compile(r"@|\[\^|\^\[|(?<!\\)\[[^\]]*\](?![({])")
 
 
+# the last appendix converted in this process, by its Markdown (a process that builds
+# again and again, brief watch, converts it once while only the prose changes)
+_APPENDIX: dict[str, str] = {}
+
+
 def render_fragment(markdown: str, bib: Path, csl: Path, workdir: Path) -> str:
     """pandoc: Markdown → an HTML5 fragment with notes and bibliography.
 
@@ -66,9 +71,13 @@ def render_fragment(markdown: str, bib: Path, csl: Path, workdir: Path) -> str:
     from concurrent.futures import ThreadPoolExecutor
 
     with ThreadPoolExecutor(max_workers=1) as beside:
-        done = beside.submit(pandoc.convert, appendix, "html5", PLAIN, workdir, "the HTML")
+        known = _APPENDIX.get(appendix)  # (brief watch: the appendix as it was last time)
+        done = None if known is not None else beside.submit(
+            pandoc.convert, appendix, "html5", PLAIN, workdir, "the HTML")
         body = pandoc.convert(rest, "html5", args, workdir, "the HTML")
-        part = done.result()
+        part: str = done.result() if done is not None else known or ""
+    _APPENDIX.clear()
+    _APPENDIX[appendix] = part
     at = body.find(f'<section id="{before}"')
     if at < 0 or not part.endswith("\n"):
         return pandoc.convert(markdown, "html5", args, workdir, "the HTML")
