@@ -321,8 +321,7 @@ class Capture:
             converted = original_fragment(markdown, bib, csl, workdir)
             capture.pandoc["html5"] = {
                 "markdown": markdown, "what": "the HTML", "output": False, "epoch": None,
-                "more": {}, "args": ["--citeproc", f"--bibliography={bib}", f"--csl={csl}",
-                                     "--metadata=link-citations:true", *html_stage.PLAIN]}
+                "more": {}, "args": html_stage.citing(bib, csl)}
             return converted
 
         pandoc.convert, pdf.write_pdf = convert, write_pdf

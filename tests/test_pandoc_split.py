@@ -21,10 +21,7 @@ def both(root: Path, markdown: str, tmp_path: Path) -> tuple[str, str]:
 
     bib = (root / "bibliography.bib").resolve()
     csl = rendering.csl_path(check(Project(root)).brief)
-    whole = pandoc.convert(markdown, "html5", [
-        "--citeproc", f"--bibliography={bib}", f"--csl={csl}",
-        "--metadata=link-citations:true", "--wrap=none", "--section-divs"],
-        tmp_path, "the HTML")
+    whole = pandoc.convert(markdown, "html5", html.citing(bib, csl), tmp_path, "the HTML")
     return render_fragment(markdown, bib, csl, tmp_path), whole
 
 

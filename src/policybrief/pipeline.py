@@ -324,9 +324,8 @@ def _layout_processes(project: Project, options: BuildOptions) -> Iterator[Worke
         base, allowed = rendering.pdf_folders(project)
         # with parts laid out before, a rebuild is likely to need few, and a short brief
         # has few: one process started now, the others only if the work asks for them
-        cached = project.build / rendering.LAYOUT_CACHE
-        again = not any(p.is_symlink() for p in (project.build, cached.parent, cached)) \
-            and cached.is_dir() and any(os.scandir(cached))
+        cached = rendering.layout_cache(project)
+        again = cached is not None and cached.is_dir() and any(os.scandir(cached))
         workers = pdf.Workers(faces=pdf.font_stylesheet([base, *allowed]), allowed=allowed,
                               eager=1 if again or _short(project) else None)
     try:

@@ -40,8 +40,8 @@ class Link:
 
 
 PLAIN = ["--wrap=none", "--section-divs"]
+FRONT = re.compile(r"\A---\n.*?\n---\n", re.S)  # the front matter
 # the evidence appendix's heading (assemble/templates/appendix.md.j2), and any heading
-FRONT = re.compile(r"\A---\n.*?\n---\n", re.S)
 APPENDIX = re.compile(r"^## [^\n]*\{ ?#evidence-appendix[ .}][^\n]*$", re.M)
 HEADING = re.compile(r"^## [^\n]*\{ ?#([\w-]+)[ .}][^\n]*$", re.M)
 # what renders differently in a part of a document than in the whole: citations,
@@ -62,8 +62,7 @@ def render_fragment(markdown: str, bib: Path, csl: Path, workdir: Path) -> str:
     the rest of the brief (no citation processing), and put back where it was: the same
     fragment, in about two thirds of the time. A brief whose appendix is not of that
     kind is converted whole."""
-    args = ["--citeproc", f"--bibliography={bib}", f"--csl={csl}",
-            "--metadata=link-citations:true", *PLAIN]
+    args = citing(bib, csl)
     split = _split(markdown)
     if split is None:
         return pandoc.convert(markdown, "html5", args, workdir, "the HTML")
@@ -82,6 +81,12 @@ def render_fragment(markdown: str, bib: Path, csl: Path, workdir: Path) -> str:
     if at < 0 or not part.endswith("\n"):
         return pandoc.convert(markdown, "html5", args, workdir, "the HTML")
     return body[:at] + part + body[at:]
+
+
+def citing(bib: Path, csl: Path) -> list[str]:
+    """pandoc's options for the brief's HTML: notes and bibliography by citeproc."""
+    return ["--citeproc", f"--bibliography={bib}", f"--csl={csl}",
+            "--metadata=link-citations:true", *PLAIN]
 
 
 def _split(markdown: str) -> tuple[str, str, str] | None:

@@ -35,14 +35,21 @@ PDF_MEGABYTES = float(os.environ.get("POLICYBRIEF_PDF_MEGABYTES", "3000"))
 LAYOUT_CACHE = Path(".cache") / "layout"
 
 
+def layout_cache(project: Any) -> Path | None:
+    """The folder of the PDF's layout cache, unless a link stands on the way to it
+    (outputs.guard refuses the build then; nothing is read or removed through it)."""
+    folder: Path = project.build / LAYOUT_CACHE
+    if any(p.is_symlink() for p in (project.build, folder.parent, folder)):
+        return None
+    return folder
+
+
 def drop_layout_cache(project: Any) -> bool:
     """Empty the PDF's layout cache (build/ is full); whether it held anything."""
     from .pdf import cache
 
-    folder = project.build / LAYOUT_CACHE
-    if any(p.is_symlink() for p in (project.build, folder.parent, folder)):
-        return False
-    return cache.clear(folder)
+    folder = layout_cache(project)
+    return folder is not None and cache.clear(folder)
 
 
 def pdf_folders(project: Any) -> tuple[Path, list[Path]]:
@@ -300,7 +307,7 @@ def render(brief: Brief, evidence: Evidence, markdown: str, formats: list[str], 
                 with limits.bounded(PDF_SECONDS, PDF_MEGABYTES, "laying out the PDF"):
                     files["brief.pdf"] = pdf.write_pdf(page, templates, allowed, identifier,
                                                        workers, PDF_SECONDS, PDF_MEGABYTES,
-                                                       notes, project.build / LAYOUT_CACHE)
+                                                       notes, layout_cache(project))
             except RenderError as error:
                 raise _relocated(project, error) from None
         if pending is not None:

@@ -344,16 +344,23 @@ LOCK = threading.RLock()
 
 
 def whole(html: str, base: Path, allowed: Iterable[Path], identifier: bytes,
-          notes: list[Note] | None = None) -> bytes:
+          notes: list[Note] | None = None, store: Any = None) -> bytes:
     """Lay out ``html`` and return the PDF bytes (tagged, fonts embedded and subset);
-    what WeasyPrint noted that does not fail the build is added to ``notes``.
+    what WeasyPrint noted that does not fail the build is added to ``notes``. With a
+    layout cache (``store``, cache.py), the page as it was laid out the last time.
 
     The house faces come from ``fonts/fonts.css`` (see :func:`font_stylesheet`), so the
     PDF looks the same on any machine whatever fonts it has installed.
     """
-    with LOCK:
-        laid = lay_out(html, base, allowed, identifier)
+    key = store.key(html, f"whole {identifier.hex()}") if store is not None else ""
+    laid = store.get(key) if store is not None else None
+    if laid is None:
+        with LOCK:
+            laid = lay_out(html, base, allowed, identifier)
+        if store is not None:
+            store.put(key, laid)
     _add(notes, laid.notes)
+    assert isinstance(laid.pdf, bytes)
     return laid.pdf
 
 
@@ -517,7 +524,7 @@ WORKERS: int | None = int(os.environ["POLICYBRIEF_PDF_WORKERS"]) \
     if os.environ.get("POLICYBRIEF_PDF_WORKERS", "").isdigit() else None
 MOST = 4  # layout processes at most: beyond, binding and memory outweigh the gain
 # A process that builds again and again (``brief watch``) lays the page out itself and
-# keeps the faces loaded from one build to the next: see keep_warm.
+# keeps the faces loaded from one build to the next: see kept_warm.
 WARM = False
 
 
@@ -534,6 +541,8 @@ def kept_warm() -> Iterator[None]:
     finally:
         WARM, WORKERS = before
         _FACES.clear()
+
+
 CHUNK = 40_000  # characters of text at most in a part: bounds each process's memory
 # A stretch of the page between two forced breaks is a part of its own (an edit lays
 # out again the part it falls in), unless it is this short: then it joins the part
@@ -552,10 +561,7 @@ def free_cores(samples: int = 5, gap: float = 0.01) -> int:
     would not need."""
     import time
 
-    try:
-        cores = len(os.sched_getaffinity(0))
-    except (AttributeError, OSError):
-        cores = os.cpu_count() or 1
+    cores = _cores()
     if cores < 2:
         return 1
     others: list[int] = []
@@ -569,6 +575,14 @@ def free_cores(samples: int = 5, gap: float = 0.01) -> int:
             return min(cores, MOST)  # no way to tell: as if free
         others.append(max(0, running - _own_running()))
     return max(1, min(cores - min(others), MOST))
+
+
+def _cores() -> int:
+    """The cores this process may run on: its CPU affinity, else all the machine's."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        return os.cpu_count() or 1
 
 
 def _own_running() -> int:
@@ -591,11 +605,6 @@ def _own_running() -> int:
 def _warm(faces: Path | None, allowed: list[Path]) -> None:
     """Start-up of a layout process: WeasyPrint, fontconfig and the house faces ready
     before the work (a part's layout then starts at once)."""
-    from weasyprint.text.fonts import FontConfiguration
-
-    if faces is None:
-        FontConfiguration()
-        return
     served: dict[str, str] = {}
     _faces(faces, fetcher(allowed, served), served)
 
@@ -641,11 +650,7 @@ class Workers:
         if count is None and WORKERS is not None:
             count = WORKERS
         self._asked = count  # None: as many as there are free cores (decided meanwhile)
-        try:
-            cores = len(os.sched_getaffinity(0))
-        except (AttributeError, OSError):
-            cores = os.cpu_count() or 1
-        self.count = count if count is not None else (1 if cores < 2 else min(cores, MOST))
+        self.count = count if count is not None else min(_cores(), MOST)
         self._eager = eager
         self._faces = faces  # loaded by each process as it starts (_warm)
         self._allowed = list(allowed)
@@ -769,7 +774,7 @@ def write_pdf(html: str, base: Path, allowed: Iterable[Path], identifier: bytes,
     plan = parts.plan(html, CHUNK, small=SMALL)
     try:
         if plan is None:
-            return _whole_cached(html, base, allowed, identifier, notes, store)
+            return whole(html, base, allowed, identifier, notes, store)
         if workers is not None:
             workers.ready.wait()
         if workers is None or workers.pool is None:
@@ -790,21 +795,6 @@ def write_pdf(html: str, base: Path, allowed: Iterable[Path], identifier: bytes,
     finally:
         if store is not None:
             store.prune()
-
-
-def _whole_cached(html: str, base: Path, allowed: list[Path], identifier: bytes,
-                  notes: list[Note] | None, store: Any) -> bytes:
-    """The page laid out whole (it cannot be cut), or as it was the last time."""
-    key = store.key(html, f"whole {identifier.hex()}") if store is not None else ""
-    laid = store.get(key) if store is not None else None
-    if laid is None:
-        with LOCK:
-            laid = lay_out(html, base, allowed, identifier)
-        if store is not None:
-            store.put(key, laid)
-    _add(notes, laid.notes)
-    assert isinstance(laid.pdf, bytes)
-    return laid.pdf
 
 
 class _Inline:
@@ -838,7 +828,8 @@ def _in_parts(plan: Any, base: Path, allowed: list[Path], identifier: bytes,
 
     def lay(html: str, furniture: bool = False) -> Future[Laid]:
         """``html`` laid out (a Future): from the cache, else by the pool."""
-        key = store.key(html, "furniture" if furniture else "part") if store else ""
+        key = store.key(html, "furniture" if furniture else "part") if store is not None \
+            else ""
         laid = store.get(key) if store is not None else None
         if laid is not None:
             done: Future[Laid] = Future()

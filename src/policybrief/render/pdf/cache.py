@@ -30,7 +30,6 @@ from pathlib import Path
 from typing import Any
 
 FORMAT = 1
-FOLDER = Path(".cache") / "layout"
 MADE = "made"  # the file whose identity keys the entries of this folder (Cache.at)
 KEEP = 96  # entries kept: a few builds' worth of parts (each ~50-300 kB)
 LARGEST = 64 * 2**20  # an entry's PDF larger than this is not read
