@@ -10,9 +10,12 @@ for the tests that read its outputs and do not change them.
 
 from __future__ import annotations
 
+import contextlib
+import http.server
 import shutil
 import textwrap
-from collections.abc import Mapping
+import threading
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 
 import pytest
@@ -117,6 +120,35 @@ def make_project(root: Path, base: str = "tiny", files: Mapping[str, str] | None
     for rel, text in (files or {}).items():
         write(root / rel, text)
     return root
+
+
+@contextlib.contextmanager
+def loopback(body: bytes, content_type: str | None = None
+             ) -> Iterator[tuple[int, list[str]]]:
+    """A loopback HTTP server that answers every GET with ``body`` and records the
+    path of every request it gets: its port, and that record."""
+    seen: list[str] = []
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            seen.append(self.path)
+            self.send_response(200)
+            if content_type is not None:
+                self.send_header("Content-Type", content_type)
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args: object) -> None:
+            return None
+
+    httpd = http.server.HTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield int(httpd.server_address[1]), seen
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
 
 
 def make_tiny(root: Path) -> Path:

@@ -12,7 +12,6 @@ import ast
 import contextlib
 import errno
 import hashlib
-import http.server
 import io
 import os
 import re
@@ -34,7 +33,7 @@ from policybrief.messages import RULES
 from policybrief.model import Project
 from policybrief.publish import outputs
 
-from conftest import make_tiny, write
+from conftest import loopback, make_tiny, write
 
 CANARY = b"canary-22-5e1d0c-never-published"
 SRC = Path(__file__).resolve().parent.parent / "src" / "policybrief"
@@ -99,27 +98,8 @@ def project(tmp_path: Path) -> Path:
 @pytest.fixture
 def server() -> Iterator[tuple[str, list[str]]]:
     """A loopback HTTP server that records every request it gets."""
-    seen: list[str] = []
-
-    class Handler(http.server.BaseHTTPRequestHandler):
-        def do_GET(self) -> None:
-            seen.append(self.path)
-            self.send_response(200)
-            self.send_header("Content-Type", "image/png")
-            self.end_headers()
-            self.wfile.write(PNG)
-
-        def log_message(self, *args: object) -> None:
-            return None
-
-    httpd = http.server.HTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"127.0.0.1:{httpd.server_address[1]}", seen
-    finally:
-        httpd.shutdown()
-        httpd.server_close()
+    with loopback(PNG, "image/png") as (port, seen):
+        yield f"127.0.0.1:{port}", seen
 
 
 def add_entry(root: Path, text: str) -> None:

@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import http.server
 import re
 import shutil
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -14,7 +12,7 @@ from lxml import html as lhtml
 
 from policybrief.commands.cli import main
 
-from conftest import make_tiny, write
+from conftest import loopback, make_tiny, write
 
 CANARY = b"canary-7f3a91c2-do-not-leak"
 
@@ -39,26 +37,8 @@ def project(tmp_path: Path) -> Path:
 @pytest.fixture
 def server() -> Iterator[tuple[str, list[str]]]:
     """A loopback HTTP server that records every request it gets."""
-    seen: list[str] = []
-
-    class Handler(http.server.BaseHTTPRequestHandler):
-        def do_GET(self) -> None:
-            seen.append(self.path)
-            self.send_response(200)
-            self.end_headers()
-            self.wfile.write(CANARY)
-
-        def log_message(self, *args: object) -> None:
-            return None
-
-    httpd = http.server.HTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{httpd.server_address[1]}", seen
-    finally:
-        httpd.shutdown()
-        httpd.server_close()
+    with loopback(CANARY, None) as (port, seen):
+        yield f"http://127.0.0.1:{port}", seen
 
 
 @pytest.mark.parametrize("target", ["file:///etc/hostname", "../secret.txt",
