@@ -227,11 +227,14 @@ def fetcher(allowed: Iterable[Path], served: dict[str, str] | None = None) -> An
     roots = [p.resolve() for p in allowed]
 
     class Fetcher(URLFetcher):
+        fetched = 0  # URLs asked for so far (_stylesheets_once: a parse that fetched)
+
         def fetch(self, url: str, headers: Any = None) -> Any:
             from urllib.parse import unquote, urlsplit
 
             from ...links import shown
 
+            self.fetched += 1
             parts = urlsplit(url)
             if parts.scheme == "data":
                 return super().fetch(url, headers)
@@ -326,6 +329,74 @@ def _keep_pushed_line_notes() -> None:
     block._linebox_layout = linebox_layout
 
 
+def _stylesheets_once() -> None:
+    """WeasyPrint parses a document's ``<style>`` elements for every document it lays
+    out; the parts of the page (parts.py) and the running heads all carry the same house
+    style, 15 kB of CSS that takes 16 ms to parse, each time. Here a layout process
+    parses a style element once per font configuration (what ``@font-face`` rules load
+    into) and hands the next document with the same element the same parsed sheet, with
+    the ``@counter-style`` and ``@color-profile`` rules it added to the document the
+    first time. Each sheet keeps its own ``@page`` rules (WeasyPrint gives every sheet of
+    a document one shared list, and reads it once per sheet: the same cascade). Only a
+    style element whose parsing fetched nothing is kept (an ``@import`` or a face is read
+    again for each document, and so recorded in the layout cache's list of files); a
+    document with a ``<link>`` is read as WeasyPrint reads it."""
+    import weasyprint.css as css
+    from weasyprint.css import media_queries
+
+    original = css.find_stylesheets
+    if getattr(original, "_policybrief", False):
+        return
+
+    def find_stylesheets(wrapper_element: Any, device_media_type: Any, url_fetcher: Any,
+                         base_url: Any, font_config: Any, counter_style: Any,
+                         color_profiles: Any, page_rules: Any, layers: Any) -> Any:
+        elements = [w.etree_element for w in wrapper_element.query_all("style", "link")]
+        kept = getattr(font_config, "_policybrief_sheets", None)
+        if getattr(url_fetcher, "fetched", None) is None or kept is None or \
+                any(e.tag != "style" for e in elements):
+            return list(original(wrapper_element, device_media_type, url_fetcher,
+                                 base_url, font_config, counter_style, color_profiles,
+                                 page_rules, layers))
+        sheets = []
+        for element in elements:  # (as find_stylesheets reads a <style>)
+            if element.get("type", "text/css").split(";", 1)[0].strip() != "text/css":
+                continue
+            media = [m.strip() for m in (element.get("media", "").strip() or "all")
+                     .split(",")]
+            if not media_queries.evaluate_media_query(media, device_media_type):
+                continue
+            content = css.get_child_text(element)
+            key = (device_media_type, base_url, content)
+            known = kept.get(key)
+            if known is None:
+                counters, profiles = dict(counter_style), dict(color_profiles)
+                fetched = url_fetcher.fetched
+                sheet = css.CSS(string=content, base_url=base_url, url_fetcher=url_fetcher,
+                                media_type=device_media_type, font_config=font_config,
+                                counter_style=counter_style, color_profiles=color_profiles,
+                                page_rules=[], layers=[])
+                known = (sheet,
+                         {k: v for k, v in counter_style.items() if counters.get(k) is not v},
+                         {k: v for k, v in color_profiles.items() if profiles.get(k) is not v})
+                if url_fetcher.fetched == fetched and len(content) > 2_000:
+                    if len(kept) >= 8:
+                        kept.clear()
+                    kept[key] = known
+            else:
+                counter_style.update(known[1])
+                color_profiles.update(known[2])
+            sheet = known[0]
+            page_rules.extend(sheet.page_rules)
+            layers.extend(sheet.layers)
+            sheets.append(sheet)
+        return sheets
+
+    find_stylesheets._policybrief = True  # type: ignore[attr-defined]
+    find_stylesheets.original = original  # type: ignore[attr-defined]
+    css.find_stylesheets = find_stylesheets
+
+
 @dataclass(frozen=True)
 class Laid:
     """A document laid out by WeasyPrint: the PDF, and what binding it to others needs."""
@@ -400,6 +471,7 @@ def lay_out(html: str, base: Path, allowed: Iterable[Path], identifier: bytes,
 
     _page_references_once()
     _keep_pushed_line_notes()
+    _stylesheets_once()
     allowed = list(allowed)
     collector = _Collector()
     logger = logging.getLogger("weasyprint")
@@ -484,6 +556,7 @@ def _load_faces(faces: Path | None, url_fetcher: Any, served: dict[str, str]
     from weasyprint.text.fonts import FontConfiguration
 
     fonts = FontConfiguration()
+    fonts._policybrief_sheets = {}  # the documents' parsed styles (_stylesheets_once)
     if faces is None:
         return fonts, [], {}
     before = set(served)
@@ -609,6 +682,21 @@ def _warm(faces: Path | None, allowed: list[Path]) -> None:
     _faces(faces, fetcher(allowed, served), served)
 
 
+@contextlib.contextmanager
+def _forkserver_faces(faces: Path | None, allowed: list[Path]) -> Iterator[None]:
+    """While in this block, a forkserver that starts loads ``faces`` (warmed.py)."""
+    import json
+
+    from .warmed import FACES
+
+    os.environ[FACES] = json.dumps({"faces": str(faces) if faces else None,
+                                    "allowed": [str(p) for p in allowed]})
+    try:
+        yield
+    finally:
+        os.environ.pop(FACES, None)
+
+
 def _process_start(faces: Path | None, allowed: list[Path]) -> None:
     """A layout process begins: bound to the build's life, then warm."""
     _orphan_dies()
@@ -682,6 +770,7 @@ class Workers:
             context = multiprocessing.get_context("forkserver")
             context.set_forkserver_preload(["policybrief.render.pdf.libraries",
                                              "policybrief.render.pdf",
+                                             "policybrief.render.pdf.warmed",
                                              "policybrief.render.pdf.reaper"])
             with self._guard:
                 if self._closed:
@@ -690,9 +779,12 @@ class Workers:
                 self.pool = ProcessPoolExecutor(self.count, mp_context=context,
                                                 initializer=_process_start,
                                                 initargs=(self._faces, self._allowed))
-            warm = [self.pool.submit(int) for _ in range(eager)]  # started, warm
-            for future in warm:
-                future.result()
+            # the forkserver (started by the first process asked for) loads the faces
+            # once, for every process forked from it (warmed.py)
+            with _forkserver_faces(self._faces, self._allowed):
+                warm = [self.pool.submit(int) for _ in range(eager)]  # started, warm
+                for future in warm:
+                    future.result()
         except Exception:  # noqa: BLE001 — no processes here: the page is laid out whole
             self.pool = None
         finally:
