@@ -109,6 +109,28 @@ def test_real_brief_renders_every_section_in_every_format(built: Path, checked) 
         assert label in page.text_content()
 
 
+@pytest.mark.slow
+def test_the_docx_shows_the_real_figures_and_no_stand_in(built_real: Path) -> None:
+    """pandoc placed stand-ins (png.stand_in); the DOCX holds the figures' PNGs as
+    drawn for Word, each picture described by its alt text, and no stand-in."""
+    import zipfile
+
+    from policybrief.assemble import figures
+    from policybrief.render.png import figure_png
+
+    drawn, _, _ = figures.load(Project(built_real))
+    with zipfile.ZipFile(built_real / "build" / "brief.docx") as archive:
+        parts = {n: archive.read(n) for n in archive.namelist()}
+    media = [parts[n] for n in sorted(parts, key=lambda n: (len(n), n))
+             if n.startswith("word/media/")]
+    assert media == [figure_png(f) for f in drawn] and len(media) == 2
+    assert not [n for n, content in parts.items() if b"stand-in for" in content]
+    body = parts["word/document.xml"].decode("utf-8")
+    alts = re.findall(r'<wp:docPr [^>]*descr="([^"]*)"', body)
+    assert re.findall(r'<pic:cNvPr [^>]*descr="([^"]*)"', body) == alts
+    assert [a[:20] for a in alts] == ["Timeline of 16 event", "Actor map of 13 acto"]
+
+
 # --- the shape of the brief: length, diagnostic indicators, recommendations ----------
 
 # Body text: the prose of the section files as a reader meets it in the body: each

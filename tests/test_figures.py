@@ -410,3 +410,74 @@ def test_a_crowded_actor_map_is_a_warning(tmp_path: Path) -> None:
     assert [(f.severity, f.line, f.message, f.rule) for f in found] == [
         ("warning", 1, "17 actors are more than a page can show legibly (at most 16)",
          "figures.crowded")]
+
+
+def test_word_gets_the_real_figures_where_pandoc_placed_their_stand_ins(tmp_path: Path) -> None:
+    """pandoc is given a small stand-in PNG per figure (png.stand_in): the DOCX it
+    makes, finished with the real images, has the real PNGs as its media, the extents
+    pandoc gives the real PNGs, and no trace of the stand-ins. The images: the two
+    figures (wider than the page: scaled to fit), a twin of the first (same size and
+    resolution, one pixel changed), which must not become one media part with it, and
+    a small one at another resolution (placed at its own size)."""
+    import io
+    import re
+    import zipfile
+
+    from PIL import Image
+
+    from policybrief.render import docx
+    from policybrief.render.png import figure_png, stand_in
+
+    figs, _, _ = figures.load(Project(project(tmp_path / "p")))
+    real = [figure_png(f) for f in figs]
+    twin = Image.open(io.BytesIO(real[0])).convert("RGB")
+    twin.putpixel((0, 0), (1, 2, 3))
+    out = io.BytesIO()
+    twin.save(out, "PNG", dpi=(200, 200))
+    real.append(out.getvalue())
+    out = io.BytesIO()  # narrower than the page: its size on the page is its size and dpi
+    Image.new("RGB", (300, 200), (9, 9, 9)).save(out, "PNG", dpi=(150, 150))
+    real.append(out.getvalue())
+    assert Image.open(io.BytesIO(real[2])).size == Image.open(io.BytesIO(real[0])).size
+    stand_ins = [stand_in(image) for image in real]
+    assert len(set(stand_ins)) == 4 and all(len(s) < 2_000 for s in stand_ins)
+    for image, stand in zip(real, stand_ins, strict=True):  # a PNG of the same size and dpi
+        shown, shown_stand = Image.open(io.BytesIO(image)), Image.open(io.BytesIO(stand))
+        shown_stand.load()
+        assert (shown_stand.size, shown_stand.info["dpi"]) == (shown.size, shown.info["dpi"])
+
+    def package(images: list[bytes], name: str) -> dict[str, bytes]:
+        markdown = "".join(f"![Figure {i}](data:image/png;base64,"
+                           f"{base64.b64encode(image).decode()}){{ alt=\"Alt {i}\"}}\n\n"
+                           for i, image in enumerate(images))
+        pandoc.convert(markdown, "docx", [], tmp_path, "test", output=tmp_path / name)
+        data = (tmp_path / name).read_bytes()
+        if images is stand_ins:
+            data = docx.zipped(docx.finished(data, {}, media=dict(zip(stand_ins, real,
+                                                                      strict=True))))
+        archive = zipfile.ZipFile(io.BytesIO(data))
+        return {n: archive.read(n) for n in archive.namelist()}
+
+    def placed(parts: dict[str, bytes]) -> list[tuple[tuple[bytes, bytes], bytes]]:
+        """Each drawing's extent and the bytes of the image it shows, in order."""
+        body, rels = parts["word/document.xml"], parts["word/_rels/document.xml.rels"]
+        targets = dict(re.findall(rb'Id="([^"]+)" Target="([^"]+)"', rels)
+                       + [(i, t) for t, i in re.findall(rb'Target="([^"]+)" Id="([^"]+)"',
+                                                        rels)])
+        extents = re.findall(rb'<wp:extent cx="(\d+)" cy="(\d+)"', body)
+        embeds = re.findall(rb'r:embed="([^"]+)"', body)
+        return [(e, parts["word/" + targets[r].decode()]) for e, r in
+                zip(extents, embeds, strict=True)]
+
+    expected, got = package(real, "real.docx"), package(stand_ins, "stand-ins.docx")
+    assert placed(got) == placed(expected)
+    assert [image for _, image in placed(got)] == real
+    assert sorted(n for n in got if n.startswith("word/media/")) == \
+        sorted(n for n in expected if n.startswith("word/media/"))
+    for name, content in got.items():
+        for stand in stand_ins:
+            assert stand not in content and base64.b64encode(stand)[:60] not in content, name
+        assert b"stand-in for" not in content, name
+    # the picture's own description: the alt text, not the image once more as base64
+    assert re.findall(rb'<pic:cNvPr descr="([^"]*)"', got["word/document.xml"]) == \
+        [b"Alt 0", b"Alt 1", b"Alt 2", b"Alt 3"]

@@ -149,7 +149,8 @@ class Figures:
 
     def for_docx(self, markdown: str, drawn: Mapping[str, bytes]) -> str:
         """Markdown whose figures are PNG data: URLs (for pandoc's DOCX writer), from
-        the PNGs ``drawn`` by :mod:`policybrief.render.png`, by figure name."""
+        the PNGs ``drawn`` by :mod:`policybrief.render.png`, by figure name (the render
+        stage gives their small stand-ins, and puts the real ones in the package)."""
         for f in self.items:
             png = drawn[f.name]
             markdown = markdown.replace(f"]({f.path})", f"](data:image/png;base64,{_b64(png)})")

@@ -23,6 +23,8 @@ W = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
 CORE = {"cp": "http://schemas.openxmlformats.org/package/2006/metadata/core-properties",
         "dc": "http://purl.org/dc/elements/1.1/"}
 CUSTOM = "http://schemas.openxmlformats.org/officeDocument/2006/custom-properties"
+DRAWING = "http://schemas.openxmlformats.org/drawingml/2006/wordprocessingDrawing"
+PICTURE = "http://schemas.openxmlformats.org/drawingml/2006/picture"
 # pandoc copies every metadata field into docProps/custom.xml; these name files on the
 # build machine and say nothing about the brief.
 PRIVATE_PROPERTIES = {"bibliography", "csl", "reference-doc", "abstract-title"}
@@ -269,10 +271,12 @@ def write_docx(markdown: str, bib: Path, csl: Path, reference: Path, workdir: Pa
 
 def write_entries(markdown: str, bib: Path, csl: Path, reference: Path, workdir: Path,
                   epoch: int, cover: docxcraft.Cover | None = None,
-                  fonts: Path | None = None, style: Mapping[str, Any] | None = None
-                  ) -> Entries:
+                  fonts: Path | None = None, style: Mapping[str, Any] | None = None,
+                  media: Mapping[bytes, bytes] | None = None) -> Entries:
     """:func:`write_docx`'s package before it is zipped (for more parts to be added,
-    anchors.py, before the one compression of them all)."""
+    anchors.py, before the one compression of them all). ``media``: the images the
+    Markdown gives pandoc in place of others (png.stand_in) → the images they stand in
+    for, put in the package in their place."""
     meta = front_matter(markdown)
     extra = []
     if "subject" not in meta and meta.get("subtitle"):
@@ -283,7 +287,7 @@ def write_entries(markdown: str, bib: Path, csl: Path, reference: Path, workdir:
         f"--reference-doc={reference}", "--toc", "--toc-depth=3",
         "--metadata=toc-title:Contents", *extra,
     ], workdir, "the DOCX", output=out, epoch=epoch)
-    return finished(out.read_bytes(), meta, cover, fonts, style)
+    return finished(out.read_bytes(), meta, cover, fonts, style, media)
 
 
 # A package's parts in the order of its zip entries: name → (entry, content). Each
@@ -316,13 +320,16 @@ def finish_package(data: bytes, meta: Mapping[str, Any],
 
 
 def finished(data: bytes, meta: Mapping[str, Any], cover: docxcraft.Cover | None = None,
-             fonts: Path | None = None, style: Mapping[str, Any] | None = None) -> Entries:
-    """:func:`finish_package`'s parts, not yet zipped."""
+             fonts: Path | None = None, style: Mapping[str, Any] | None = None,
+             media: Mapping[bytes, bytes] | None = None) -> Entries:
+    """:func:`finish_package`'s parts, not yet zipped; each image in ``media`` (a stand-in
+    → the real one) replaced by the real one."""
     cover = cover or docxcraft.Cover()
     house = {**DEFAULTS, "serif": "Noto Serif", "sans": "Noto Sans", "accent": "#1f4e79",
              **(style or {})}
     source = unzipped(data)
-    parts = {name: content for name, (_, content) in source.items()}
+    parts = {name: (media or {}).get(content, content) if name.startswith("word/media/")
+             else content for name, (_, content) in source.items()}
     parts["word/document.xml"] = _craft(parts["word/document.xml"], cover, house)
     if "word/footnotes.xml" in parts:
         parts["word/footnotes.xml"] = _craft_notes(parts["word/footnotes.xml"])
@@ -357,6 +364,7 @@ def _craft(content: bytes, cover: docxcraft.Cover, house: Mapping[str, Any]) -> 
     root = etree.fromstring(content)
     body = root.find(f"{{{W}}}body")
     if body is not None:
+        _picture_alt(body)
         docxcraft.cell_lists(body)
         docxcraft.basis_lines(body)
         docxcraft.keep_ranges(body)
@@ -366,6 +374,17 @@ def _craft(content: bytes, cover: docxcraft.Cover, house: Mapping[str, Any]) -> 
                         _hex(house["muted"]))
     return bytes(etree.tostring(root, xml_declaration=True, encoding="UTF-8",
                                 standalone=True))
+
+
+def _picture_alt(body: Any) -> None:
+    """pandoc writes an image's source as its picture's description (``pic:cNvPr``); a
+    figure's is a data: URL, the image once more as base64 (or its stand-in's). The
+    drawing's alt text goes there instead, as Word writes it."""
+    for drawing in body.iter(f"{{{DRAWING}}}inline", f"{{{DRAWING}}}anchor"):
+        alt = drawing.find(f"{{{DRAWING}}}docPr")
+        for picture in drawing.iter(f"{{{PICTURE}}}cNvPr"):
+            if picture.get("descr", "").startswith("data:"):
+                picture.set("descr", "" if alt is None else alt.get("descr", ""))
 
 
 def _craft_notes(content: bytes) -> bytes:

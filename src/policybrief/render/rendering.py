@@ -269,8 +269,11 @@ def render(brief: Brief, evidence: Evidence, markdown: str, formats: list[str], 
         # Word gets the figures as PNG data, drawn with WeasyPrint by the layout processes
         # before the PDF reaches them, or else here (one thread at a time: pdf.LOCK).
         done = {name: future.result() for name, future in pngs.items()}
-        docx_markdown = drawn.for_docx(markdown, {f.name: done.get(f.name) or png.figure_png(f)
-                                                  for f in drawn})
+        real = {f.name: done.get(f.name) or png.figure_png(f) for f in drawn}
+        # pandoc reads only the size and resolution of an image (a stand-in's are the
+        # same): the real ones, hundreds of kilobytes, go into its package afterwards
+        stand_ins = {name: png.stand_in(image) for name, image in real.items()}
+        docx_markdown = drawn.for_docx(markdown, stand_ins)
         style = brief.house or House()
         reference = docx.reference_doc(workdir / "reference.docx",
                                        {**house.style_of(style), "logo": logo,
@@ -281,7 +284,8 @@ def render(brief: Brief, evidence: Evidence, markdown: str, formats: list[str], 
             files["brief.docx"] = docx.zipped(anchors.add_entries(docx.write_entries(
                 docx_markdown, bib, csl, reference, workdir, epoch,
                 docxcraft.Cover.of(brief.meta.fields), faces,
-                {**house.style_of(style), "soft": style.accent_soft}), brief))
+                {**house.style_of(style), "soft": style.accent_soft},
+                {stand_ins[name]: image for name, image in real.items()}), brief))
         except RenderError as error:
             raise _relocated(project, error) from None
 
