@@ -189,3 +189,44 @@ def test_a_note_when_processes_outlive_the_command(bench: ModuleType) -> None:
     assert bench.outlived("full", runs) == ["full: processes outlived the command by up to "
                                             "0.80 s"]
     assert bench.outlived("full", runs[:1]) == []
+
+
+def test_the_core_pdf_as_a_command_lays_out_the_captured_page(
+        bench: ModuleType, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The cold core (_COLD) is the in-process core's WeasyPrint step, in a fresh
+    process: the same page, stylesheets and options, so the same pages."""
+    import subprocess
+
+    from pypdf import PdfReader
+
+    from conftest import make_project
+
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1796137044")
+    root = make_project(tmp_path / "brief", "tiny")
+    keep = tmp_path / "core"
+    keep.mkdir()
+    capture = bench.Capture(root, keep)
+    capture.run()
+    spec = capture.cold_spec()
+    out = tmp_path / "cold.pdf"
+    done = subprocess.run([sys.executable, "-c", bench._COLD, str(spec), str(out)],
+                          capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-2000:]
+    warm = tmp_path / "warm.pdf"
+    job = capture.weasy_job()
+    import weasyprint
+
+    written: list[bytes] = []
+    original = weasyprint.HTML.write_pdf
+
+    def keep_bytes(self: Any, *a: Any, **k: Any) -> Any:
+        data = original(self, *a, **k)
+        written.append(data)
+        return data
+
+    monkeypatch.setattr(weasyprint.HTML, "write_pdf", keep_bytes)
+    job()
+    warm.write_bytes(written[-1])
+    cold_text = [p.extract_text() for p in PdfReader(str(out)).pages]
+    warm_text = [p.extract_text() for p in PdfReader(str(warm)).pages]
+    assert len(cold_text) >= 2 and cold_text == warm_text
