@@ -478,11 +478,11 @@ class Entry:
     figures_bottom: float            # the lowest dark row of the page number
 
 
-def contents_entries(build: Path) -> list[Entry]:
+def contents_entries(build: Path, scratch: Path) -> list[Entry]:
     """Each entry of the PDF's contents page: its title (as the web page's contents give
     it), the page its heading is on (the PDF's destination for it), and what is drawn
-    between its title and its page number, read from the page rendered at 4 pixels to
-    the point (points from the top left of the page)."""
+    between its title and its page number, read from the page rendered (into
+    ``scratch``) at 4 pixels to the point; in points from the top left of the page."""
     import subprocess
 
     from PIL import Image
@@ -496,7 +496,7 @@ def contents_entries(build: Path) -> list[Entry]:
     pdftoppm = shutil.which("pdftoppm")
     if not pdftoppm:
         pytest.skip("'pdftoppm' is not installed (Debian poppler-utils)")
-    png = build.parent / "contents-page"
+    png = scratch / "contents-page"
     subprocess.run([pdftoppm, "-r", "288", "-gray", "-png", "-singlefile", "-f",
                     str(index + 1), "-l", str(index + 1), str(build / "brief.pdf"), str(png)],
                    check=True, timeout=120)
@@ -588,14 +588,16 @@ def check_contents(entries: list[Entry]) -> None:
 
 
 @pytest.mark.slow
-def test_pdf_contents_give_each_heading_its_page_with_dot_leaders(built: Path) -> None:
+def test_pdf_contents_give_each_heading_its_page_with_dot_leaders(built: Path,
+                                                                 tmp_path: Path) -> None:
     """The contents page, read back (print.css draws the dots as one background per
     entry, not as text: a test that fails when they are gone)."""
-    entries = contents_entries(built)
+    entries = contents_entries(built, tmp_path)
     assert len(entries) >= 20
     check_contents(entries)
 
 
+@pytest.mark.slow
 def test_pdf_contents_dot_leaders_follow_titles_that_wrap(tmp_path: Path) -> None:
     """Titles of both levels long enough to wrap, in another house face (DejaVu Sans,
     where it is installed) and colour: the dots start after the last line of the title,
@@ -611,6 +613,6 @@ def test_pdf_contents_dot_leaders_follow_titles_that_wrap(tmp_path: Path) -> Non
         "report/sections/02-motives.md": MOTIVES.replace("A framework divided over Gaza", long3),
     })
     assert main(["-q", "-C", str(root), "build", "--format", "pdf,html"]) == 0
-    entries = contents_entries(root / "build")
+    entries = contents_entries(root / "build", tmp_path)
     assert [e.lines for e in entries if e.title in (long2, long3)] == [2, 2]
     check_contents(entries)
