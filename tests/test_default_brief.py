@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import html
+import itertools
 import re
 import shutil
 from dataclasses import dataclass
@@ -16,7 +17,7 @@ from policybrief.assemble import evidence
 from policybrief.model import Project
 from policybrief.pipeline import load
 
-from conftest import REPO
+from conftest import BACKGROUND, BRIEF_YAML, MOTIVES, REPO, make_project
 from test_pipeline import docx_footnotes, pdf_text
 
 KINDS = {"summary", "background", "motives", "opportunities", "challenges", "scenarios",
@@ -483,3 +484,157 @@ def test_pdf_keeps_every_note(built: Path) -> None:
     laid = [d for d in PdfReader(built / "brief.pdf").named_destinations
             if re.fullmatch(r"fn\d+", d)]
     assert len(laid) == len(notes) >= 40
+
+
+@dataclass(frozen=True)
+class Entry:
+    """An entry of the PDF's contents page, read back (see :func:`contents_entries`)."""
+
+    title: str
+    page: int                        # the page its heading is on
+    end: Word                        # the last word of its title
+    number: Word                     # its page number
+    lines: int                       # the lines its title takes
+    dots: list[tuple[float, float]]  # the dark runs between the two, left and right edges
+    dots_bottom: float               # the lowest dark row of those runs
+    figures_bottom: float            # the lowest dark row of the page number
+
+
+def contents_entries(build: Path, scratch: Path) -> list[Entry]:
+    """Each entry of the PDF's contents page: its title (as the web page's contents give
+    it), the page its heading is on (the PDF's destination for it), and what is drawn
+    between its title and its page number, read from the page rendered (into
+    ``scratch``) at 4 pixels to the point; in points from the top left of the page."""
+    import subprocess
+
+    from PIL import Image
+    from pypdf import PdfReader
+
+    reader = PdfReader(build / "brief.pdf")
+    destinations = reader.named_destinations
+    pages = pdf_words(build / "brief.pdf")
+    index = next(i for i, (_, _, words) in enumerate(pages)
+                 if any(w.text == "Contents" for w in words))
+    pdftoppm = shutil.which("pdftoppm")
+    if not pdftoppm:
+        pytest.skip("'pdftoppm' is not installed (Debian poppler-utils)")
+    png = scratch / "contents-page"
+    subprocess.run([pdftoppm, "-r", "288", "-gray", "-png", "-singlefile", "-f",
+                    str(index + 1), "-l", str(index + 1), str(build / "brief.pdf"), str(png)],
+                   check=True, timeout=120)
+    image = Image.open(png.with_suffix(".png")).convert("L")
+    scale = image.width / pages[index][0]
+
+    def ink(left: float, top: float, right: float, bottom: float
+            ) -> tuple[list[tuple[float, float]], float]:
+        """The runs of dark columns in the box, and the lowest dark row."""
+        box = image.crop((round(left * scale), round(top * scale), round(right * scale),
+                          round(bottom * scale)))
+        pixels = box.load()
+        assert pixels is not None
+        dark = [[pixels[x, y] < 150 for y in range(box.height)]
+                for x in range(box.width)]
+        runs, start = [], None
+        for x, column in enumerate([*dark, []]):
+            if any(column) and start is None:
+                start = x
+            elif not any(column) and start is not None:
+                runs.append((left + start / scale, left + x / scale))
+                start = None
+        rows = [y for column in dark for y, d in enumerate(column) if d]
+        return runs, top + (max(rows) + 1) / scale if rows else top
+
+    lines: list[list[Word]] = []
+    for word in sorted(pages[index][2], key=lambda w: (w.y1, w.x0)):
+        if lines and abs(lines[-1][0].y1 - word.y1) < 2:
+            lines[-1].append(word)
+        else:
+            lines.append([word])
+    lines = [sorted(line, key=lambda w: w.x0) for line in lines]
+    position = next(i for i, line in enumerate(lines) if line[0].text == "Contents") + 1
+    entries = []
+    for link in lhtml.parse(str(build / "brief.html")).xpath(
+            "//nav[contains(@class, 'toc')]//a"):
+        title = " ".join(link.text_content().split())
+        page = reader.get_destination_page_number(destinations[link.get("href")[1:]]) + 1
+        # the entry's lines: its title, wrapped or not, the last line ending in a number
+        text: list[Word] = []
+        count = 1
+        while not lines[position][-1].text.isdigit():
+            text += lines[position]
+            position += 1
+            count += 1
+        line = lines[position]
+        position += 1
+        text += line[:-1]
+        assert squeeze(" ".join(w.text for w in text)) == squeeze(title), \
+            f"the contents page has “{' '.join(w.text for w in text)}” for “{title}”"
+        end, number = line[-2], line[-1]
+        # (from just after the title's last glyph, which may overhang its box)
+        dots, dots_bottom = ink(end.x1 + 1, end.y0, number.x0 - 0.5, number.y1)
+        _, figures_bottom = ink(number.x0, number.y0, number.x1, number.y1)
+        entries.append(Entry(title, page, end, number, count, dots, dots_bottom,
+                             figures_bottom))
+    return entries
+
+
+def squeeze(text: str) -> str:
+    """``text`` without spaces or hyphens (a wrapped title may be hyphenated)."""
+    return re.sub(r"[\s\-\u00ad]", "", text)
+
+
+def check_contents(entries: list[Entry]) -> None:
+    """Each entry's number is the page its heading is on, the numbers are right-aligned,
+    and dot leaders run from each title to its number: whole dots of one size, evenly
+    spaced, on the baseline, from about a word space after the title to a column before
+    the numbers."""
+    for e in entries:
+        assert e.number.text == str(e.page), \
+            f"{e.title}: the contents give page {e.number.text}, the heading is on page {e.page}"
+        assert e.dots, f"{e.title}: no dot leader before its page number"
+        widths = [b - a for a, b in e.dots]
+        steps = [b[0] - a[0] for a, b in itertools.pairwise(e.dots)]
+        assert min(widths) > 0.8 and max(widths) < 1.8, f"{e.title}: dots {widths} wide"
+        assert not steps or (min(steps) > 4.25 and max(steps) < 6), \
+            f"{e.title}: dots {steps} apart"
+        assert len(steps) < 3 or max(steps) - min(steps) < 0.6, \
+            f"{e.title}: unevenly spaced dots {steps}"
+        assert 1.5 < e.dots[0][0] - e.end.x1 < 5, \
+            f"{e.title}: the dots start {e.dots[0][0] - e.end.x1:.1f} pt after the title"
+        assert abs(e.dots_bottom - e.figures_bottom) < 0.6, \
+            f"{e.title}: the dots are not on the baseline of the page number"
+    numbers = [e.number.x1 for e in entries]
+    assert max(numbers) - min(numbers) < 0.5, f"page numbers not right-aligned: {numbers}"
+    ends = [e.dots[-1][1] for e in entries]
+    assert max(ends) - min(ends) < 0.75, f"the leaders do not end in one column: {ends}"
+
+
+@pytest.mark.slow
+def test_pdf_contents_give_each_heading_its_page_with_dot_leaders(built: Path,
+                                                                 tmp_path: Path) -> None:
+    """The contents page, read back (print.css draws the dots as one background per
+    entry, not as text: a test that fails when they are gone)."""
+    entries = contents_entries(built, tmp_path)
+    assert len(entries) >= 20
+    check_contents(entries)
+
+
+@pytest.mark.slow
+def test_pdf_contents_dot_leaders_follow_titles_that_wrap(tmp_path: Path) -> None:
+    """Titles of both levels long enough to wrap, in another house face (DejaVu Sans,
+    where it is installed) and colour: the dots start after the last line of the title,
+    on its baseline, and end in the same column."""
+    from policybrief.commands.cli import main
+
+    long2 = "Background: two decades of rivalry between the Sadrists and their rivals in the Framework"
+    long3 = ("A framework divided over Gaza, over how far to go against US targets, "
+             "and over who speaks for it")
+    root = make_project(tmp_path / "wrapping", "tiny", {
+        "report/brief.yaml": BRIEF_YAML + 'house:\n  accent: "#7a2e1f"\n  sans: "DejaVu Sans"\n',
+        "report/sections/01-background.md": BACKGROUND.replace('"Background"', f'"{long2}"'),
+        "report/sections/02-motives.md": MOTIVES.replace("A framework divided over Gaza", long3),
+    })
+    assert main(["-q", "-C", str(root), "build", "--format", "pdf,html"]) == 0
+    entries = contents_entries(root / "build", tmp_path)
+    assert [e.lines for e in entries if e.title in (long2, long3)] == [2, 2]
+    check_contents(entries)
