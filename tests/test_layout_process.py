@@ -1,18 +1,13 @@
-"""What a layout process keeps from one document to the next, and what it starts with.
+"""What a layout process keeps from one document to the next.
 
 A layout process lays out many documents (the parts of the page, the running heads):
-it parses the house style once (pdf._stylesheets_once) and starts with the house faces
-loaded by the forkserver it is forked from (warmed.py). Neither may change a byte of
+it parses the house style once (pdf._stylesheets_once). That may not change a byte of
 what it lays out, nor let a file that a layout reads go unrecorded (the layout cache
 trusts that record).
 """
 
 from __future__ import annotations
 
-import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -108,57 +103,3 @@ def test_a_link_to_a_stylesheet_is_read_as_weasyprint_reads_it(tmp_path: Path) -
         assert fonts._policybrief_sheets == {}
     finally:
         pdf._FACES.clear()
-
-
-# Run in a fresh interpreter: the forkserver is started once per process, by the first
-# build that asks for layout processes, and loads that build's faces.
-FORKED = r"""
-import gc, json, os, sys
-from pathlib import Path
-
-def probe():
-    from policybrief.render.pdf import _FACES, warmed
-    inherited = warmed.KEPT[0][0] if warmed.KEPT else None
-    folder = getattr(inherited, "_folder", None)
-    _FACES.clear()  # as a process does that is handed other faces
-    gc.collect()
-    return (os.getpid(), len(warmed.KEPT), folder is not None and Path(folder).is_dir(),
-            os.environ.get("POLICYBRIEF_LAYOUT_FACES"))
-
-def lay(html, templates):
-    from policybrief.render import pdf
-    return pdf._lay_out_part(html, templates, [templates], pdf.PART, 60, 2000).pdf
-
-if __name__ == "__main__":
-    from policybrief.render import pdf
-    templates = Path(sys.argv[1])
-    workers = pdf.Workers(2, faces=templates / "fonts" / "fonts.css", allowed=[templates])
-    try:
-        assert workers.ready.wait(120) and workers.pool is not None
-        left = os.environ.get("POLICYBRIEF_LAYOUT_FACES")
-        probes = [workers.submit(probe).result() for _ in range(2)]
-        html = sys.argv[2]
-        forked = workers.submit(lay, html, templates).result()
-    finally:
-        workers.close()
-    pdf._FACES.clear()
-    here = pdf._lay_out_part(html, templates, [templates], pdf.PART, 60, 2000).pdf
-    print(json.dumps({"left": left, "probes": probes, "same": forked == here}))
-"""
-
-
-def test_layout_processes_start_with_the_faces_loaded(tmp_path: Path) -> None:
-    script = tmp_path / "forked.py"
-    script.write_text(FORKED, "utf-8")
-    env = {k: v for k, v in os.environ.items() if k != "POLICYBRIEF_PDF_WORKERS"}
-    done = subprocess.run([sys.executable, str(script), str(TEMPLATES), DOCUMENTS[0]],
-                          capture_output=True, text=True, env=env, timeout=300)
-    assert done.returncode == 0, done.stderr[-3000:]
-    found = json.loads(done.stdout.strip().splitlines()[-1])
-    # the variable that told the forkserver which faces is gone once it has started
-    assert found["left"] is None
-    for _, kept, folder_there, variable in found["probes"]:
-        # forked with the faces loaded; a process letting go of them frees nothing its
-        # siblings use; the variable is not in the processes' environment either
-        assert kept == 1 and folder_there and variable is None
-    assert found["same"]  # the same PDF as laid out here, faces loaded here

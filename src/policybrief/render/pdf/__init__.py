@@ -682,21 +682,6 @@ def _warm(faces: Path | None, allowed: list[Path]) -> None:
     _faces(faces, fetcher(allowed, served), served)
 
 
-@contextlib.contextmanager
-def _forkserver_faces(faces: Path | None, allowed: list[Path]) -> Iterator[None]:
-    """While in this block, a forkserver that starts loads ``faces`` (warmed.py)."""
-    import json
-
-    from .warmed import FACES
-
-    os.environ[FACES] = json.dumps({"faces": str(faces) if faces else None,
-                                    "allowed": [str(p) for p in allowed]})
-    try:
-        yield
-    finally:
-        os.environ.pop(FACES, None)
-
-
 def _process_start(faces: Path | None, allowed: list[Path]) -> None:
     """A layout process begins: bound to the build's life, then warm."""
     _orphan_dies()
@@ -770,7 +755,6 @@ class Workers:
             context = multiprocessing.get_context("forkserver")
             context.set_forkserver_preload(["policybrief.render.pdf.libraries",
                                              "policybrief.render.pdf",
-                                             "policybrief.render.pdf.warmed",
                                              "policybrief.render.pdf.reaper"])
             with self._guard:
                 if self._closed:
@@ -779,12 +763,9 @@ class Workers:
                 self.pool = ProcessPoolExecutor(self.count, mp_context=context,
                                                 initializer=_process_start,
                                                 initargs=(self._faces, self._allowed))
-            # the forkserver (started by the first process asked for) loads the faces
-            # once, for every process forked from it (warmed.py)
-            with _forkserver_faces(self._faces, self._allowed):
-                warm = [self.pool.submit(int) for _ in range(eager)]  # started, warm
-                for future in warm:
-                    future.result()
+            warm = [self.pool.submit(int) for _ in range(eager)]  # started, warm
+            for future in warm:
+                future.result()
         except Exception:  # noqa: BLE001 — no processes here: the page is laid out whole
             self.pool = None
         finally:
