@@ -29,6 +29,13 @@ HOUSE = ("@page { size: A5; margin: 20mm; @bottom-right { content: 'p. ' counter
                    for i in range(80)))
 
 
+@pytest.fixture(autouse=True)
+def _faces_let_go() -> Any:
+    """Each test's faces let go with it (as a build lets go of its own)."""
+    yield
+    pdf._FACES.clear()
+
+
 def page(own: str, body: str, house: str = HOUSE) -> str:
     return (f'<!DOCTYPE html><html lang="en-GB"><head><style>{house}</style>'
             f"<style>{own}</style></head><body>{body}</body></html>")
@@ -103,3 +110,49 @@ def test_a_link_to_a_stylesheet_is_read_as_weasyprint_reads_it(tmp_path: Path) -
         assert fonts._policybrief_sheets == {}
     finally:
         pdf._FACES.clear()
+
+
+def test_binding_beside_the_running_heads_gives_the_same_pdf(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A short page's parts are bound while a layout process still lays out its running
+    heads (pdf.BESIDE); a long one's once every layout is done. The same bytes either
+    way."""
+    import shutil
+
+    from policybrief.commands.cli import main
+
+    from conftest import make_project
+
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1796137044")
+    root = make_project(tmp_path / "brief", "tiny")
+    outputs = {}
+    for beside in (pdf.BESIDE, 0):
+        monkeypatch.setattr(pdf, "BESIDE", beside)
+        shutil.rmtree(root / "build", ignore_errors=True)
+        assert main(["-C", str(root), "-q", "build", "--format", "pdf"]) == 0
+        outputs[beside] = (root / "build" / "brief.pdf").read_bytes()
+    assert outputs[pdf.BESIDE] == outputs[0]
+
+
+def test_the_running_heads_are_asked_for_once_the_parts_are_joined() -> None:
+    import io
+
+    import pikepdf
+
+    from policybrief.render.pdf import binding
+
+    def one_page(text: str) -> bytes:
+        return lay(page("", f"<p>{text}</p>")).pdf
+
+    parts = [one_page("first"), one_page("second")]
+    asked: list[int] = []
+    sheets = lay(page("", "<p>x</p><p style='break-before: page'>y</p>")).pdf
+
+    def furniture() -> bytes:
+        asked.append(1)
+        return sheets
+
+    bound = binding.bind(parts, [frozenset(), frozenset()], [(), ()], furniture)
+    assert asked == [1]
+    assert len(pikepdf.open(io.BytesIO(bound)).pages) == 2
+    assert bound == binding.bind(parts, [frozenset(), frozenset()], [(), ()], sheets)

@@ -887,6 +887,9 @@ class _Inline:
 
 # A part's own identifier (the bound PDF gets the page's): its bytes depend on it alone.
 PART = b"policybrief-part"
+# Pages up to which the parts are bound while the running heads are still laid out
+# (beyond, the layout processes end first: binding is the build's largest step in memory)
+BESIDE = 200
 TABLE = re.compile(r"<table\b", re.I)
 
 
@@ -941,18 +944,29 @@ def _in_parts(plan: Any, base: Path, allowed: list[Path], identifier: bytes,
         raise RenderError("the contents do not settle on a number of pages",
                           hint="the page numbers in the contents change its length each "
                                "time: set POLICYBRIEF_PDF_WORKERS=1 to lay the page out whole")
-    sheets_pdf = drawn.result().pdf
     for index in range(n):
         _add(notes, laid[index].notes)
-    _add(notes, drawn.result().notes)
+
+    def sheets() -> bytes:
+        _add(notes, drawn.result().notes)
+        return drawn.result().pdf
+
+    tables = [TABLE.search(plan.html, lo, hi) is not None for lo, hi in plan.ranges]
+    if sum(len(laid[i].pages) for i in range(n)) <= BESIDE:
+        # a short page: its parts are bound while a layout process still lays out the
+        # running heads, which go on last
+        bound = binding.bind([laid[i].pdf for i in range(n)], list(plan.anchors),
+                             [laid[i].levels for i in range(n)], sheets, identifier, tables)
+        if workers is not None:
+            workers.close()
+        return bound
+    sheets_pdf = sheets()
     # every layout is done: the layout processes end before the binding, the build's
     # largest step in memory
     if workers is not None:
         workers.close()
     return binding.bind([laid[i].pdf for i in range(n)], list(plan.anchors),
-                        [laid[i].levels for i in range(n)], sheets_pdf, identifier,
-                        [TABLE.search(plan.html, lo, hi) is not None
-                         for lo, hi in plan.ranges])
+                        [laid[i].levels for i in range(n)], sheets_pdf, identifier, tables)
 
 
 def _page_numbers(plan: Any, laid: dict[int, Laid]) -> dict[str, int]:

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import io
 import warnings
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 
@@ -148,10 +148,13 @@ def _detach(pdf: Any) -> None:
 
 
 def bind(parts: Sequence[bytes], anchors: Sequence[frozenset[str]],
-         levels: Sequence[Sequence[int]], furniture: bytes | None,
+         levels: Sequence[Sequence[int]],
+         furniture: bytes | Callable[[], bytes] | None,
          identifier: bytes | None = None, tables: Sequence[bool] | None = None) -> bytes:
     """One PDF of ``parts`` (in order): ``anchors`` are the ids laid out in each part,
-    ``levels`` its bookmarks' levels, ``furniture`` one page of margin boxes per page;
+    ``levels`` its bookmarks' levels, ``furniture`` one page of margin boxes per page
+    (or what gives it, asked for once the parts are joined: it may still be laid out
+    meanwhile);
     ``tables``: whether each part has a table (only a table's header cells carry IDs
     that need renaming; the struct tree of a part without one is not walked);
     ``identifier``: the document's (the first half of its /ID; the parts are laid out
@@ -236,6 +239,8 @@ def bind(parts: Sequence[bytes], anchors: Sequence[frozenset[str]],
         pdf.Root.Names.Dests = pdf.make_indirect(pikepdf.Dictionary(Names=array))
     if items:
         pdf.Root.Outlines = _outline(pdf, items)
+    if callable(furniture):
+        furniture = furniture()
     if furniture is not None:
         _overlay(pdf, pikepdf.open(io.BytesIO(furniture)))
     if identifier is not None:  # (qpdf keeps the first half, makes the second)
