@@ -8,7 +8,6 @@ from typing import Any
 import pytest
 
 from policybrief.render import pdf
-
 from test_layout_process import HOUSE, lay, page
 
 
@@ -36,3 +35,37 @@ def test_layers_across_two_style_elements_cascade_as_weasyprint_does(
     documents = [page(own, "<h1>Layered heading</h1>", house)] * 2
     kept, plain = _both(monkeypatch, documents)
     assert [k.pdf for k in kept] == [p.pdf for p in plain]
+
+
+def test_each_layout_reports_the_css_weasyprint_ignored(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A document laid out with a kept house style must still carry the house style's
+    pdf.css-ignored note: the layout cache stores each part's notes, and a warm process
+    (``brief watch``) lays out an edited part with the sheet kept from the last build."""
+    house = "p { colr: red }\n" + HOUSE
+    documents = [page("", "<p>First.</p>", house), page("", "<p>Second.</p>", house)]
+    kept, plain = _both(monkeypatch, documents)
+    assert [bool(p.notes) for p in plain] == [True, True]  # WeasyPrint's own: each time
+    assert [k.notes for k in kept] == [p.notes for p in plain]
+
+
+def test_a_warm_rebuild_still_fails_strict_on_ignored_css(tmp_path: Any) -> None:
+    """``brief watch --format pdf`` (pdf.kept_warm): a house style with CSS WeasyPrint
+    ignores gives a pdf.css-ignored warning on every build, as a cold build does; after
+    an edit of the section titles, the warm rebuild reported "1 fixed" and --strict
+    passed."""
+    import re
+
+    from policybrief.commands.cli import main
+
+    from conftest import make_project
+
+    root = make_project(tmp_path / "brief", "real")
+    assert main(["-C", str(root), "-q", "templates", "copy", "print.css"]) == 0
+    with (root / "templates" / "print.css").open("a", encoding="utf-8") as css:
+        css.write("p { colr: red }\n")
+    with pdf.kept_warm():
+        assert main(["-C", str(root), "-q", "build", "--strict", "--format", "pdf"]) == 1
+        for section in sorted((root / "report" / "sections").glob("*.md")):
+            section.write_text(re.sub(r'^title: "', 'title: "Edited ', section.read_text(
+                "utf-8"), count=1, flags=re.M), "utf-8")
+        assert main(["-C", str(root), "-q", "build", "--strict", "--format", "pdf"]) == 1
