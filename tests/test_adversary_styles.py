@@ -75,3 +75,32 @@ def test_a_warm_rebuild_fails_as_a_cold_build_does(tmp_path: Any, rule: str) -> 
             section.write_text(re.sub(r'^title: "', 'title: "Edited ', section.read_text(
                 "utf-8"), count=1, flags=re.M), "utf-8")
         assert main(["-C", str(root), "-q", "build", "--strict", "--format", "pdf"]) == 1
+
+
+def test_a_failed_layout_prints_no_traceback(tmp_path: Any) -> None:
+    """(Not one of today's changes: the layout cache's callback, since the cache came.)
+    When one layout fails, the build cancels the others; the cache's done-callback asks
+    each cancelled future for its exception, which raises CancelledError, and
+    concurrent.futures logs "exception calling callback" with a traceback, once per
+    cancelled part, before the one clear message."""
+    import os
+    import subprocess
+    import sys
+
+    from conftest import make_project
+
+    root = make_project(tmp_path / "brief", "real")
+    (root / "templates").mkdir(exist_ok=True)
+    from policybrief.assemble import assembly
+
+    css = (assembly.default_templates() / "print.css").read_text("utf-8")
+    (root / "templates" / "print.css").write_text(
+        css + '\n@font-face { font-family: Nope; src: local("No Such Font Zz") }\n', "utf-8")
+    env = {**os.environ, "SOURCE_DATE_EPOCH": "1796137044", "CI": "1",
+           "POLICYBRIEF_PDF_WORKERS": "2"}
+    done = subprocess.run([sys.executable, "-m", "policybrief.commands.cli", "-C", str(root), "build",
+                           "--format", "pdf"], capture_output=True, text=True, env=env,
+                          timeout=300)
+    assert done.returncode == 1
+    assert "cannot be loaded" in done.stderr
+    assert "Traceback" not in done.stderr
