@@ -156,3 +156,26 @@ def test_the_running_heads_are_asked_for_once_the_parts_are_joined() -> None:
     assert asked == [1]
     assert len(pikepdf.open(io.BytesIO(bound)).pages) == 2
     assert bound == binding.bind(parts, [frozenset(), frozenset()], [(), ()], sheets)
+
+
+def _interrupt_handler() -> Any:
+    import signal
+
+    return signal.getsignal(signal.SIGINT)
+
+
+def test_a_layout_process_leaves_ctrl_c_to_the_build() -> None:
+    """Ctrl-C reaches the whole process group; the build answers it (it ends its layout
+    processes and says "interrupted"), so a layout process ignores it rather than print
+    a traceback of its own, waiting for work or laying out."""
+    import signal
+
+    for fresh in (False, True):
+        workers = pdf.Workers(2, eager=1)
+        try:
+            assert workers.ready.wait(60) and workers.pool is not None
+            if fresh:
+                workers.one_task_each()
+            assert workers.submit(_interrupt_handler).result(60) == signal.SIG_IGN
+        finally:
+            workers.close(kill=True)

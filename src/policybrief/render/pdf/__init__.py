@@ -337,10 +337,16 @@ def _stylesheets_once() -> None:
     into) and hands the next document with the same element the same parsed sheet, with
     the ``@counter-style`` and ``@color-profile`` rules it added to the document the
     first time. Each sheet keeps its own ``@page`` rules (WeasyPrint gives every sheet of
-    a document one shared list, and reads it once per sheet: the same cascade). Only a
-    style element whose parsing fetched nothing is kept (an ``@import`` or a face is read
-    again for each document, and so recorded in the layout cache's list of files); a
-    document with a ``<link>`` is read as WeasyPrint reads it."""
+    a document one shared list, and reads it once per sheet: the same cascade).
+
+    A sheet is kept only when its parsing depended on nothing but its text: it fetched
+    nothing (an ``@import`` or a face is read again for each document, and so recorded in
+    the layout cache's list of files), WeasyPrint said nothing of it (a warning or an
+    error about the style is said for every document, as WeasyPrint says it: a rebuild
+    in ``brief watch`` fails as a clean build does), and it has no ``@layer`` (a layer's
+    order depends on the sheets before it). Every other sheet is parsed as WeasyPrint
+    parses it, on the document's list of layers; a document with a ``<link>`` is read by
+    WeasyPrint itself."""
     import weasyprint.css as css
     from weasyprint.css import media_queries
 
@@ -372,14 +378,17 @@ def _stylesheets_once() -> None:
             if known is None:
                 counters, profiles = dict(counter_style), dict(color_profiles)
                 fetched = url_fetcher.fetched
-                sheet = css.CSS(string=content, base_url=base_url, url_fetcher=url_fetcher,
-                                media_type=device_media_type, font_config=font_config,
-                                counter_style=counter_style, color_profiles=color_profiles,
-                                page_rules=[], layers=[])
+                with _said() as said:
+                    sheet = css.CSS(string=content, base_url=base_url,
+                                    url_fetcher=url_fetcher, media_type=device_media_type,
+                                    font_config=font_config, counter_style=counter_style,
+                                    color_profiles=color_profiles, page_rules=[],
+                                    layers=layers)
                 known = (sheet,
                          {k: v for k, v in counter_style.items() if counters.get(k) is not v},
                          {k: v for k, v in color_profiles.items() if profiles.get(k) is not v})
-                if url_fetcher.fetched == fetched and len(content) > 2_000:
+                if url_fetcher.fetched == fetched and not said and \
+                        not LAYERED.search(content) and len(content) > 2_000:
                     if len(kept) >= 8:
                         kept.clear()
                     kept[key] = known
@@ -388,13 +397,34 @@ def _stylesheets_once() -> None:
                 color_profiles.update(known[2])
             sheet = known[0]
             page_rules.extend(sheet.page_rules)
-            layers.extend(sheet.layers)
             sheets.append(sheet)
         return sheets
 
     find_stylesheets._policybrief = True  # type: ignore[attr-defined]
     find_stylesheets.original = original  # type: ignore[attr-defined]
     css.find_stylesheets = find_stylesheets
+
+
+# an @layer rule, or an at-rule written with an escape (which may spell one)
+LAYERED = re.compile(r"@(?:layer|\\)", re.I)
+
+
+@contextlib.contextmanager
+def _said() -> Iterator[list[logging.LogRecord]]:
+    """The records WeasyPrint logs while in this block (they still reach its handlers)."""
+    records: list[logging.LogRecord] = []
+
+    class Listener(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            records.append(record)
+
+    listener = Listener(logging.DEBUG)
+    logger = logging.getLogger("weasyprint")
+    logger.addHandler(listener)
+    try:
+        yield records
+    finally:
+        logger.removeHandler(listener)
 
 
 @dataclass(frozen=True)
@@ -690,10 +720,13 @@ def _process_start(faces: Path | None, allowed: list[Path]) -> None:
 
 def _orphan_dies() -> None:
     """In a layout process: die with the process that started it (the forkserver, which
-    ends when the build ends, killed or not), never lay out for nobody."""
+    ends when the build ends, killed or not), never lay out for nobody. Ctrl-C is the
+    build's to answer (it ends its layout processes, and says "interrupted"): one
+    waiting for work would otherwise print its own traceback on the way."""
     import ctypes
     import signal
 
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     try:
         libc = ctypes.CDLL(None, use_errno=True)
         libc.prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG (Linux)
@@ -914,8 +947,9 @@ def _in_parts(plan: Any, base: Path, allowed: list[Path], identifier: bytes,
         future: Future[Laid] = pool.submit(_lay_out_part, html, base, allowed, PART,
                                            seconds, megabytes, furniture)
         if store is not None:
-            future.add_done_callback(
-                lambda f: f.exception() is None and store.put(key, f.result()))
+            future.add_done_callback(  # (cancelled: a layout before it failed)
+                lambda f: not f.cancelled() and f.exception() is None
+                and store.put(key, f.result()))
         return future
 
     def submit(index: int, pages: dict[str, int] | None = None) -> Future[Laid]:
