@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import struct
-import zlib
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -78,34 +76,24 @@ def figure_png(figure: Figure) -> bytes:
 
 def stand_in(png: bytes) -> bytes:
     """A small PNG that tells pandoc all it reads of ``png`` to place it in a DOCX: the
-    size in pixels (IHDR) and the resolution (the pHYs chunk, copied as it is), from which
-    it sizes the drawing. The pixels are blank, one bit each; a text chunk carries the
-    real image's digest, so two figures share a stand-in only if they share the image
-    (pandoc would put a shared one in the package once). pandoc parses a data: URL of a
-    few hundred bytes instead of one of hundreds of kilobytes; the real PNG replaces it
-    in the package (:func:`policybrief.render.docx.finished`)."""
-    chunks: dict[bytes, bytes] = {}
-    at = 8
-    while at + 8 <= len(png):
-        length, kind = struct.unpack(">I4s", png[at:at + 8])
-        if kind == b"IDAT":  # the image's own chunks come before its data
-            break
-        chunks.setdefault(kind, png[at + 8:at + 8 + length])
-        at += 12 + length
-    width, height = struct.unpack(">II", chunks[b"IHDR"][:8])
-    blank = zlib.compress(bytes(((width + 7) // 8 + 1) * height), 9)  # filter 0, black
-    digest = hashlib.sha256(png).hexdigest().encode("ascii")
-    return b"".join((
-        b"\x89PNG\r\n\x1a\n",
-        _chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 1, 0, 0, 0, 0)),
-        _chunk(b"pHYs", chunks[b"pHYs"]) if b"pHYs" in chunks else b"",
-        _chunk(b"IDAT", blank),
-        _chunk(b"tEXt", b"Comment\0stand-in for " + digest),
-        _chunk(b"IEND", b"")))
+    size in pixels and the resolution, from which it sizes the drawing. The pixels are
+    blank, one bit each; a text chunk carries the real image's digest, so two figures
+    share a stand-in only if they share the image (pandoc would put a shared one in the
+    package once). pandoc parses a data: URL of a few hundred bytes instead of one of
+    hundreds of kilobytes; the real PNG replaces it in the package
+    (:func:`policybrief.render.docx.finished`)."""
+    import io
 
+    from PIL import Image, PngImagePlugin
 
-def _chunk(kind: bytes, data: bytes) -> bytes:
-    return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+    with Image.open(io.BytesIO(png)) as real:  # (the header only: the pixels are not read)
+        size, dpi = real.size, real.info.get("dpi")
+    text = PngImagePlugin.PngInfo()
+    text.add_text("Comment", "stand-in for " + hashlib.sha256(png).hexdigest())
+    out = io.BytesIO()
+    Image.new("1", size).save(out, "PNG", optimize=True, pnginfo=text,
+                              **({"dpi": dpi} if dpi else {}))
+    return out.getvalue()
 
 
 def logo_png(house: House, width_px: int = 600) -> bytes:
