@@ -18,7 +18,7 @@ import logging
 import os
 import re
 import threading
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -411,18 +411,13 @@ LAYERED = re.compile(r"@(?:layer|\\)", re.I)
 
 @contextlib.contextmanager
 def _said() -> Iterator[list[logging.LogRecord]]:
-    """The records WeasyPrint logs while in this block (they still reach its handlers)."""
-    records: list[logging.LogRecord] = []
-
-    class Listener(logging.Handler):
-        def emit(self, record: logging.LogRecord) -> None:
-            records.append(record)
-
-    listener = Listener(logging.DEBUG)
+    """What WeasyPrint logs while in this block that a layout reports (_Collector's
+    records; they still reach its other handlers)."""
+    listener = _Collector()
     logger = logging.getLogger("weasyprint")
     logger.addHandler(listener)
     try:
-        yield records
+        yield listener.records
     finally:
         logger.removeHandler(listener)
 
@@ -985,22 +980,20 @@ def _in_parts(plan: Any, base: Path, allowed: list[Path], identifier: bytes,
         _add(notes, drawn.result().notes)
         return drawn.result().pdf
 
-    tables = [TABLE.search(plan.html, lo, hi) is not None for lo, hi in plan.ranges]
-    if sum(len(laid[i].pages) for i in range(n)) <= BESIDE:
-        # a short page: its parts are bound while a layout process still lays out the
-        # running heads, which go on last
-        bound = binding.bind([laid[i].pdf for i in range(n)], list(plan.anchors),
-                             [laid[i].levels for i in range(n)], sheets, identifier, tables)
-        if workers is not None:
-            workers.close()
-        return bound
-    sheets_pdf = sheets()
-    # every layout is done: the layout processes end before the binding, the build's
-    # largest step in memory
+    # A short page's parts are bound while a layout process still lays out the running
+    # heads, which go on last; a long page's once every layout is done and the layout
+    # processes have ended (binding is the build's largest step in memory).
+    beside = sum(len(laid[i].pages) for i in range(n)) <= BESIDE
+    furniture_pdf: bytes | Callable[[], bytes] = sheets if beside else sheets()
+    if not beside and workers is not None:
+        workers.close()
+    bound = binding.bind([laid[i].pdf for i in range(n)], list(plan.anchors),
+                         [laid[i].levels for i in range(n)], furniture_pdf, identifier,
+                         [TABLE.search(plan.html, lo, hi) is not None
+                          for lo, hi in plan.ranges])
     if workers is not None:
         workers.close()
-    return binding.bind([laid[i].pdf for i in range(n)], list(plan.anchors),
-                        [laid[i].levels for i in range(n)], sheets_pdf, identifier, tables)
+    return bound
 
 
 def _page_numbers(plan: Any, laid: dict[int, Laid]) -> dict[str, int]:
