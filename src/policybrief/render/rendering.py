@@ -22,7 +22,7 @@ from ..errors import BriefError, RenderError
 from ..load import house
 from ..model import Brief, House
 from ..progress import QUIET, Progress
-from . import anchors, limits, pandoc, png
+from . import anchors, kept, limits, pandoc, png
 from . import html as html_stage
 
 if TYPE_CHECKING:
@@ -46,10 +46,8 @@ def layout_cache(project: Any) -> Path | None:
 
 def drop_layout_cache(project: Any) -> bool:
     """Empty the PDF's layout cache (build/ is full); whether it held anything."""
-    from .pdf import cache
-
     folder = layout_cache(project)
-    return folder is not None and cache.clear(folder)
+    return folder is not None and kept.clear(folder)
 
 
 def pdf_folders(project: Any) -> tuple[Path, list[Path]]:

@@ -23,14 +23,16 @@ import functools
 import hashlib
 import json
 import os
-import stat
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from .. import kept
+from ..kept import read as _read
+from ..kept import write as _write
+
 FORMAT = 1
-MADE = "made"  # the file whose identity keys the entries of this folder (Cache.at)
 KEEP = 96  # entries kept: a few builds' worth of parts (each ~50-300 kB)
 LARGEST = 64 * 2**20  # an entry's PDF larger than this is not read
 
@@ -104,17 +106,7 @@ class Cache:
         unpacked with its build/, a folder copied) are never found and no one can hand a
         build a part laid out in advance; a folder moved as a whole keeps them. OSError
         when the folder cannot be made."""
-        folder.mkdir(parents=True, exist_ok=True)
-        if not stat.S_ISDIR(os.stat(folder, follow_symlinks=False).st_mode):
-            raise NotADirectoryError(folder)
-        marker = folder / MADE
-        with contextlib.suppress(FileExistsError):
-            os.close(os.open(marker, os.O_WRONLY | os.O_CREAT | os.O_EXCL |
-                             getattr(os, "O_NOFOLLOW", 0), 0o644))
-        status = os.stat(marker, follow_symlinks=False)
-        if not stat.S_ISREG(status.st_mode):
-            raise FileExistsError(marker)
-        here = f"{status.st_dev}:{status.st_ino}:{status.st_ctime_ns}"
+        here = kept.identity(folder)
         return cls(folder, tuple(p.resolve() for p in allowed),
                    hashlib.sha256("\0".join((_code(), here, *salt)).encode()).hexdigest())
 
@@ -216,47 +208,3 @@ class Cache:
             for suffix in (".json", ".pdf"):
                 with contextlib.suppress(OSError):
                     (self.folder / f"{key}{suffix}").unlink()
-
-
-def clear(folder: Path) -> bool:
-    """Remove every entry (and what killed builds left) under ``folder``; whether
-    anything was removed. Regular files only, never through a link."""
-    removed = False
-    try:
-        names = os.listdir(folder)
-    except OSError:
-        return False
-    for name in names:
-        path = folder / name
-        with contextlib.suppress(OSError):
-            if not path.is_symlink() and path.is_file():
-                path.unlink()
-                removed = True
-    return removed
-
-
-def _read(path: Path, largest: int) -> bytes:
-    """The bytes of the regular file ``path`` (never through a symbolic link)."""
-    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
-    with os.fdopen(fd, "rb") as handle:
-        status = os.fstat(handle.fileno())
-        if not stat.S_ISREG(status.st_mode) or status.st_size > largest:
-            raise ValueError(f"{path.name}: not a regular file, or too large")
-        return handle.read()
-
-
-def _write(path: Path, data: bytes) -> None:
-    """``path`` replaced by ``data`` in one rename (a kill leaves the old file or the new,
-    and a temporary file that prune removes)."""
-    from ...confine import write_new
-
-    temp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    with contextlib.suppress(FileNotFoundError):
-        temp.unlink()
-    try:
-        write_new(temp, data)
-        os.replace(temp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            temp.unlink()
-        raise

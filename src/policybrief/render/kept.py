@@ -1,0 +1,79 @@
+"""What the build keeps under ``build/.cache/`` between builds: the files of a cache
+folder, read and written safely.
+
+A cache folder's entries are keyed, among other things, by the folder's identity (see
+:func:`identity`): the device, inode and inode-change time of a file the cache makes in
+it, which no archive, copy or planted file can set. Entries arriving from elsewhere (a
+project unpacked with its build/, a folder copied) are never found, and no one can hand
+a build something made in advance; a folder moved as a whole keeps them. Files are read
+and written never through a symbolic link, and replaced in one rename.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import stat
+from pathlib import Path
+
+MADE = "made"  # the file whose identity keys the entries of a cache folder
+
+
+def identity(folder: Path) -> str:
+    """``folder`` made if need be, and its identity (see above); OSError when it cannot
+    be made or is not a folder of regular files of ours."""
+    folder.mkdir(parents=True, exist_ok=True)
+    if not stat.S_ISDIR(os.stat(folder, follow_symlinks=False).st_mode):
+        raise NotADirectoryError(folder)
+    marker = folder / MADE
+    with contextlib.suppress(FileExistsError):
+        os.close(os.open(marker, os.O_WRONLY | os.O_CREAT | os.O_EXCL |
+                         getattr(os, "O_NOFOLLOW", 0), 0o644))
+    status = os.stat(marker, follow_symlinks=False)
+    if not stat.S_ISREG(status.st_mode):
+        raise FileExistsError(marker)
+    return f"{status.st_dev}:{status.st_ino}:{status.st_ctime_ns}"
+
+
+def read(path: Path, largest: int) -> bytes:
+    """The bytes of the regular file ``path`` (never through a symbolic link)."""
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
+    with os.fdopen(fd, "rb") as handle:
+        status = os.fstat(handle.fileno())
+        if not stat.S_ISREG(status.st_mode) or status.st_size > largest:
+            raise ValueError(f"{path.name}: not a regular file, or too large")
+        return handle.read()
+
+
+def write(path: Path, data: bytes) -> None:
+    """``path`` replaced by ``data`` in one rename (a kill leaves the old file or the new,
+    and a temporary file, named with a leading dot, that the cache's pruning removes)."""
+    from ..confine import write_new
+
+    temp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    with contextlib.suppress(FileNotFoundError):
+        temp.unlink()
+    try:
+        write_new(temp, data)
+        os.replace(temp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            temp.unlink()
+        raise
+
+
+def clear(folder: Path) -> bool:
+    """Remove every entry (and what killed builds left) under ``folder``; whether
+    anything was removed. Regular files only, never through a link."""
+    removed = False
+    try:
+        names = os.listdir(folder)
+    except OSError:
+        return False
+    for name in names:
+        path = folder / name
+        with contextlib.suppress(OSError):
+            if not path.is_symlink() and path.is_file():
+                path.unlink()
+                removed = True
+    return removed
