@@ -315,10 +315,10 @@ class Capture:
 
         original_fragment = html_stage.render_fragment
 
-        def fragment(markdown: str, bib: Path, csl: Path, workdir: Path) -> str:
+        def fragment(markdown: str, bib: Path, csl: Path, workdir: Path, *more: Any) -> str:
             """The HTML: the core converts the whole document once, as a hand-rolled
             pipeline would (the pipeline converts its appendix beside the rest)."""
-            converted = original_fragment(markdown, bib, csl, workdir)
+            converted = original_fragment(markdown, bib, csl, workdir, *more)
             capture.pandoc["html5"] = {
                 "markdown": markdown, "what": "the HTML", "output": False, "epoch": None,
                 "more": {}, "args": html_stage.citing(bib, csl)}

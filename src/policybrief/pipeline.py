@@ -444,7 +444,7 @@ def publish(checked: Checked, assembled: Assembled, options: BuildOptions,
             except OSError as exc:
                 # the disk full: the layout cache gives its room to the outputs, once
                 if exc.errno not in (errno.ENOSPC, errno.EDQUOT) or \
-                        not rendering.drop_layout_cache(project):
+                        not rendering.drop_caches(project):
                     raise
                 written = outputs.publish(build_dir, files, kept)
         written = sorted({*written, *report_written})

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote as urlquote
 
-from . import pandoc
+from . import pandoc, parsed
 
 ALLOWED_TAGS = {
     "a", "abbr", "b", "bdi", "bdo", "blockquote", "br", "caption", "cite", "code", "col",
@@ -54,33 +54,51 @@ CONTEXTUAL = re.compile(r"@|\[\^|\^\[|(?<!\\)\[[^\]]*\](?![({])")
 _APPENDIX: dict[str, str] = {}
 
 
-def render_fragment(markdown: str, bib: Path, csl: Path, workdir: Path) -> str:
+def render_fragment(markdown: str, bib: Path, csl: Path, workdir: Path,
+                    store: parsed.Store | None = None) -> str:
     """pandoc: Markdown → an HTML5 fragment with notes and bibliography.
 
     The evidence appendix (nearly half the Markdown: its tables) cites nothing and holds
     nothing whose rendering depends on the rest, so it is converted on its own, beside
     the rest of the brief (no citation processing), and put back where it was: the same
     fragment, in about two thirds of the time. A brief whose appendix is not of that
-    kind is converted whole."""
+    kind is converted whole. With a ``store`` (parsed.py), what a build before read or
+    converted is taken from there: the appendix as it was, the sections unchanged."""
     args = citing(bib, csl)
     split = _split(markdown)
     if split is None:
-        return pandoc.convert(markdown, "html5", args, workdir, "the HTML")
+        return _converted(markdown, args, workdir, store)
     rest, appendix, before = split
     from concurrent.futures import ThreadPoolExecutor
 
+    key = store.key("appendix", appendix) if store is not None else ""
+    known = _APPENDIX.get(appendix)  # (brief watch: the appendix as it was last time)
+    if known is None and store is not None:
+        entry = store.get(key)
+        known = entry.get("html") if entry is not None else None
     with ThreadPoolExecutor(max_workers=1) as beside:
-        known = _APPENDIX.get(appendix)  # (brief watch: the appendix as it was last time)
-        done = None if known is not None else beside.submit(
+        done = None if isinstance(known, str) else beside.submit(
             pandoc.convert, appendix, "html5", PLAIN, workdir, "the HTML")
-        body = pandoc.convert(rest, "html5", args, workdir, "the HTML")
+        body = _converted(rest, args, workdir, store)
         part: str = done.result() if done is not None else known or ""
     _APPENDIX.clear()
     _APPENDIX[appendix] = part
+    if store is not None and done is not None:
+        store.put(key, {"html": part})
     at = body.find(f'<section id="{before}"')
     if at < 0 or not part.endswith("\n"):
         return pandoc.convert(markdown, "html5", args, workdir, "the HTML")
     return body[:at] + part + body[at:]
+
+
+def _converted(markdown: str, args: list[str], workdir: Path,
+               store: parsed.Store | None) -> str:
+    """``markdown`` converted: from its document read in pieces (parsed.py), else
+    straight from the Markdown."""
+    tree = parsed.document(markdown, workdir, store) if store is not None else None
+    if tree is None:
+        return pandoc.convert(markdown, "html5", args, workdir, "the HTML")
+    return pandoc.convert(tree, "html5", args, workdir, "the HTML", reader="json")
 
 
 def citing(bib: Path, csl: Path) -> list[str]:

@@ -46,9 +46,10 @@ def version() -> tuple[int, ...]:
 
 def convert(markdown: str, to: str, args: list[str], cwd: Path, what: str,
             output: Path | None = None, epoch: int | None = None,
-            timeout: float = TIMEOUT) -> str:
-    """Convert ``markdown`` with pandoc; ``what`` names the job in error messages."""
-    command = [binary(), "+RTS", f"-M{MEMORY}", "-RTS", "--from", READER, "--to", to,
+            timeout: float = TIMEOUT, reader: str = READER) -> str:
+    """Convert ``markdown`` (or, with ``reader="json"``, pandoc's document as JSON: see
+    parsed.py) with pandoc; ``what`` names the job in error messages."""
+    command = [binary(), "+RTS", f"-M{MEMORY}", "-RTS", "--from", reader, "--to", to,
                "--sandbox", "--fail-if-warnings", *args]
     if output is not None:
         command += ["--output", str(output)]

@@ -22,7 +22,7 @@ from ..errors import BriefError, RenderError
 from ..load import house
 from ..model import Brief, House
 from ..progress import QUIET, Progress
-from . import anchors, kept, limits, pandoc, png
+from . import anchors, kept, limits, pandoc, parsed, png
 from . import html as html_stage
 
 if TYPE_CHECKING:
@@ -33,21 +33,27 @@ PDF_SECONDS = float(os.environ.get("POLICYBRIEF_PDF_SECONDS", "300"))
 PDF_MEGABYTES = float(os.environ.get("POLICYBRIEF_PDF_MEGABYTES", "3000"))
 # the PDF's parts as laid out by the last builds (render/pdf/cache.py), under build/
 LAYOUT_CACHE = Path(".cache") / "layout"
+# the brief's sections as pandoc read them (parsed.py), under build/
+PANDOC_CACHE = Path(".cache") / "pandoc"
 
 
-def layout_cache(project: Any) -> Path | None:
-    """The folder of the PDF's layout cache, unless a link stands on the way to it
-    (outputs.guard refuses the build then; nothing is read or removed through it)."""
-    folder: Path = project.build / LAYOUT_CACHE
+def layout_cache(project: Any, which: Path = LAYOUT_CACHE) -> Path | None:
+    """The folder of the PDF's layout cache (or of another of build/'s caches), unless a
+    link stands on the way to it (outputs.guard refuses the build then; nothing is read
+    or removed through it)."""
+    folder: Path = project.build / which
     if any(p.is_symlink() for p in (project.build, folder.parent, folder)):
         return None
     return folder
 
 
-def drop_layout_cache(project: Any) -> bool:
-    """Empty the PDF's layout cache (build/ is full); whether it held anything."""
-    folder = layout_cache(project)
-    return folder is not None and kept.clear(folder)
+def drop_caches(project: Any) -> bool:
+    """Empty build/'s caches (build/ is full); whether they held anything."""
+    dropped = False
+    for which in (LAYOUT_CACHE, PANDOC_CACHE):
+        folder = layout_cache(project, which)
+        dropped = (folder is not None and kept.clear(folder)) or dropped
+    return dropped
 
 
 def pdf_folders(project: Any) -> tuple[Path, list[Path]]:
@@ -138,12 +144,16 @@ def source_pages(brief: Brief, evidence: Evidence) -> dict[str, bytes]:
     return pages
 
 
-def _preload() -> None:
-    """Import WeasyPrint ahead of the layout; a failure is left to pdf.py to report."""
+def _preload(weasyprint: bool) -> None:
+    """Import pikepdf (and, if ``weasyprint``, WeasyPrint) ahead of the PDF's layout; a
+    failure is left to pdf.py to report."""
     import contextlib
 
     with contextlib.suppress(Exception):
-        from .pdf import libraries  # (imports WeasyPrint)  # noqa: F401
+        import pikepdf  # noqa: F401
+    if weasyprint:
+        with contextlib.suppress(Exception):
+            from .pdf import libraries  # (imports WeasyPrint)  # noqa: F401
 
 
 def _draw(drawn: figures.Figures, workers: Workers | None,
@@ -233,10 +243,12 @@ def render(brief: Brief, evidence: Evidence, markdown: str, formats: list[str], 
     drawn = brief.figures if isinstance(brief.figures, figures.Figures) else figures.Figures()
     if workers is not None:
         workers.decided.wait()  # (how many layout processes: decided while checking)
-    if "pdf" in formats and (workers is None or workers.count < 2):
-        # the page is laid out whole, here: WeasyPrint is imported while pandoc runs (not
-        # earlier: an import in a thread of this process would slow the checks beside it)
-        threading.Thread(target=_preload, name="policybrief-preload", daemon=True).start()
+    if "pdf" in formats:
+        # imported while pandoc runs (not earlier: an import in a thread of this process
+        # would slow the checks beside it): pikepdf, which binds the parts, and WeasyPrint
+        # when the page is laid out here
+        threading.Thread(target=_preload, args=(workers is None or workers.count < 2,),
+                         name="policybrief-preload", daemon=True).start()
 
     project = brief.project
     bib = project.bibliography.resolve()
@@ -246,9 +258,14 @@ def render(brief: Brief, evidence: Evidence, markdown: str, formats: list[str], 
     ahead = threading.Thread(target=_draw, name="policybrief-figures", daemon=True,
                              args=(drawn, workers if "docx" in formats else None, pngs))
     ahead.start()
+    if workers is not None and "pdf" in formats:
+        templates, allowed = pdf_folders(project)
+        workers.warm_up(_page(brief, "", [], "pdf", extra), templates, allowed,
+                        PDF_SECONDS, PDF_MEGABYTES)
     report("render HTML (pandoc)")
+    store = parsed.Store.at(layout_cache(project, PANDOC_CACHE))
     try:
-        raw = html_stage.render_fragment(markdown, bib, csl, workdir)
+        raw = html_stage.render_fragment(markdown, bib, csl, workdir, store)
     except RenderError as error:
         ahead.join()
         raise blame(brief, markdown, error, bib, csl, workdir) from None
@@ -258,6 +275,7 @@ def render(brief: Brief, evidence: Evidence, markdown: str, formats: list[str], 
     # (interrupted: the figures' thread, a daemon, is not waited for; it may wait on an
     # import the interruption left locked)
     ahead.join()
+    store.prune()
     # before anything can fetch what the brief points at (figures/*.svg are our own)
     links.check(drawn.for_pdf(raw), project)
     fragment = html_stage.sanitize(raw)

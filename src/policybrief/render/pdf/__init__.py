@@ -802,6 +802,25 @@ class Workers:
                 if self._closed and self.pool is not None:
                     self._shut(kill=True)  # the build ended while they started
 
+    def warm_up(self, page: str, base: Path, allowed: Iterable[Path], seconds: float,
+                megabytes: float) -> None:
+        """A build that is to lay out little (a rebuild, a short brief: one process
+        started first) has its process lay out a few lines with the page's style while
+        the build converts the brief: the layout's first-use costs (the hyphenation
+        dictionary of the page's language, the style parsed, the faces' tables, the C
+        types of the PDF writer, a third of a short part's layout) are paid before the
+        first part comes rather than by it. ``page``: the page, its body aside. What is
+        laid out is thrown away; a layout process lays out many parts, one after another,
+        with the same bytes whatever came before (tests/test_layout_cache.py)."""
+        if self._eager != 1 or self.count < 2:
+            return
+        html = warm_page(page)
+
+        def send() -> None:
+            self.submit(_lay_out_part, html, base, list(allowed), PART, seconds, megabytes)
+
+        threading.Thread(target=send, name="policybrief-warm-up", daemon=True).start()
+
     def submit(self, fn: Any, *args: Any) -> Any:
         """``fn(*args)`` in one of the processes (a Future), or None when there are none."""
         self.ready.wait()
@@ -896,6 +915,25 @@ def write_pdf(html: str, base: Path, allowed: Iterable[Path], identifier: bytes,
     finally:
         if store is not None:
             store.prune()
+
+
+# What a layout process lays out to warm up (Workers.warm_up): a heading, a paragraph
+# of long words (hyphenated), a note, emphasis, a subsection; never shown.
+WARM_BODY = (
+    '<body class="target-pdf"><main><section class="level2 section">'
+    '<h2 class="section">Characteristically uncompromising</h2><p>'
+    + "Notwithstanding extraordinary circumstances, the representatives' "
+      "characteristically uncompromising negotiations continued nevertheless. " * 6
+    + '<span class="citation"><span class="footnote">A note, <em>with emphasis</em>.'
+      '</span></span> <strong>Strong</strong> <em>emphasis</em> “quoted” – 2024…</p>'
+    '<section class="level3"><h3>Subsection</h3><p>Interpretation.</p></section>'
+    "</section></main></body></html>")
+
+
+def warm_page(page: str) -> str:
+    """``page`` (the brief's page, its head above all) with :data:`WARM_BODY` as body."""
+    at = page.find("<body")
+    return (page[:at] if at >= 0 else page) + WARM_BODY
 
 
 class _Inline:

@@ -1,0 +1,303 @@
+"""The brief's Markdown as pandoc reads it (its document tree, as pandoc's JSON), read
+section by section and kept under ``build/.cache/pandoc/``: a rebuild reads again only
+the sections that changed.
+
+Reading the Markdown is about two fifths of pandoc's conversion of the brief to HTML;
+citation processing, which needs the whole document, is most of the rest. The Markdown
+is cut at its sections' headings (``## Title {#id …}`` after a blank line, outside any
+fence) into pieces, and each piece's document is kept under a hash of its text (and of
+pandoc's version, and of the cache folder's identity: render/kept.py). Put end to end,
+the pieces' documents are the document pandoc reads from the whole Markdown when
+nothing in one piece depends on another:
+
+- no note defined apart from where it is used (``[^label]``), no link reference
+  definition, no bracketed text that could link to a heading or a reference elsewhere,
+  no example list (numbered across the document), no LaTeX macro (:func:`pieces`);
+- no heading identifier in two pieces (pandoc numbers a repeated one: ``-1``);
+- the note number pandoc gives each citation (the notes and citations before it,
+  counted) shifted by the count in the pieces before (:func:`_shifted`).
+
+Otherwise the whole Markdown is read as one document. Tests hold the pieces, put end to
+end, to pandoc's own document. A first build keeps nothing (it converts the Markdown
+straight to HTML, the fastest way once); the build after it reads the whole Markdown to
+this tree, keeps its pieces, and converts the tree; later builds read only the pieces
+that changed. As with the layout cache, anything unexpected in an entry is a miss,
+never an error, and a folder that cannot be written only costs time.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import hashlib
+import json
+import os
+import re
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from . import kept, pandoc
+
+FORMAT = 1
+KEEP = 256  # entries kept: a few builds' worth of pieces (each a few kB to 100 kB)
+LARGEST = 16 * 2**20  # an entry larger than this is not read
+
+# the heading that starts a section (assemble/templates/brief.md.j2)
+HEADING = re.compile(r"## [^\n]*\{ ?#([\w-]+)[ .}][^\n]*")
+FRONT = re.compile(r"\A---\n.*?\n---\n", re.S)
+FENCE = re.compile(r"\s*(`{3,}|~{3,})")
+DIV = re.compile(r":{3,}(.*)")
+# what pandoc resolves across the whole document (see above)
+CROSSING = re.compile(r"\[\^|^ {0,3}\[[^\]\n]+\]:|\(@|\\(?:re)?newcommand|\\newenvironment"
+                      r"|\\def\b|\\let\b", re.M)
+BRACKET = re.compile(r"(?<![\\!^])\[([^\[\]\n]*)\](?![({])")
+
+# this process's entries by key (a process that builds again and again, brief watch)
+_MEMORY: dict[str, dict[str, Any]] = {}
+
+
+def pieces(markdown: str) -> list[str] | None:
+    """``markdown`` cut before each section heading (the first piece holds the front
+    matter), or None when a piece could read differently apart (see above)."""
+    if CROSSING.search(markdown) or any("@" not in found.group(1)
+                                        for found in BRACKET.finditer(markdown)):
+        return None
+    front = FRONT.match(markdown)
+    at = front.end() if front else 0
+    cuts = [0]
+    fence, divs, blank, metadata = "", 0, True, False
+    lines = markdown[at:].splitlines(keepends=True)
+    for index, line in enumerate(lines):
+        text = line.rstrip("\r\n")
+        if fence:  # in a code block: until a fence as long, of the same mark
+            if text.strip() and text.strip().strip(fence[0]) == "" and \
+                    len(text.strip()) >= len(fence):
+                fence = ""
+        elif metadata:  # in a YAML block within the document: until its end
+            metadata = text not in ("---", "...")
+        elif (opened := FENCE.match(text)) is not None:
+            fence = opened.group(1)
+        elif (div := DIV.fullmatch(text)) is not None:
+            divs = divs + 1 if div.group(1).strip() else max(0, divs - 1)
+        elif text == "---" and blank and index + 1 < len(lines) and lines[index + 1].strip():
+            metadata = True
+        elif divs == 0 and blank and at > cuts[-1] and HEADING.fullmatch(text):
+            cuts.append(at)
+        blank = not text.strip()
+        at += len(line)
+    if fence or metadata or divs:
+        return None
+    return [markdown[a:b] for a, b in zip(cuts, [*cuts[1:], len(markdown)], strict=True)]
+
+
+# --- the pieces' documents ------------------------------------------------------------
+
+
+def _walk(node: Any, seen: dict[str, list[Any]]) -> None:
+    """Collect a document's citations' note numbers (``cites``) and its headings'
+    identifiers (``ids``)."""
+    if isinstance(node, list):
+        for item in node:
+            _walk(item, seen)
+        return
+    if not isinstance(node, dict):
+        return
+    kind = node.get("t")
+    if kind == "Cite":
+        seen["cites"].extend(c["citationNoteNum"] for c in node["c"][0])
+    elif kind == "Header":
+        seen["ids"].append(node["c"][1][0])
+    for value in node.values():
+        if isinstance(value, (list, dict)):
+            _walk(value, seen)
+
+
+# a citation's note number in pandoc's JSON (compact, as pandoc and _text write it): only
+# a key follows "{" or ","; within a string a quote is escaped
+NOTE_NUMBER = re.compile(r'(?<=[{,])"citationNoteNum":(\d+)')
+
+
+def _text(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+
+
+def _shifted(text: str, by: int) -> str:
+    """The JSON ``text`` with every citation's note number moved by ``by``."""
+    if not by:
+        return text
+    return NOTE_NUMBER.sub(lambda m: f'"citationNoteNum":{int(m.group(1)) + by}', text)
+
+
+def _entry(document: dict[str, Any], notes: int) -> dict[str, Any] | None:
+    """A piece's entry: its blocks (as JSON text, between the list's brackets), the
+    count of its notes (pandoc's note counter at its end), its headings' identifiers;
+    None when a note number is beyond the count (then it is read with the whole)."""
+    seen: dict[str, list[Any]] = {"cites": [], "ids": []}
+    _walk(document["blocks"], seen)
+    if any(not 0 < n <= notes for n in seen["cites"]):
+        return None
+    return {"api": document["pandoc-api-version"], "meta": _text(document.get("meta", {})),
+            "blocks": _text(document["blocks"])[1:-1], "notes": notes, "ids": seen["ids"]}
+
+
+def _join(entries: list[dict[str, Any]]) -> str | None:
+    """The pieces' documents end to end (JSON); None if a heading identifier is in two,
+    or a piece after the first holds metadata (a YAML block: pandoc merges them)."""
+    blocks: list[str] = []
+    ids: set[str] = set()
+    start = 0
+    for index, entry in enumerate(entries):
+        own = set(entry["ids"])
+        if own & ids or index and entry["meta"] != "{}":  # (metadata of a YAML block)
+            return None
+        ids |= own
+        if entry["blocks"]:
+            blocks.append(_shifted(entry["blocks"], start))
+        start += entry["notes"]
+    return (f'{{"pandoc-api-version":{_text(entries[0]["api"])},'
+            f'"meta":{entries[0]["meta"]},"blocks":[{",".join(blocks)}]}}')
+
+
+# --- the store ------------------------------------------------------------------------
+
+
+@functools.cache
+def _salt() -> str:
+    """What besides its text decides a piece's document: pandoc's version and reader,
+    and this module."""
+    binary = os.stat(pandoc.binary())
+    h = hashlib.sha256()
+    h.update(f"{FORMAT}\0{pandoc.binary()}\0{binary.st_size}:{binary.st_mtime_ns}\0"
+             f"{pandoc.READER}\0".encode())
+    h.update(Path(__file__).read_bytes())
+    return h.hexdigest()
+
+
+@dataclass
+class Store:
+    """The entries under ``folder`` (None: this process's only); ``fresh`` when the
+    folder was made now (a first build)."""
+
+    folder: Path | None
+    salt: str
+    fresh: bool = False
+    used: set[str] = field(default_factory=set)
+    _broken: bool = False
+
+    @classmethod
+    def at(cls, folder: Path | None) -> Store:
+        """The store in ``folder`` (made if need be); this process's only when it cannot
+        be made (build/ read-only, full, or in the way)."""
+        if folder is None:
+            return cls(None, _salt())
+        fresh = not (folder / kept.MADE).exists()
+        try:
+            here = kept.identity(folder)
+        except OSError:
+            return cls(None, _salt())
+        return cls(folder, hashlib.sha256(f"{_salt()}\0{here}".encode()).hexdigest(), fresh)
+
+    def key(self, kind: str, text: str) -> str:
+        return hashlib.sha256(f"{self.salt}\0{kind}\0{text}".encode()).hexdigest()
+
+    def get(self, key: str) -> dict[str, Any] | None:
+        entry = _MEMORY.get(key)
+        if entry is None and self.folder is not None:
+            with contextlib.suppress(OSError, ValueError, TypeError):
+                loaded = json.loads(kept.read(self.folder / f"{key}.json", LARGEST))
+                if isinstance(loaded, dict) and loaded.get("format") == FORMAT and \
+                        loaded.get("key") == key:
+                    entry = loaded
+        if entry is not None:
+            self.used.add(key)
+            _remember(key, entry)
+        return entry
+
+    def put(self, key: str, entry: dict[str, Any]) -> None:
+        entry = {**entry, "format": FORMAT, "key": key}
+        self.used.add(key)
+        _remember(key, entry)
+        if self.folder is None or self._broken:
+            return
+        try:
+            kept.write(self.folder / f"{key}.json", json.dumps(entry).encode())
+        except OSError:
+            self._broken = True
+
+    def prune(self) -> None:
+        """Keep this build's entries and the most recently used others, :data:`KEEP` in
+        all; remove what a killed build left half-written."""
+        if self.folder is None:
+            return
+        try:
+            names = os.listdir(self.folder)
+        except OSError:
+            return
+        entries = []
+        for name in names:
+            path = self.folder / name
+            with contextlib.suppress(OSError):
+                if path.is_symlink() or not path.is_file():
+                    continue
+                if name.startswith("."):  # a temporary file of a build that was killed
+                    path.unlink()
+                elif name.endswith(".json"):
+                    if name[:-5] in self.used:
+                        os.utime(path)
+                    entries.append((name[:-5] in self.used, path.stat().st_mtime, name))
+        entries.sort(reverse=True)
+        for _, _, name in entries[KEEP:]:
+            with contextlib.suppress(OSError):
+                (self.folder / name).unlink()
+
+
+def _remember(key: str, entry: dict[str, Any]) -> None:
+    if len(_MEMORY) >= KEEP:
+        _MEMORY.clear()
+    _MEMORY[key] = entry
+
+
+# --- reading --------------------------------------------------------------------------
+
+
+# a citation after a piece, as a paragraph of its own: pandoc's note counter at the end of
+# the piece is its note number less one (it counts notes and citations out of notes)
+END = "policybrief-piece-end"
+
+
+def _read(piece: str, workdir: Path) -> dict[str, Any] | None:
+    """The entry of ``piece``, read alone; None if it does not end as a piece should."""
+    document: dict[str, Any] = json.loads(
+        pandoc.convert(f"{piece.rstrip()}\n\n[@{END}]\n", "json", [], workdir, "the HTML"))
+    blocks = document["blocks"]
+    last = blocks[-1] if blocks else {}
+    inlines = last.get("c") if last.get("t") == "Para" else None
+    if not inlines or len(inlines) != 1 or inlines[0].get("t") != "Cite" or \
+            [c["citationId"] for c in inlines[0]["c"][0]] != [END]:
+        return None
+    notes = inlines[0]["c"][0][0]["citationNoteNum"] - 1
+    return _entry({**document, "blocks": blocks[:-1]}, notes)
+
+
+def document(markdown: str, workdir: Path, store: Store) -> str | None:
+    """pandoc's document of ``markdown`` as JSON, its pieces kept in ``store`` taken
+    from there and the others read (and kept); None when the Markdown is better
+    converted straight: a first build (``store.fresh``), Markdown that cannot be read in
+    pieces, pieces that would not read alone as they do together."""
+    cut = pieces(markdown)
+    if cut is None or store.fresh:
+        return None
+    keys = [store.key("piece", piece) for piece in cut]
+    entries = [store.get(key) for key in keys]
+    missing = [i for i, entry in enumerate(entries) if entry is None]
+    if missing:
+        with ThreadPoolExecutor(max_workers=min(len(missing), 2)) as pool:
+            read = list(pool.map(lambda i: _read(cut[i], workdir), missing))
+        for i, entry in zip(missing, read, strict=True):
+            if entry is None:
+                return None
+            entries[i] = entry
+            store.put(keys[i], entry)
+    return _join([e for e in entries if e is not None])

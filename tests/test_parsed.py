@@ -1,0 +1,234 @@
+"""The brief read by pandoc section by section (render/parsed.py): the pieces, each read
+alone and put end to end, are the document pandoc reads from the whole Markdown, or the
+whole is read; a rebuild reads only the sections that changed, and its outputs are
+byte for byte a clean build's.
+
+Each way of breaking it is tried: notes and citations numbered across the pieces,
+headings named alike in two pieces, what pandoc resolves across a document (notes by
+label, link references, links to headings, example lists, macros), a section heading
+inside a code block, a fenced div or a YAML block, entries copied from elsewhere,
+damaged, or written by a killed build.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import shutil
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from policybrief.commands.cli import main
+from policybrief.render import html, pandoc, parsed
+from test_assembly import assembled
+
+from conftest import make_project
+
+EPOCH = "1796137044"
+CACHE = Path("build") / ".cache" / "pandoc"
+FRONT = '---\ntitle: "T"\nlang: "en-GB"\n---\n\n'
+
+
+@pytest.fixture(autouse=True)
+def _epoch(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", EPOCH)
+    parsed._MEMORY.clear()  # each test's processes start with nothing kept
+
+
+def whole(markdown: str, tmp_path: Path) -> Any:
+    return json.loads(pandoc.convert(markdown, "json", [], tmp_path, "the HTML"))
+
+
+def alone(markdown: str, tmp_path: Path) -> Any:
+    """The pieces of ``markdown``, each read on its own, put end to end (None: refused)."""
+    cut = parsed.pieces(markdown)
+    assert cut is not None and len(cut) > 1
+    entries = [parsed._read(piece, tmp_path) for piece in cut]
+    assert all(entry is not None for entry in entries)
+    joined = parsed._join(entries)  # type: ignore[arg-type]
+    return None if joined is None else json.loads(joined)
+
+
+def section(name: str, body: str) -> str:
+    return f"## {name.title()} {{ #{name} .section}}\n\n{body}\n\n"
+
+
+# notes and citations in and out of notes, in several sections, numbered across them
+NOTED = FRONT + "Before the first section [@a].\n\n" + section(
+    "one", "A claim [@a, p. 2]. Another^[A note citing [@b] and [@a].] and @b says so.\n\n"
+           "### Particulars\n\nMore [@b; @a].") + section(
+    "two", "A note without a citation.^[Plain.] Then a claim [@a].\n\n| x | y |\n|---|---|\n"
+           "| cell [@b] | z |\n\n![A figure [@a]](f.png)") + section(
+    "three", "### Detail\n\nx [-@a].\n\n### Detail\n\nThe same heading twice in one piece.")
+
+
+def test_pieces_read_alone_are_the_whole_document(tmp_path: Path) -> None:
+    assert len(parsed.pieces(NOTED) or []) == 4
+    assert alone(NOTED, tmp_path) == whole(NOTED, tmp_path)
+
+
+@pytest.mark.slow
+def test_the_real_brief_read_in_pieces_is_the_whole(tmp_path: Path) -> None:
+    markdown = assembled(make_project(tmp_path / "p", "real"))
+    cut = parsed.pieces(markdown)
+    assert cut is not None and len(cut) >= 10
+    assert alone(markdown, tmp_path) == whole(markdown, tmp_path)
+
+
+def test_a_heading_in_two_pieces_reads_the_whole(tmp_path: Path) -> None:
+    # pandoc names the second "detail-1" when it reads the whole; alone, both are "detail"
+    markdown = FRONT + section("one", "### Detail\n\nx") + section("two", "### Detail\n\ny")
+    assert alone(markdown, tmp_path) is None
+    store = parsed.Store.at(tmp_path / "cache")
+    store.fresh = False
+    assert parsed.document(markdown, tmp_path, store) is None  # converted straight
+
+
+def test_metadata_in_a_later_piece_reads_the_whole(tmp_path: Path) -> None:
+    markdown = FRONT + section("one", "x") + section("two", "---\nsubtitle: S\n---\n\ny")
+    assert alone(markdown, tmp_path) is None
+
+
+@pytest.mark.parametrize("text", [
+    "A note by label[^n].\n\n[^n]: The note.",             # notes by label
+    "A [reference][r] link.\n\n[r]: https://example.org",  # link references
+    "See [Two] below.",                                    # a link to a heading elsewhere
+    "(@) An example, numbered across the document.",       # example lists
+    "\\newcommand{\\x}{y}",                                # macros
+])
+def test_what_pandoc_resolves_across_the_document_is_read_whole(text: str) -> None:
+    assert parsed.pieces(FRONT + section("one", text) + section("two", "x")) is None
+
+
+@pytest.mark.parametrize("wrapper", [
+    "```\n{}\n```",           # a code block
+    "~~~~ {{.md}}\n{}\n~~~~",  # another fence
+    "::: {{.box}}\n{}\n:::",  # a fenced div
+])
+def test_a_heading_inside_a_block_is_no_cut(wrapper: str, tmp_path: Path) -> None:
+    inner = "\n## Inside {#inside .section}\n\nx\n"
+    markdown = FRONT + section("one", wrapper.format(inner)) + section("two", "y")
+    cut = parsed.pieces(markdown)
+    assert cut is not None and len(cut) == 3 and "## Inside" in cut[1]
+    assert alone(markdown, tmp_path) == whole(markdown, tmp_path)
+
+
+def test_a_yaml_block_is_no_cut_and_reads_the_whole(tmp_path: Path) -> None:
+    block = "---\nnote: x\n\n## Inside {#inside .section}\n\nother: y\n...\n"
+    markdown = FRONT + section("one", block) + section("two", "y")
+    cut = parsed.pieces(markdown)
+    assert cut is not None and len(cut) == 3 and "## Inside" in cut[1]
+    assert alone(markdown, tmp_path) is None  # its metadata is the whole document's
+
+
+def test_an_unclosed_fence_is_not_cut() -> None:
+    assert parsed.pieces(FRONT + section("one", "```\ncode") + section("two", "x")) is None
+
+
+# --- through the build -------------------------------------------------------------
+
+
+def build(root: Path, *formats: str) -> None:
+    assert main(["-C", str(root), "-q", "build", "--format", ",".join(formats)]) == 0
+
+
+def digests(root: Path, *names: str) -> dict[str, str]:
+    return {n: hashlib.sha256((root / "build" / n).read_bytes()).hexdigest() for n in names}
+
+
+class Reads:
+    """Every Markdown pandoc reads to its document (whole or a piece), in this process."""
+
+    def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        self.texts: list[str] = []
+        original = pandoc.convert
+
+        def spy(text: str, to: str, *args: Any, **kwargs: Any) -> str:
+            if to == "json":
+                self.texts.append(text)
+            return original(text, to, *args, **kwargs)
+
+        monkeypatch.setattr(pandoc, "convert", spy)
+
+    def take(self) -> list[str]:
+        found, self.texts = self.texts, []
+        return found
+
+
+def edit(root: Path, name: str, old: str, new: str) -> None:
+    path = root / "report" / "sections" / name
+    text = path.read_text("utf-8")
+    assert old in text
+    path.write_text(text.replace(old, new, 1), "utf-8")
+
+
+@pytest.mark.slow
+def test_a_rebuild_reads_only_the_edited_section_and_matches_a_clean_build(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    root = make_project(tmp_path / "brief", "real")
+    reads = Reads(monkeypatch)
+    build(root, "html")
+    assert reads.take() == []  # a first build converts the Markdown straight
+    assert sorted(p.name for p in (root / CACHE).iterdir() if p.suffix == ".json") != []
+    edit(root, "03-motives.md", "Ismail Qaani\"].", "Ismail Qaani\"]. Added in review.")
+    build(root, "html")
+    rest = html._split(assembled(root))  # (the evidence appendix is converted apart)
+    assert rest is not None
+    assert len(reads.take()) == len(parsed.pieces(rest[0]) or [])  # each piece, kept
+    edit(root, "05-challenges.md", "Rasanah gives more space",
+         "A second edit, in another chapter. Rasanah gives more space")
+    parsed._MEMORY.clear()  # (a new command: only build/ remembers)
+    build(root, "pdf", "html", "docx")
+    read = reads.take()
+    assert len(read) == 1 and "A second edit, in another chapter." in read[0]
+    assert read[0].startswith("## Obstacles")  # one section, not the brief
+    names = ("brief.pdf", "brief.html", "brief.docx")
+    fresh = tmp_path / "fresh"
+    shutil.copytree(root, fresh, ignore=shutil.ignore_patterns("build"))
+    build(fresh, "pdf", "html", "docx")
+    assert digests(root, *names) == digests(fresh, *names)
+
+
+def test_entries_from_elsewhere_or_damaged_are_not_used(tmp_path: Path,
+                                                         monkeypatch: pytest.MonkeyPatch
+                                                         ) -> None:
+    markdown = NOTED
+    store = parsed.Store.at(tmp_path / "a" / "cache")
+    store.fresh = False
+    expected = whole(markdown, tmp_path)
+    assert json.loads(parsed.document(markdown, tmp_path, store) or "") == expected
+    kept = sorted((tmp_path / "a" / "cache").glob("*.json"))
+    count = len(parsed.pieces(markdown) or [])
+    assert len(kept) == count
+    reads = Reads(monkeypatch)
+    # a copy of the folder (an archive unpacked, a folder copied): its entries are not found
+    parsed._MEMORY.clear()
+    shutil.copytree(tmp_path / "a" / "cache", tmp_path / "b" / "cache")
+    elsewhere = parsed.Store.at(tmp_path / "b" / "cache")
+    assert not elsewhere.fresh
+    assert json.loads(parsed.document(markdown, tmp_path, elsewhere) or "") == expected
+    assert len(reads.take()) == count  # every piece read again
+    # an entry cut short, or another piece's entry copied over it: a miss, read again
+    parsed._MEMORY.clear()
+    again = parsed.Store.at(tmp_path / "a" / "cache")
+    kept[0].write_bytes(kept[0].read_bytes()[:40])
+    shutil.copy(kept[1], kept[2])
+    assert json.loads(parsed.document(markdown, tmp_path, again) or "") == expected
+    assert len(reads.take()) == 2  # the two damaged pieces, each alone
+    # what a killed build left (a temporary file) goes; the store stays bounded
+    (tmp_path / "a" / "cache" / ".x.json.123.tmp").write_text("half", "utf-8")
+    monkeypatch.setattr(parsed, "KEEP", 3)
+    again.prune()
+    left = sorted(p.name for p in (tmp_path / "a" / "cache").iterdir())
+    assert ".x.json.123.tmp" not in left and len([n for n in left if n.endswith(".json")]) == 3
+
+
+def test_a_cache_that_cannot_be_written_only_costs_time(tmp_path: Path) -> None:
+    (tmp_path / "cache").write_text("not a folder", "utf-8")
+    store = parsed.Store.at(tmp_path / "cache")
+    assert store.folder is None  # this process's memory only
+    store.fresh = False
+    assert json.loads(parsed.document(NOTED, tmp_path, store) or "") == whole(NOTED, tmp_path)
+    assert (tmp_path / "cache").read_text("utf-8") == "not a folder"
