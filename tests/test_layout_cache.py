@@ -404,3 +404,40 @@ def test_a_full_disk_takes_the_room_of_the_cache(tmp_path: Path,
     fresh = clean_copy(root, tmp_path / "fresh")
     build(fresh, "pdf")
     assert digests(root, "brief.pdf") == digests(fresh, "brief.pdf")
+
+
+@pytest.mark.slow
+def test_a_warmed_up_process_lays_a_part_out_to_the_same_bytes(tmp_path: Path) -> None:
+    """A rebuild's layout process lays out a few lines with the page's style while pandoc
+    runs (Workers.warm_up); the part it lays out next is the part a fresh process lays
+    out, byte for byte."""
+    import time
+
+    from policybrief.model import Project
+    from policybrief.render import rendering
+
+    base, allowed = rendering.pdf_folders(Project(tiny_with_breaks(tmp_path)))
+    faces = pdf.font_stylesheet([base, *allowed])
+    html = ('<!DOCTYPE html><html lang="en-GB"><head><style>p { hyphens: auto }</style>'
+            '</head><body><p>A part laid out after the warm-up, characteristically.</p>'
+            '</body></html>')
+    warm = pdf.warm_page(html)
+    assert "<style>p" in warm and "Notwithstanding" in warm and "after the warm-up" not in warm
+    laid = []
+    for warmed in (False, True):
+        workers = pdf.Workers(2, faces=faces, allowed=allowed, eager=1)
+        try:
+            if warmed:
+                workers.warm_up(html, base, allowed, 60, 2000)
+                for _ in range(600):  # (sent once the process is up)
+                    if workers.warming is not None:
+                        break
+                    time.sleep(0.1)
+                workers.warming.result(timeout=120)
+            future = workers.submit(pdf._lay_out_part, html, base, allowed, pdf.PART, 60,
+                                    2000)
+            laid.append(future.result(timeout=120).pdf)
+            assert len(workers.pool._processes) == 1  # the warmed process laid it out
+        finally:
+            workers.close(kill=True)
+    assert laid[0] == laid[1]

@@ -150,7 +150,7 @@ def _join(entries: list[dict[str, Any]]) -> str | None:
     start = 0
     for index, entry in enumerate(entries):
         own = set(entry["ids"])
-        if own & ids or index and entry["meta"] != "{}":  # (metadata of a YAML block)
+        if own & ids or (index and entry["meta"] != "{}"):  # (metadata of a YAML block)
             return None
         ids |= own
         if entry["blocks"]:

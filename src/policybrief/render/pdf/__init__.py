@@ -761,6 +761,7 @@ class Workers:
         self._closed = False
         self._guard = threading.Lock()
         self._context: Any = None
+        self.warming: Any = None  # the warm-up's Future, once sent (warm_up)
         if self.count > 1:
             threading.Thread(target=self._start, name="policybrief-workers",
                              daemon=True).start()
@@ -817,7 +818,8 @@ class Workers:
         html = warm_page(page)
 
         def send() -> None:
-            self.submit(_lay_out_part, html, base, list(allowed), PART, seconds, megabytes)
+            self.warming = self.submit(_lay_out_part, html, base, list(allowed), PART,
+                                       seconds, megabytes)
 
         threading.Thread(target=send, name="policybrief-warm-up", daemon=True).start()
 
