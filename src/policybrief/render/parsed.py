@@ -301,3 +301,232 @@ def document(markdown: str, workdir: Path, store: Store) -> str | None:
             entries[i] = entry
             store.put(keys[i], entry)
     return _join([e for e in entries if e is not None])
+
+
+# --- citations kept --------------------------------------------------------------------
+#
+# Processing the citations (pandoc's citeproc) is most of what is left of the conversion
+# once the pieces are kept. What it does to a document is local (Text.Pandoc.Citeproc):
+# each citation is replaced by its rendering (in a note style, a note), punctuation next
+# to it moves into or out of the note and a space before it goes, the bibliography fills
+# the ``{#refs}`` div, the metadata is rewritten. What each citation renders as depends on
+# the citations alone (order, keys, locators, note numbers), the bibliography, the style
+# and the metadata. So each list of inlines holding a citation is taken apart: the
+# "regions" around its citations (two inlines on each side, and on after a run of
+# punctuation) are kept as they are, the "runs" between them (words far from any
+# citation) stand in for by a marker each. That skeleton keys the processed skeleton:
+# an edit that leaves it as it was (an edit of prose away from any citation, a table, a
+# heading) takes the processed lists from the store, puts the runs back in, and pandoc
+# only writes the HTML. On a miss the citations are processed twice, side by side: the
+# document itself (what the HTML is written from) and its skeleton; the skeleton's
+# result is kept only when, with the runs put back, it is the document's result exactly.
+
+INLINES = frozenset({"Str", "Space", "SoftBreak", "LineBreak", "Emph", "Strong", "Underline",
+                     "Strikeout", "Superscript", "Subscript", "SmallCaps", "Quoted", "Cite",
+                     "Code", "Math", "RawInline", "Link", "Image", "Note", "Span"})
+# what citeproc changes wherever it is (a Span of these classes) or reads across the
+# whole document (sections that reset the positions): such a document is processed
+GUARDED = ("reset-citation-positions", "csl-quoted", "csl-note", "__refs")
+MARK = "\ue000"  # a marker's text: a private-use character, then the run's number
+
+
+def _has_cite(node: Any) -> bool:
+    if isinstance(node, dict):
+        return node.get("t") == "Cite" or any(
+            _has_cite(v) for v in node.values() if isinstance(v, (list, dict)))
+    if isinstance(node, list):
+        return any(_has_cite(item) for item in node)
+    return False
+
+
+def _plain(node: Any) -> str | None:
+    """The text of an inline, as pandoc's stringify gives it; None for one whose text
+    this does not know (it counts as punctuation: see _punctuation)."""
+    if isinstance(node, list):
+        parts = [_plain(item) for item in node]
+        return None if any(p is None for p in parts) else "".join(p or "" for p in parts)
+    if not isinstance(node, dict):
+        return None
+    kind, content = node.get("t"), node.get("c", "")
+    if kind == "Str":
+        return str(content)
+    if kind in ("Space", "SoftBreak", "LineBreak"):
+        return " "
+    if kind in ("Emph", "Strong", "Underline", "Strikeout", "Superscript", "Subscript",
+                "SmallCaps"):
+        return _plain(content)
+    if kind == "Span":
+        return _plain(content[1])
+    return None
+
+
+def _punctuation(node: Any) -> bool:
+    """An inline whose text may be punctuation, or nothing, at its start: a run of
+    punctuation after a citation (which citeproc moves) may go on past it."""
+    import unicodedata
+
+    text = _plain(node)
+    return text is None or all(unicodedata.category(c).startswith("P") for c in text)
+
+
+def _holders(node: Any, path: tuple[Any, ...], out: list[tuple[Any, ...]]) -> None:
+    """The paths of the lists of inlines that hold a citation (outermost only)."""
+    if isinstance(node, list):
+        if node and isinstance(node[0], dict) and node[0].get("t") in INLINES and \
+                any(_has_cite(item) for item in node):
+            out.append(path)
+            return
+        for index, item in enumerate(node):
+            _holders(item, (*path, index), out)
+    elif isinstance(node, dict):
+        for name, value in node.items():
+            if isinstance(value, (list, dict)):
+                _holders(value, (*path, name), out)
+
+
+def _at(tree: Any, path: tuple[Any, ...]) -> Any:
+    for step in path:
+        tree = tree[step]
+    return tree
+
+
+def _regions(holder: list[Any]) -> list[bool]:
+    """Which inlines of ``holder`` are near a citation (see above)."""
+    near = [False] * len(holder)
+    for index, item in enumerate(holder):
+        if not _has_cite(item):
+            continue
+        last = index
+        while last + 1 < len(holder) and (last < index + 2 or _punctuation(holder[last])):
+            last += 1
+        for at in range(max(0, index - 2), last + 1):
+            near[at] = True
+    return near
+
+
+@dataclass
+class Citations:
+    """A document's citations as the store knows them: ``key`` of its skeleton, the
+    holders' ``paths``, the ``runs`` taken out (by number), the skeleton as a document
+    (``skeleton``: JSON), and the ``document`` itself (JSON)."""
+
+    key: str
+    paths: list[tuple[Any, ...]]
+    runs: list[list[Any]]
+    skeleton: str
+    document: str
+
+
+def citations(document: str, files: list[Path], store: Store) -> Citations | None:
+    """``document``'s skeleton and its key (``files``: the bibliography and the style,
+    whose bytes the key holds); None when it is processed every time (see GUARDED, or a
+    file cannot be read)."""
+    if any(word in document for word in GUARDED):
+        return None
+    h = hashlib.sha256()
+    try:
+        for path in files:
+            h.update(hashlib.sha256(path.read_bytes()).digest())
+    except OSError:
+        return None
+    tree = json.loads(document)
+    paths: list[tuple[Any, ...]] = []
+    _holders(tree["blocks"], ("blocks",), paths)
+    runs: list[list[Any]] = []
+    templates = []
+    for where in paths:
+        holder = _at(tree, where)
+        template: list[Any] = []
+        before = True  # (the inline before was near a citation)
+        for item, near in zip(holder, _regions(holder), strict=True):
+            if near:
+                template.append(item)
+            elif before:  # a run begins: its marker stands in for it
+                runs.append([item])
+                template.append({"t": "Str", "c": f"{MARK}{len(runs) - 1}"})
+            else:
+                runs[-1].append(item)
+            before = near
+        templates.append(template)
+        holder[:] = template
+    places: list[list[Any]] = []
+    _refs(tree["blocks"], places)
+    h.update(_text([[list(where) for where in paths], templates, [place[0] for place in places],
+                    tree.get("meta", {})]).encode())
+    return Citations(store.key("citations", h.hexdigest()), paths, runs, _text(tree),
+                     document)
+
+
+def _refs(node: Any, out: list[list[Any]]) -> None:
+    """The bibliography's places (``::: {#refs}``), in order: each Div's content,
+    ``[attributes, blocks]``."""
+    if isinstance(node, list):
+        for item in node:
+            _refs(item, out)
+    elif isinstance(node, dict):
+        if node.get("t") == "Div" and node["c"][0][0] == "refs":
+            out.append(node["c"])
+            return
+        for value in node.values():
+            if isinstance(value, (list, dict)):
+                _refs(value, out)
+
+
+def _filled(cited: Citations, entry: dict[str, Any]) -> dict[str, Any] | None:
+    """The document with the processed holders of ``entry``, the runs put back, the
+    bibliography and the metadata; None when the entry does not fit it."""
+    holders, refs = entry.get("holders"), entry.get("refs")
+    if not isinstance(holders, list) or not isinstance(refs, list) or \
+            len(holders) != len(cited.paths):
+        return None
+    tree = json.loads(cited.document)
+    places: list[list[Any]] = []
+    _refs(tree["blocks"], places)
+    if len(places) != len(refs):
+        return None
+    used = 0
+    try:
+        for path, template in zip(cited.paths, holders, strict=True):
+            filled: list[Any] = []
+            for item in template:
+                text = item.get("c") if isinstance(item, dict) and item.get("t") == "Str" \
+                    else None
+                if isinstance(text, str) and text.startswith(MARK):
+                    filled.extend(cited.runs[int(text[len(MARK):])])
+                    used += 1
+                else:
+                    filled.append(item)
+            _at(tree, path)[:] = filled
+    except (KeyError, IndexError, TypeError, ValueError):
+        return None
+    if used != len(cited.runs):
+        return None
+    for place, (attributes, blocks) in zip(places, refs, strict=True):
+        place[0], place[1] = attributes, blocks
+    tree["meta"] = entry.get("meta", tree.get("meta", {}))
+    filled_tree: dict[str, Any] = tree
+    return filled_tree
+
+
+def with_citations(cited: Citations, store: Store) -> str | None:
+    """The document with its citations processed, from the store; None if not there."""
+    entry = store.get(cited.key)
+    filled = _filled(cited, entry) if entry is not None else None
+    return None if filled is None else _text(filled)
+
+
+def keep_citations(cited: Citations, processed: str, skeleton: str, store: Store) -> None:
+    """Keep the processed ``skeleton`` when, the runs put back, it is ``processed`` (the
+    document's own result) exactly."""
+    try:
+        after = json.loads(skeleton)
+        places: list[list[Any]] = []
+        _refs(after["blocks"], places)
+        entry = {"holders": [_at(after, path) for path in cited.paths],
+                 "refs": [[place[0], place[1]] for place in places],
+                 "meta": after.get("meta", {})}
+    except (KeyError, IndexError, TypeError, ValueError):
+        return
+    filled = _filled(cited, entry)
+    if filled is not None and filled == json.loads(processed):
+        store.put(cited.key, entry)
