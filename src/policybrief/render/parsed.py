@@ -1,28 +1,32 @@
 """The brief's Markdown as pandoc reads it (its document tree, as pandoc's JSON), read
-section by section and kept under ``build/.cache/pandoc/``: a rebuild reads again only
-the sections that changed.
+section by section, and its citations as pandoc's citeproc processes them, kept under
+``build/.cache/pandoc/``: a rebuild reads again only the sections that changed, and
+processes the citations again only when they changed.
 
 Reading the Markdown is about two fifths of pandoc's conversion of the brief to HTML;
 citation processing, which needs the whole document, is most of the rest. The Markdown
 is cut at its sections' headings (``## Title {#id …}`` after a blank line, outside any
 fence) into pieces, and each piece's document is kept under a hash of its text (and of
-pandoc's version, and of the cache folder's identity: render/kept.py). Put end to end,
+pandoc's binary, and of the cache folder's identity: render/kept.py). Put end to end,
 the pieces' documents are the document pandoc reads from the whole Markdown when
 nothing in one piece depends on another:
 
 - no note defined apart from where it is used (``[^label]``), no link reference
   definition, no bracketed text that could link to a heading or a reference elsewhere,
   no example list (numbered across the document), no LaTeX macro (:func:`pieces`);
-- no heading identifier in two pieces (pandoc numbers a repeated one: ``-1``);
+- no heading identifier in two pieces (pandoc numbers a repeated one: ``-1``), no
+  metadata block after the first (pandoc merges them);
 - the note number pandoc gives each citation (the notes and citations before it,
-  counted) shifted by the count in the pieces before (:func:`_shifted`).
+  counted: pandoc's own count, read from a citation put after the piece) shifted by the
+  count in the pieces before (:func:`_shifted`).
 
-Otherwise the whole Markdown is read as one document. Tests hold the pieces, put end to
-end, to pandoc's own document. A first build keeps nothing (it converts the Markdown
-straight to HTML, the fastest way once); the build after it reads the whole Markdown to
-this tree, keeps its pieces, and converts the tree; later builds read only the pieces
-that changed. As with the layout cache, anything unexpected in an entry is a miss,
-never an error, and a folder that cannot be written only costs time.
+Otherwise the whole Markdown is converted as one document. Tests hold the pieces, put
+end to end, to pandoc's own document. A first build keeps nothing (it converts the
+Markdown straight to HTML, the fastest way once); the build after it reads each piece
+and keeps it; later builds read only the pieces that changed. The citations are kept
+as the section "citations kept" below says. As with the layout cache, anything
+unexpected in an entry is a miss, never an error, and a folder that cannot be written
+only costs time.
 """
 
 from __future__ import annotations
