@@ -146,8 +146,8 @@ class Reads:
         original = pandoc.convert
 
         def spy(text: str, to: str, *args: Any, **kwargs: Any) -> str:
-            if to == "json":
-                self.texts.append(text)
+            if to == "json" and kwargs.get("reader", pandoc.READER) == pandoc.READER:
+                self.texts.append(text)  # (Markdown read, not a document processed)
             return original(text, to, *args, **kwargs)
 
         monkeypatch.setattr(pandoc, "convert", spy)
