@@ -42,9 +42,10 @@ class _Stop(BaseException):
 
 
 @contextlib.contextmanager
-def bounded(seconds: float, megabytes: float, what: str, where: str = "report/sections"
+def bounded(seconds: float, megabytes: float, what: str, where: str | None = None
             ) -> Iterator[None]:
-    """Run the body; past ``seconds`` or ``megabytes`` it stops with a RenderError."""
+    """Run the body; past ``seconds`` or ``megabytes`` it stops with a RenderError (at
+    ``where``, when the work is one file's; the PDF's layout is no one line's)."""
     if threading.current_thread() is not threading.main_thread():
         yield
         return
@@ -83,7 +84,9 @@ def bounded(seconds: float, megabytes: float, what: str, where: str = "report/se
         if not reason and len(_DEPTH) > 1:
             raise  # the stop of a bound around this one: it says why
         raise RenderError(f"{what} {reason[0] if reason else 'was interrupted'}; a very long "
-                          "or deeply nested section?", where, 1) from None
+                          "or deeply nested section?", where, 1 if where else None,
+                          hint="POLICYBRIEF_PDF_SECONDS and POLICYBRIEF_PDF_MEGABYTES set "
+                               "the PDF's limits") from None
     finally:
         _DEPTH.pop()
         done.set()
