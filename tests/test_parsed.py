@@ -127,6 +127,57 @@ def test_an_unclosed_fence_is_not_cut() -> None:
     assert parsed.pieces(FRONT + section("one", "```\ncode") + section("two", "x")) is None
 
 
+
+def read_apart_or_whole(markdown: str, tmp_path: Path) -> None:
+    """The pieces, if cut and read alone, put end to end are pandoc's whole document."""
+    cut = parsed.pieces(markdown)
+    if cut is None:
+        return
+    entries = [parsed._read(piece, tmp_path) for piece in cut]
+    joined = None if None in entries else parsed._join(entries)  # type: ignore[arg-type]
+    if joined is not None:
+        assert json.loads(joined) == whole(markdown, tmp_path)
+
+
+TWO = "## Two {#two .section}\n\ny\n"
+MULTILINE = ("-----------------------\nCol1        Col2\n----------- -----------\n"
+             "row1        a\n\n## X {#x .section}\n\nrow3        c\n-----------------------")
+
+
+@pytest.mark.parametrize("text", [
+    "para\n\u00a0\n" + TWO,                     # a line of a no-break space is no blank line
+    "para\n\x0c\n" + TWO,                       # nor one of a form feed
+    "para\u2028\n" + TWO,                       # nor is U+2028 a line's end
+    "x\n\n" + MULTILINE,                        # a multiline table's row
+    "\u00a0```\nx\n\n```\n\n## X {#x .section}\n\n```\n\nz\n\n```",  # no fence (no-break)
+    "    ```\nx\n\n```\n\n## X {#x .section}\n\n```\n\nz\n\n```",    # no fence (indented)
+    ":::\u00a0\nx\n\n" + TWO + "\n:::",         # a div opened by a class of a no-break space
+])
+def test_a_cut_is_where_pandoc_sees_a_section_heading(text: str, tmp_path: Path) -> None:
+    read_apart_or_whole(FRONT + section("one", text) + section("three", "z"), tmp_path)
+
+
+@pytest.mark.parametrize("text", [
+    "See [Section\nTwo] here.",   # a link to a heading, its text across a line's end
+    "See ![Section Two] here.",   # an image linked to a heading
+    "See \\\\[Section Two] here.",  # (an escaped backslash, then a link)
+    "See [x@y] here.",            # brackets with an @ that cites nothing
+])
+def test_a_link_to_a_heading_elsewhere_reads_the_whole(text: str, tmp_path: Path) -> None:
+    markdown = FRONT + section("one", text) + "## Section Two {#two .section}\n\ny\n"
+    read_apart_or_whole(markdown, tmp_path)
+    markdown = FRONT + section("one", text) + "## x@y {#two .section}\n\ny\n"
+    read_apart_or_whole(markdown, tmp_path)
+
+
+def test_a_piece_that_warns_alone_reads_the_whole(tmp_path: Path) -> None:
+    # the piece ends inside a <div>: read alone, pandoc warns (and fails, as it is told)
+    markdown = FRONT + section("one", "<div>\n\n## X {#x .section}\n\ny\n\n</div>") + TWO
+    store = parsed.Store.at(tmp_path / "cache")
+    store.fresh = False
+    found = parsed.document(markdown, tmp_path, store)
+    assert found is None or json.loads(found) == whole(markdown, tmp_path)
+
 # --- through the build -------------------------------------------------------------
 
 

@@ -47,12 +47,19 @@ LARGEST = 16 * 2**20  # an entry larger than this is not read
 # the heading that starts a section (assemble/templates/brief.md.j2)
 HEADING = re.compile(r"## [^\n]*\{ ?#([\w-]+)[ .}][^\n]*")
 FRONT = re.compile(r"\A---\n.*?\n---\n", re.S)
-FENCE = re.compile(r"\s*(`{3,}|~{3,})")
+FENCE = re.compile(r"( *)(`{3,}|~{3,})(.*)")
+FENCE_LIKE = re.compile(r"[ \t]*(`{3,}|~{3,})")
 DIV = re.compile(r":{3,}(.*)")
+# a line of dashes: a multiline or simple table's (which may hold blank lines), a rule, a
+# setext heading's underline (only a YAML block's delimiter is followed)
+DASHES = re.compile(r"[ \t]*-[ \t]*-[ \t-]*")
+BLANKS = " \t\r"  # pandoc's blank (a no-break space or a form feed is text)
 # what pandoc resolves across the whole document (see above)
 CROSSING = re.compile(r"\[\^|^ {0,3}\[[^\]\n]+\]:|\(@|\\(?:re)?newcommand|\\newenvironment"
-                      r"|\\def\b|\\let\b", re.M)
-BRACKET = re.compile(r"(?<![\\!^])\[([^\[\]\n]*)\](?![({])")
+                      r"|\\def\b|\\let\b|\\\\\[", re.M)
+# bracketed text (across lines, an image's too) that is no citation could be a link
+BRACKET = re.compile(r"(?<![\\^])\[([^\[\]]*)\](?![({])")
+CITATION = re.compile(r"(?:^|[\s;])-?@")
 
 # this process's entries by key (a process that builds again and again, brief watch)
 _MEMORY: dict[str, dict[str, Any]] = {}
@@ -61,31 +68,42 @@ _MEMORY: dict[str, dict[str, Any]] = {}
 def pieces(markdown: str) -> list[str] | None:
     """``markdown`` cut before each section heading (the first piece holds the front
     matter), or None when a piece could read differently apart (see above)."""
-    if CROSSING.search(markdown) or any("@" not in found.group(1)
+    if CROSSING.search(markdown) or any(not CITATION.search(found.group(1))
                                         for found in BRACKET.finditer(markdown)):
         return None
     front = FRONT.match(markdown)
     at = front.end() if front else 0
     cuts = [0]
     fence, divs, blank, metadata = "", 0, True, False
-    lines = markdown[at:].splitlines(keepends=True)
+    # lines as pandoc sees them: ended by a line feed only (not by what str.splitlines
+    # also takes for one: a form feed, U+2028, ...)
+    lines = re.findall(r"[^\n]*\n|[^\n]+", markdown[at:])
     for index, line in enumerate(lines):
-        text = line.rstrip("\r\n")
+        text = line.rstrip("\n").rstrip("\r")
+        bare = text.strip(BLANKS)
         if fence:  # in a code block: until a fence as long, of the same mark
-            if text.strip() and text.strip().strip(fence[0]) == "" and \
-                    len(text.strip()) >= len(fence):
+            if bare and bare.strip(fence[0]) == "" and len(bare) >= len(fence):
+                if text[:4].strip(" ") == "" or "\t" in text[:len(text) - len(bare)]:
+                    return None  # (a fence indented as pandoc may not take it)
                 fence = ""
         elif metadata:  # in a YAML block within the document: until its end
             metadata = text not in ("---", "...")
-        elif (opened := FENCE.match(text)) is not None:
-            fence = opened.group(1)
+        elif FENCE_LIKE.match(text):
+            opened = FENCE.fullmatch(text)
+            if opened is None or len(opened.group(1)) > 3 or \
+                    (opened.group(2)[0] == "`" and "`" in opened.group(3)):
+                return None  # (a fence, or no fence, as pandoc may not take it)
+            fence = opened.group(2)
         elif (div := DIV.fullmatch(text)) is not None:
-            divs = divs + 1 if div.group(1).strip() else max(0, divs - 1)
-        elif text == "---" and blank and index + 1 < len(lines) and lines[index + 1].strip():
+            divs = divs + 1 if div.group(1).strip(BLANKS) else max(0, divs - 1)
+        elif text == "---" and blank and index + 1 < len(lines) and \
+                lines[index + 1].strip(BLANKS + "\n"):
             metadata = True
+        elif DASHES.fullmatch(text):
+            return None
         elif divs == 0 and blank and at > cuts[-1] and HEADING.fullmatch(text):
             cuts.append(at)
-        blank = not text.strip()
+        blank = not bare
         at += len(line)
     if fence or metadata or divs:
         return None
@@ -269,8 +287,13 @@ END = "policybrief-piece-end"
 
 def _read(piece: str, workdir: Path) -> dict[str, Any] | None:
     """The entry of ``piece``, read alone; None if it does not end as a piece should."""
-    document: dict[str, Any] = json.loads(
-        pandoc.convert(f"{piece.rstrip()}\n\n[@{END}]\n", "json", [], workdir, "the HTML"))
+    from ..errors import RenderError
+
+    try:  # (read alone, a piece may warn where the whole does not: an unclosed div)
+        document: dict[str, Any] = json.loads(pandoc.convert(
+            f"{piece.rstrip()}\n\n[@{END}]\n", "json", [], workdir, "the HTML"))
+    except RenderError:
+        return None
     blocks = document["blocks"]
     last = blocks[-1] if blocks else {}
     inlines = last.get("c") if last.get("t") == "Para" else None
