@@ -276,6 +276,31 @@ def test_entries_from_elsewhere_or_damaged_are_not_used(tmp_path: Path,
     assert ".x.json.123.tmp" not in left and len([n for n in left if n.endswith(".json")]) == 3
 
 
+
+@pytest.mark.parametrize("damage", [
+    lambda entry: {k: v for k, v in entry.items() if k != "ids"},   # a field lost
+    lambda entry: {**entry, "notes": entry["notes"] + 1},           # a digit changed
+    lambda entry: {**entry, "blocks": entry["blocks"].replace("A", "B")},
+    lambda entry: "[" * 100_000 + "]" * 100_000,                    # nested too deep
+])
+def test_an_entry_damaged_within_is_not_used(tmp_path: Path, damage: Any) -> None:
+    store = parsed.Store.at(tmp_path / "cache")
+    store.fresh = False
+    expected = whole(NOTED, tmp_path)
+    assert json.loads(parsed.document(NOTED, tmp_path, store) or "") == expected
+    for path in (tmp_path / "cache").glob("*.json"):
+        data = json.loads(path.read_text("utf-8"))
+        damaged = damage(data.get("entry", data))  # (the piece's entry, wherever it is)
+        if isinstance(damaged, str):
+            path.write_text(damaged, "utf-8")
+        else:
+            path.write_text(json.dumps({**data, "entry": damaged} if "entry" in data
+                                       else {**damaged, "format": data["format"],
+                                             "key": data["key"]}), "utf-8")
+    parsed._MEMORY.clear()
+    again = parsed.Store.at(tmp_path / "cache")
+    assert json.loads(parsed.document(NOTED, tmp_path, again) or "") == expected
+
 def test_a_cache_that_cannot_be_written_only_costs_time(tmp_path: Path) -> None:
     (tmp_path / "cache").write_text("not a folder", "utf-8")
     store = parsed.Store.at(tmp_path / "cache")

@@ -40,7 +40,7 @@ from typing import Any
 
 from . import kept, pandoc
 
-FORMAT = 1
+FORMAT = 2
 KEEP = 256  # entries kept: a few builds' worth of pieces (each a few kB to 100 kB)
 LARGEST = 16 * 2**20  # an entry larger than this is not read
 
@@ -223,24 +223,25 @@ class Store:
     def get(self, key: str) -> dict[str, Any] | None:
         entry = _MEMORY.get(key)
         if entry is None and self.folder is not None:
-            with contextlib.suppress(OSError, ValueError, TypeError):
+            with contextlib.suppress(OSError, ValueError, TypeError, RecursionError):
                 loaded = json.loads(kept.read(self.folder / f"{key}.json", LARGEST))
                 if isinstance(loaded, dict) and loaded.get("format") == FORMAT and \
-                        loaded.get("key") == key:
-                    entry = loaded
+                        loaded.get("key") == key and isinstance(loaded.get("entry"), dict) \
+                        and loaded.get("sum") == _sum(loaded["entry"]):
+                    entry = loaded["entry"]  # (as written: damaged within, it is a miss)
         if entry is not None:
             self.used.add(key)
             _remember(key, entry)
         return entry
 
     def put(self, key: str, entry: dict[str, Any]) -> None:
-        entry = {**entry, "format": FORMAT, "key": key}
         self.used.add(key)
         _remember(key, entry)
         if self.folder is None or self._broken:
             return
         try:
-            kept.write(self.folder / f"{key}.json", json.dumps(entry).encode())
+            kept.write(self.folder / f"{key}.json", json.dumps(
+                {"format": FORMAT, "key": key, "sum": _sum(entry), "entry": entry}).encode())
         except OSError:
             self._broken = True
 
@@ -269,6 +270,11 @@ class Store:
         for _, _, name in entries[KEEP:]:
             with contextlib.suppress(OSError):
                 (self.folder / name).unlink()
+
+
+def _sum(entry: Any) -> str:
+    """A digest of an entry's content (a file changed within is no entry)."""
+    return hashlib.sha256(_text(entry).encode()).hexdigest()
 
 
 def _remember(key: str, entry: dict[str, Any]) -> None:
