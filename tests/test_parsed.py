@@ -162,12 +162,14 @@ def test_a_cut_is_where_pandoc_sees_a_section_heading(text: str, tmp_path: Path)
     "See ![Section Two] here.",   # an image linked to a heading
     "See \\\\[Section Two] here.",  # (an escaped backslash, then a link)
     "See [x@y] here.",            # brackets with an @ that cites nothing
+    "See [x @ y] here.",          # (no key after the @)
 ])
 def test_a_link_to_a_heading_elsewhere_reads_the_whole(text: str, tmp_path: Path) -> None:
     markdown = FRONT + section("one", text) + "## Section Two {#two .section}\n\ny\n"
     read_apart_or_whole(markdown, tmp_path)
-    markdown = FRONT + section("one", text) + "## x@y {#two .section}\n\ny\n"
-    read_apart_or_whole(markdown, tmp_path)
+    for heading in ("x@y", "x @ y"):
+        markdown = FRONT + section("one", text) + f"## {heading} {{#two .section}}\n\ny\n"
+        read_apart_or_whole(markdown, tmp_path)
 
 
 def test_a_piece_that_warns_alone_reads_the_whole(tmp_path: Path) -> None:

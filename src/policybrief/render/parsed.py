@@ -59,7 +59,7 @@ CROSSING = re.compile(r"\[\^|^ {0,3}\[[^\]\n]+\]:|\(@|\\(?:re)?newcommand|\\newe
                       r"|\\def\b|\\let\b|\\\\\[", re.M)
 # bracketed text (across lines, an image's too) that is no citation could be a link
 BRACKET = re.compile(r"(?<![\\^])\[([^\[\]]*)\](?![({])")
-CITATION = re.compile(r"(?:^|[\s;])-?@")
+CITATION = re.compile(r"(?:^|[\s;])-?@[\w{]")  # (a key follows: "[Contact @ us]" cites none)
 
 # this process's entries by key (a process that builds again and again, brief watch)
 _MEMORY: dict[str, dict[str, Any]] = {}
