@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import shutil
 from pathlib import Path
 from typing import Any
@@ -302,6 +303,26 @@ def test_an_entry_damaged_within_is_not_used(tmp_path: Path, damage: Any) -> Non
     parsed._MEMORY.clear()
     again = parsed.Store.at(tmp_path / "cache")
     assert json.loads(parsed.document(NOTED, tmp_path, again) or "") == expected
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="no named pipes")
+def test_a_named_pipe_for_an_entry_is_a_miss_not_a_wait(tmp_path: Path) -> None:
+    import threading
+
+    store = parsed.Store.at(tmp_path / "cache")
+    store.fresh = False
+    expected = whole(NOTED, tmp_path)
+    assert json.loads(parsed.document(NOTED, tmp_path, store) or "") == expected
+    entry = sorted((tmp_path / "cache").glob("*.json"))[0]
+    entry.unlink()
+    os.mkfifo(entry)  # (opened to read, a pipe waits for a writer: forever)
+    parsed._MEMORY.clear()
+    found: list[str | None] = []
+    reading = threading.Thread(target=lambda: found.append(parsed.document(
+        NOTED, tmp_path, parsed.Store.at(tmp_path / "cache"))), daemon=True)
+    reading.start()
+    reading.join(30)
+    assert found and json.loads(found[0] or "") == expected
 
 def test_a_cache_that_cannot_be_written_only_costs_time(tmp_path: Path) -> None:
     (tmp_path / "cache").write_text("not a folder", "utf-8")
