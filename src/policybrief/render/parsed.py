@@ -446,13 +446,14 @@ class Citations:
     document: str
 
 
-def citations(document: str, files: list[Path], store: Store) -> Citations | None:
+def citations(document: str, files: list[Path], store: Store,
+              options: list[str]) -> Citations | None:
     """``document``'s skeleton and its key (``files``: the bibliography and the style,
-    whose bytes the key holds); None when it is processed every time (see GUARDED, or a
-    file cannot be read)."""
+    whose bytes the key holds; ``options``: pandoc's, which it holds too); None when it
+    is processed every time (see GUARDED, or a file cannot be read)."""
     if any(word in document for word in GUARDED):
         return None
-    h = hashlib.sha256()
+    h = hashlib.sha256(_text(options).encode())
     try:
         for path in files:
             h.update(hashlib.sha256(path.read_bytes()).digest())
