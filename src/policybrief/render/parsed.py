@@ -12,7 +12,9 @@ nothing in one piece depends on another:
 
 - no note defined apart from where it is used (``[^label]``), no link reference
   definition, no bracketed text that could link to a heading or a reference elsewhere,
-  no example list (numbered across the document), no LaTeX macro (:func:`pieces`);
+  no example list (numbered across the document), no LaTeX macro, no line of dashes (a
+  multiline table's rows may hold blank lines), no fence pandoc may read otherwise
+  (:func:`pieces`: lines end at line feeds and are blank as pandoc's are);
 - no heading identifier in two pieces (pandoc numbers a repeated one: ``-1``);
 - the note number pandoc gives each citation (the notes and citations before it,
   counted) shifted by the count in the pieces before (:func:`_shifted`).
