@@ -299,7 +299,8 @@ def _read(piece: str, workdir: Path) -> dict[str, Any] | None:
 
     try:  # (read alone, a piece may warn where the whole does not: an unclosed div)
         document: dict[str, Any] = json.loads(pandoc.convert(
-            f"{piece.rstrip()}\n\n[@{END}]\n", "json", [], workdir, "the HTML"))
+            f"{piece.rstrip(BLANKS + chr(10))}\n\n[@{END}]\n", "json", [], workdir,
+            "the HTML"))  # (stripped of pandoc's blanks only: a no-break space is text)
     except RenderError:
         return None
     blocks = document["blocks"]
