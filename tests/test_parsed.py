@@ -155,6 +155,7 @@ MULTILINE = ("-----------------------\nCol1        Col2\n----------- -----------
     ":::\u00a0\nx\n\n" + TWO + "\n:::",         # a div opened by a class of a no-break space
     "Ends with a no-break space\u00a0",          # text to pandoc, at a piece's end too
     "Ends with an em space\u2003",
+    "Ends with an escaped space\\ ",            # (a no-break space: stripped, a line break)
 ])
 def test_a_cut_is_where_pandoc_sees_a_section_heading(text: str, tmp_path: Path) -> None:
     read_apart_or_whole(FRONT + section("one", text) + section("three", "z"), tmp_path)

@@ -297,10 +297,12 @@ def _read(piece: str, workdir: Path) -> dict[str, Any] | None:
     """The entry of ``piece``, read alone; None if it does not end as a piece should."""
     from ..errors import RenderError
 
+    # the piece as it is (stripped, its end could read otherwise: "\\ " is a no-break
+    # space, "\\" a line break), then a blank line where the next heading's was
+    text = piece if piece.endswith("\n") else f"{piece}\n"
     try:  # (read alone, a piece may warn where the whole does not: an unclosed div)
         document: dict[str, Any] = json.loads(pandoc.convert(
-            f"{piece.rstrip(BLANKS + chr(10))}\n\n[@{END}]\n", "json", [], workdir,
-            "the HTML"))  # (stripped of pandoc's blanks only: a no-break space is text)
+            f"{text}\n[@{END}]\n", "json", [], workdir, "the HTML"))
     except RenderError:
         return None
     blocks = document["blocks"]
