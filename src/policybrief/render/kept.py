@@ -36,8 +36,10 @@ def identity(folder: Path) -> str:
 
 
 def read(path: Path, largest: int) -> bytes:
-    """The bytes of the regular file ``path`` (never through a symbolic link)."""
-    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
+    """The bytes of the regular file ``path`` (never through a symbolic link, and never
+    waiting: a named pipe, opened without O_NONBLOCK, waits for a writer)."""
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) |
+                 getattr(os, "O_NONBLOCK", 0))
     with os.fdopen(fd, "rb") as handle:
         status = os.fstat(handle.fileno())
         if not stat.S_ISREG(status.st_mode) or status.st_size > largest:

@@ -13,7 +13,9 @@ nothing in one piece depends on another:
 
 - no note defined apart from where it is used (``[^label]``), no link reference
   definition, no bracketed text that could link to a heading or a reference elsewhere,
-  no example list (numbered across the document), no LaTeX macro (:func:`pieces`);
+  no example list (numbered across the document), no LaTeX macro, no line of dashes (a
+  multiline table's rows may hold blank lines), no fence pandoc may read otherwise
+  (:func:`pieces`: lines end at line feeds and are blank as pandoc's are);
 - no heading identifier in two pieces (pandoc numbers a repeated one: ``-1``), no
   metadata block after the first (pandoc merges them);
 - the note number pandoc gives each citation (the notes and citations before it,
@@ -44,19 +46,26 @@ from typing import Any
 
 from . import kept, pandoc
 
-FORMAT = 1
+FORMAT = 2
 KEEP = 256  # entries kept: a few builds' worth of pieces (each a few kB to 100 kB)
 LARGEST = 16 * 2**20  # an entry larger than this is not read
 
 # the heading that starts a section (assemble/templates/brief.md.j2)
 HEADING = re.compile(r"## [^\n]*\{ ?#([\w-]+)[ .}][^\n]*")
 FRONT = re.compile(r"\A---\n.*?\n---\n", re.S)
-FENCE = re.compile(r"\s*(`{3,}|~{3,})")
+FENCE = re.compile(r"( *)(`{3,}|~{3,})(.*)")
+FENCE_LIKE = re.compile(r"[ \t]*(`{3,}|~{3,})")
 DIV = re.compile(r":{3,}(.*)")
+# a line of dashes: a multiline or simple table's (which may hold blank lines), a rule, a
+# setext heading's underline (only a YAML block's delimiter is followed)
+DASHES = re.compile(r"[ \t]*-[ \t]*-[ \t-]*")
+BLANKS = " \t\r"  # pandoc's blank (a no-break space or a form feed is text)
 # what pandoc resolves across the whole document (see above)
 CROSSING = re.compile(r"\[\^|^ {0,3}\[[^\]\n]+\]:|\(@|\\(?:re)?newcommand|\\newenvironment"
-                      r"|\\def\b|\\let\b", re.M)
-BRACKET = re.compile(r"(?<![\\!^])\[([^\[\]\n]*)\](?![({])")
+                      r"|\\def\b|\\let\b|\\\\\[", re.M)
+# bracketed text (across lines, an image's too) that is no citation could be a link
+BRACKET = re.compile(r"(?<![\\^])\[([^\[\]]*)\](?![({])")
+CITATION = re.compile(r"(?:^|[\s;])-?@[\w{]")  # (a key follows: "[Contact @ us]" cites none)
 
 # this process's entries by key (a process that builds again and again, brief watch)
 _MEMORY: dict[str, dict[str, Any]] = {}
@@ -65,31 +74,42 @@ _MEMORY: dict[str, dict[str, Any]] = {}
 def pieces(markdown: str) -> list[str] | None:
     """``markdown`` cut before each section heading (the first piece holds the front
     matter), or None when a piece could read differently apart (see above)."""
-    if CROSSING.search(markdown) or any("@" not in found.group(1)
+    if CROSSING.search(markdown) or any(not CITATION.search(found.group(1))
                                         for found in BRACKET.finditer(markdown)):
         return None
     front = FRONT.match(markdown)
     at = front.end() if front else 0
     cuts = [0]
     fence, divs, blank, metadata = "", 0, True, False
-    lines = markdown[at:].splitlines(keepends=True)
+    # lines as pandoc sees them: ended by a line feed only (not by what str.splitlines
+    # also takes for one: a form feed, U+2028, ...)
+    lines = re.findall(r"[^\n]*\n|[^\n]+", markdown[at:])
     for index, line in enumerate(lines):
-        text = line.rstrip("\r\n")
+        text = line.rstrip("\n").rstrip("\r")
+        bare = text.strip(BLANKS)
         if fence:  # in a code block: until a fence as long, of the same mark
-            if text.strip() and text.strip().strip(fence[0]) == "" and \
-                    len(text.strip()) >= len(fence):
+            if bare and bare.strip(fence[0]) == "" and len(bare) >= len(fence):
+                if text[:4].strip(" ") == "" or "\t" in text[:len(text) - len(bare)]:
+                    return None  # (a fence indented as pandoc may not take it)
                 fence = ""
         elif metadata:  # in a YAML block within the document: until its end
             metadata = text not in ("---", "...")
-        elif (opened := FENCE.match(text)) is not None:
-            fence = opened.group(1)
+        elif FENCE_LIKE.match(text):
+            opened = FENCE.fullmatch(text)
+            if opened is None or len(opened.group(1)) > 3 or \
+                    (opened.group(2)[0] == "`" and "`" in opened.group(3)):
+                return None  # (a fence, or no fence, as pandoc may not take it)
+            fence = opened.group(2)
         elif (div := DIV.fullmatch(text)) is not None:
-            divs = divs + 1 if div.group(1).strip() else max(0, divs - 1)
-        elif text == "---" and blank and index + 1 < len(lines) and lines[index + 1].strip():
+            divs = divs + 1 if div.group(1).strip(BLANKS) else max(0, divs - 1)
+        elif text == "---" and blank and index + 1 < len(lines) and \
+                lines[index + 1].strip(BLANKS + "\n"):
             metadata = True
+        elif DASHES.fullmatch(text):
+            return None
         elif divs == 0 and blank and at > cuts[-1] and HEADING.fullmatch(text):
             cuts.append(at)
-        blank = not text.strip()
+        blank = not bare
         at += len(line)
     if fence or metadata or divs:
         return None
@@ -209,24 +229,25 @@ class Store:
     def get(self, key: str) -> dict[str, Any] | None:
         entry = _MEMORY.get(key)
         if entry is None and self.folder is not None:
-            with contextlib.suppress(OSError, ValueError, TypeError):
+            with contextlib.suppress(OSError, ValueError, TypeError, RecursionError):
                 loaded = json.loads(kept.read(self.folder / f"{key}.json", LARGEST))
                 if isinstance(loaded, dict) and loaded.get("format") == FORMAT and \
-                        loaded.get("key") == key:
-                    entry = loaded
+                        loaded.get("key") == key and isinstance(loaded.get("entry"), dict) \
+                        and loaded.get("sum") == _sum(loaded["entry"]):
+                    entry = loaded["entry"]  # (as written: damaged within, it is a miss)
         if entry is not None:
             self.used.add(key)
             _remember(key, entry)
         return entry
 
     def put(self, key: str, entry: dict[str, Any]) -> None:
-        entry = {**entry, "format": FORMAT, "key": key}
         self.used.add(key)
         _remember(key, entry)
         if self.folder is None or self._broken:
             return
         try:
-            kept.write(self.folder / f"{key}.json", json.dumps(entry).encode())
+            kept.write(self.folder / f"{key}.json", json.dumps(
+                {"format": FORMAT, "key": key, "sum": _sum(entry), "entry": entry}).encode())
         except OSError:
             self._broken = True
 
@@ -257,6 +278,11 @@ class Store:
                 (self.folder / name).unlink()
 
 
+def _sum(entry: Any) -> str:
+    """A digest of an entry's content (a file changed within is no entry)."""
+    return hashlib.sha256(_text(entry).encode()).hexdigest()
+
+
 def _remember(key: str, entry: dict[str, Any]) -> None:
     if len(_MEMORY) >= KEEP:
         _MEMORY.clear()
@@ -273,8 +299,16 @@ END = "policybrief-piece-end"
 
 def _read(piece: str, workdir: Path) -> dict[str, Any] | None:
     """The entry of ``piece``, read alone; None if it does not end as a piece should."""
-    document: dict[str, Any] = json.loads(
-        pandoc.convert(f"{piece.rstrip()}\n\n[@{END}]\n", "json", [], workdir, "the HTML"))
+    from ..errors import RenderError
+
+    # the piece as it is (stripped, its end could read otherwise: "\\ " is a no-break
+    # space, "\\" a line break), then a blank line where the next heading's was
+    text = piece if piece.endswith("\n") else f"{piece}\n"
+    try:  # (read alone, a piece may warn where the whole does not: an unclosed div)
+        document: dict[str, Any] = json.loads(pandoc.convert(
+            f"{text}\n[@{END}]\n", "json", [], workdir, "the HTML"))
+    except RenderError:
+        return None
     blocks = document["blocks"]
     last = blocks[-1] if blocks else {}
     inlines = last.get("c") if last.get("t") == "Para" else None
@@ -421,13 +455,14 @@ class Citations:
     document: str
 
 
-def citations(document: str, files: list[Path], store: Store) -> Citations | None:
+def citations(document: str, files: list[Path], store: Store,
+              options: list[str]) -> Citations | None:
     """``document``'s skeleton and its key (``files``: the bibliography and the style,
-    whose bytes the key holds); None when it is processed every time (see GUARDED, or a
-    file cannot be read)."""
+    whose bytes the key holds; ``options``: pandoc's, which it holds too); None when it
+    is processed every time (see GUARDED, or a file cannot be read)."""
     if any(word in document for word in GUARDED):
         return None
-    h = hashlib.sha256()
+    h = hashlib.sha256(_text(options).encode())
     try:
         for path in files:
             h.update(hashlib.sha256(path.read_bytes()).digest())
@@ -455,7 +490,8 @@ def citations(document: str, files: list[Path], store: Store) -> Citations | Non
         holder[:] = template
     places: list[list[Any]] = []
     _refs(tree["blocks"], places)
-    h.update(_text([[list(where) for where in paths], templates, [place[0] for place in places],
+    # (the bibliography's places whole: what they hold besides is kept there, as it was)
+    h.update(_text([[list(where) for where in paths], templates, places,
                     tree.get("meta", {})]).encode())
     return Citations(store.key("citations", h.hexdigest()), paths, runs, _text(tree),
                      document)
