@@ -407,19 +407,34 @@ def _punctuation(node: Any) -> bool:
     return text is None or all(unicodedata.category(c).startswith("P") for c in text)
 
 
-def _holders(node: Any, path: tuple[Any, ...], out: list[tuple[Any, ...]]) -> None:
-    """The paths of the lists of inlines that hold a citation (outermost only)."""
+def _scan(node: Any, path: list[Any], holders: list[tuple[Any, ...]],
+          places: list[tuple[Any, ...]]) -> bool:
+    """Whether ``node`` holds a citation; gathers the paths of the outermost lists of
+    inlines that hold one (``holders``) and of the bibliography's places, the
+    ``{#refs}`` Divs (``places``). One walk of the document."""
     if isinstance(node, list):
-        if node and isinstance(node[0], dict) and node[0].get("t") in INLINES and \
-                any(_has_cite(item) for item in node):
-            out.append(path)
-            return
+        mark, found = len(holders), False
         for index, item in enumerate(node):
-            _holders(item, (*path, index), out)
-    elif isinstance(node, dict):
-        for name, value in node.items():
-            if isinstance(value, (list, dict)):
-                _holders(value, (*path, name), out)
+            if isinstance(item, (list, dict)):
+                path.append(index)
+                found = _scan(item, path, holders, places) or found
+                path.pop()
+        if found and isinstance(node[0], dict) and node[0].get("t") in INLINES:
+            del holders[mark:]  # (within this one)
+            holders.append(tuple(path))
+        return found
+    kind = node.get("t")
+    if kind == "Cite":
+        return True
+    if kind == "Div" and node["c"][0][0] == "refs":
+        places.append(tuple(path))
+    found = False
+    for name, value in node.items():
+        if isinstance(value, (list, dict)):
+            path.append(name)
+            found = _scan(value, path, holders, places) or found
+            path.pop()
+    return found
 
 
 def _at(tree: Any, path: tuple[Any, ...]) -> Any:
@@ -445,11 +460,13 @@ def _regions(holder: list[Any]) -> list[bool]:
 @dataclass
 class Citations:
     """A document's citations as the store knows them: ``key`` of its skeleton, the
-    holders' ``paths``, the ``runs`` taken out (by number), the skeleton as a document
-    (``skeleton``: JSON), and the ``document`` itself (JSON)."""
+    holders' ``paths``, the bibliography's ``places`` (paths of its Divs), the ``runs``
+    taken out (by number), the skeleton as a document (``skeleton``: JSON), and the
+    ``document`` itself (JSON)."""
 
     key: str
     paths: list[tuple[Any, ...]]
+    places: list[tuple[Any, ...]]
     runs: list[list[Any]]
     skeleton: str
     document: str
@@ -470,7 +487,8 @@ def citations(document: str, files: list[Path], store: Store,
         return None
     tree = json.loads(document)
     paths: list[tuple[Any, ...]] = []
-    _holders(tree["blocks"], ("blocks",), paths)
+    where_refs: list[tuple[Any, ...]] = []
+    _scan(tree["blocks"], ["blocks"], paths, where_refs)
     runs: list[list[Any]] = []
     templates = []
     for where in paths:
@@ -488,28 +506,12 @@ def citations(document: str, files: list[Path], store: Store,
             before = near
         templates.append(template)
         holder[:] = template
-    places: list[list[Any]] = []
-    _refs(tree["blocks"], places)
     # (the bibliography's places whole: what they hold besides is kept there, as it was)
-    h.update(_text([[list(where) for where in paths], templates, places,
+    h.update(_text([[list(where) for where in paths], templates,
+                    [[list(where), _at(tree, where)["c"]] for where in where_refs],
                     tree.get("meta", {})]).encode())
-    return Citations(store.key("citations", h.hexdigest()), paths, runs, _text(tree),
-                     document)
-
-
-def _refs(node: Any, out: list[list[Any]]) -> None:
-    """The bibliography's places (``::: {#refs}``), in order: each Div's content,
-    ``[attributes, blocks]``."""
-    if isinstance(node, list):
-        for item in node:
-            _refs(item, out)
-    elif isinstance(node, dict):
-        if node.get("t") == "Div" and node["c"][0][0] == "refs":
-            out.append(node["c"])
-            return
-        for value in node.values():
-            if isinstance(value, (list, dict)):
-                _refs(value, out)
+    return Citations(store.key("citations", h.hexdigest()), paths, where_refs, runs,
+                     _text(tree), document)
 
 
 def _filled(cited: Citations, entry: dict[str, Any]) -> dict[str, Any] | None:
@@ -520,9 +522,7 @@ def _filled(cited: Citations, entry: dict[str, Any]) -> dict[str, Any] | None:
             len(holders) != len(cited.paths):
         return None
     tree = json.loads(cited.document)
-    places: list[list[Any]] = []
-    _refs(tree["blocks"], places)
-    if len(places) != len(refs):
+    if len(cited.places) != len(refs):
         return None
     used = 0
     try:
@@ -541,8 +541,8 @@ def _filled(cited: Citations, entry: dict[str, Any]) -> dict[str, Any] | None:
         return None
     if used != len(cited.runs):
         return None
-    for place, (attributes, blocks) in zip(places, refs, strict=True):
-        place[0], place[1] = attributes, blocks
+    for where, (attributes, blocks) in zip(cited.places, refs, strict=True):
+        _at(tree, where)["c"] = [attributes, blocks]
     tree["meta"] = entry.get("meta", tree.get("meta", {}))
     filled_tree: dict[str, Any] = tree
     return filled_tree
@@ -560,10 +560,8 @@ def keep_citations(cited: Citations, processed: str, skeleton: str, store: Store
     document's own result) exactly."""
     try:
         after = json.loads(skeleton)
-        places: list[list[Any]] = []
-        _refs(after["blocks"], places)
         entry = {"holders": [_at(after, path) for path in cited.paths],
-                 "refs": [[place[0], place[1]] for place in places],
+                 "refs": [_at(after, where)["c"] for where in cited.places],
                  "meta": after.get("meta", {})}
     except (KeyError, IndexError, TypeError, ValueError):
         return

@@ -258,7 +258,7 @@ def render(brief: Brief, evidence: Evidence, markdown: str, formats: list[str], 
     ahead = threading.Thread(target=_draw, name="policybrief-figures", daemon=True,
                              args=(drawn, workers if "docx" in formats else None, pngs))
     ahead.start()
-    if workers is not None and "pdf" in formats:
+    if workers is not None and workers.light and "pdf" in formats:
         templates, allowed = pdf_folders(project)
         workers.warm_up(_page(brief, "", [], "pdf", extra), templates, allowed,
                         PDF_SECONDS, PDF_MEGABYTES)

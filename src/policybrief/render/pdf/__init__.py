@@ -803,6 +803,11 @@ class Workers:
                 if self._closed and self.pool is not None:
                     self._shut(kill=True)  # the build ended while they started
 
+    @property
+    def light(self) -> bool:
+        """Started for little work (a rebuild, a short brief): one process first."""
+        return self._eager == 1 and self.count >= 2
+
     def warm_up(self, page: str, base: Path, allowed: Iterable[Path], seconds: float,
                 megabytes: float) -> None:
         """A build that is to lay out little (a rebuild, a short brief: one process
@@ -813,7 +818,7 @@ class Workers:
         first part comes rather than by it. ``page``: the page, its body aside. What is
         laid out is thrown away; a layout process lays out many parts, one after another,
         with the same bytes whatever came before (tests/test_layout_cache.py)."""
-        if self._eager != 1 or self.count < 2:
+        if not self.light:
             return
         html = warm_page(page)
 
