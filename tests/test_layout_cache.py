@@ -441,3 +441,25 @@ def test_a_warmed_up_process_lays_a_part_out_to_the_same_bytes(tmp_path: Path) -
         finally:
             workers.close(kill=True)
     assert laid[0] == laid[1]
+
+
+def test_killed_layout_processes_never_leave_the_build_waiting() -> None:
+    """When a layout fails, the build kills the layout processes. The thread that feeds
+    them their parts may then be blocked writing a part larger than the pipe holds, which
+    no one will read; Python 3.11.2 (Debian 12's) joins that thread on the way out, and a
+    build that had printed its error never exited. Killing the processes lets it go."""
+    import time
+
+    workers = pdf.Workers(2, eager=2)
+    try:
+        assert workers.ready.wait(60) and workers.pool is not None
+        queue = workers.pool._call_queue
+        busy = [workers.submit(time.sleep, 30) for _ in range(2)]
+        waiting = [workers.submit(len, "x" * 2**20) for _ in range(3)]  # (fill the pipe)
+        time.sleep(0.5)
+        started = time.monotonic()
+    finally:
+        workers.close(kill=True)
+    assert time.monotonic() - started < 10
+    assert queue._joincancelled  # (never joined: the interpreter's exit does not wait)
+    assert all(f.done() for f in busy + waiting)

@@ -872,6 +872,14 @@ class Workers:
                 # (Python 3.11-3.13: python/cpython#119592, #132969, whose fix this is).
                 pool._adjust_process_count = lambda: None
                 processes = list(getattr(pool, "_processes", {}).values())
+                # The thread that feeds the processes their parts may be blocked
+                # writing one (a part is larger than the pipe holds) to processes now
+                # killed: nothing will read it. The pool's thread, and the interpreter
+                # on its way out, would wait for it forever (Python 3.11.2, Debian 12's:
+                # a build whose layout failed printed its error and never exited).
+                queue = getattr(pool, "_call_queue", None)
+                if queue is not None:
+                    queue.cancel_join_thread()
             for process in processes:
                 process.kill()
         pool.shutdown(wait=not kill, cancel_futures=True)
