@@ -237,10 +237,20 @@ def test_a_rebuild_reads_only_the_edited_section_and_matches_a_clean_build(
     edit(root, "05-challenges.md", "Rasanah gives more space",
          "A second edit, in another chapter. Rasanah gives more space")
     parsed._MEMORY.clear()  # (a new command: only build/ remembers)
+    taken: list[bool] = []
+    original = parsed.with_citations
+
+    def spy(*args: Any) -> Any:
+        found = original(*args)
+        taken.append(found is not None)
+        return found
+
+    monkeypatch.setattr(parsed, "with_citations", spy)
     build(root, "pdf", "html", "docx")
     read = reads.take()
     assert len(read) == 1 and "A second edit, in another chapter." in read[0]
     assert read[0].startswith("## Obstacles")  # one section, not the brief
+    assert taken == [True]  # the citations as the build before processed them
     names = ("brief.pdf", "brief.html", "brief.docx")
     fresh = tmp_path / "fresh"
     shutil.copytree(root, fresh, ignore=shutil.ignore_patterns("build"))
