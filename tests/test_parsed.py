@@ -214,6 +214,21 @@ class Reads:
         return found
 
 
+class Taken:
+    """Whether each conversion took the citations from the store (``taken``)."""
+
+    def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        self.taken: list[bool] = []
+        original = parsed.with_citations
+
+        def spy(*args: Any) -> Any:
+            found = original(*args)
+            self.taken.append(found is not None)
+            return found
+
+        monkeypatch.setattr(parsed, "with_citations", spy)
+
+
 def edit(root: Path, name: str, old: str, new: str) -> None:
     path = root / "report" / "sections" / name
     text = path.read_text("utf-8")
@@ -237,15 +252,7 @@ def test_a_rebuild_reads_only_the_edited_section_and_matches_a_clean_build(
     edit(root, "05-challenges.md", "Rasanah gives more space",
          "A second edit, in another chapter. Rasanah gives more space")
     parsed._MEMORY.clear()  # (a new command: only build/ remembers)
-    taken: list[bool] = []
-    original = parsed.with_citations
-
-    def spy(*args: Any) -> Any:
-        found = original(*args)
-        taken.append(found is not None)
-        return found
-
-    monkeypatch.setattr(parsed, "with_citations", spy)
+    taken = Taken(monkeypatch).taken
     build(root, "pdf", "html", "docx")
     read = reads.take()
     assert len(read) == 1 and "A second edit, in another chapter." in read[0]
@@ -395,15 +402,7 @@ def test_citations_taken_from_the_store_are_pandocs(tmp_path: Path, style: str,
     csl = Path(get_style_filepath(style))
     store = parsed.Store.at(tmp_path / "cache")
     store.fresh = False
-    taken: list[bool] = []
-    original = parsed.with_citations
-
-    def spy(*args: Any) -> Any:
-        found = original(*args)
-        taken.append(found is not None)
-        return found
-
-    monkeypatch.setattr(parsed, "with_citations", spy)
+    taken = Taken(monkeypatch).taken
 
     def same(markdown: str) -> None:
         ours = html._converted(markdown, bib, csl, tmp_path, store)
