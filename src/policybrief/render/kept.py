@@ -79,3 +79,34 @@ def clear(folder: Path) -> bool:
                 path.unlink()
                 removed = True
     return removed
+
+
+def prune(folder: Path, used: set[str], keep: int, companions: tuple[str, ...] = ()) -> None:
+    """Keep the entries ``used`` by this build and the most recently used others,
+    ``keep`` in all; remove what a killed build left (a temporary file, or a companion
+    file without its entry). An entry is ``<key>.json`` and, for each suffix of
+    ``companions``, ``<key><suffix>``; regular files only, never through a link."""
+    try:
+        names = set(os.listdir(folder))
+    except OSError:
+        return
+    entries = []
+    for name in names:
+        path = folder / name
+        with contextlib.suppress(OSError):
+            if path.is_symlink() or not path.is_file():
+                continue
+            stem, suffix = os.path.splitext(name)
+            if name.startswith("."):  # a temporary file of a build that was killed
+                path.unlink()
+            elif suffix == ".json":
+                if stem in used:
+                    os.utime(path)  # (kept longest)
+                entries.append((stem in used, path.stat().st_mtime, stem))
+            elif suffix in companions and f"{stem}.json" not in names and stem not in used:
+                path.unlink()  # half an entry (a kill, a full disk)
+    entries.sort(reverse=True)
+    for _, _, stem in entries[keep:]:
+        for suffix in (".json", *companions):
+            with contextlib.suppress(OSError):
+                (folder / f"{stem}{suffix}").unlink()

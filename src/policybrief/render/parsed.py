@@ -254,28 +254,8 @@ class Store:
     def prune(self) -> None:
         """Keep this build's entries and the most recently used others, :data:`KEEP` in
         all; remove what a killed build left half-written."""
-        if self.folder is None:
-            return
-        try:
-            names = os.listdir(self.folder)
-        except OSError:
-            return
-        entries = []
-        for name in names:
-            path = self.folder / name
-            with contextlib.suppress(OSError):
-                if path.is_symlink() or not path.is_file():
-                    continue
-                if name.startswith("."):  # a temporary file of a build that was killed
-                    path.unlink()
-                elif name.endswith(".json"):
-                    if name[:-5] in self.used:
-                        os.utime(path)
-                    entries.append((name[:-5] in self.used, path.stat().st_mtime, name))
-        entries.sort(reverse=True)
-        for _, _, name in entries[KEEP:]:
-            with contextlib.suppress(OSError):
-                (self.folder / name).unlink()
+        if self.folder is not None:
+            kept.prune(self.folder, self.used, KEEP)
 
 
 def _sum(entry: Any) -> str:

@@ -22,7 +22,6 @@ import contextlib
 import functools
 import hashlib
 import json
-import os
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -140,9 +139,7 @@ class Cache:
                 tuple(files))
         except (OSError, ValueError, TypeError, KeyError):
             return None
-        self.used.add(key)
-        with contextlib.suppress(OSError):
-            os.utime(self.folder / f"{key}.json")  # kept longest: see prune
+        self.used.add(key)  # (kept longest: see prune)
         return laid
 
     def _hash(self, path: str) -> str:
@@ -183,28 +180,4 @@ class Cache:
     def prune(self) -> None:
         """Keep this build's entries and the most recently used others, :data:`KEEP` in
         all; remove what a killed build left half-written."""
-        try:
-            names = set(os.listdir(self.folder))
-        except OSError:
-            return
-        entries = []
-        for name in names:
-            path = self.folder / name
-            if name.startswith("."):  # a temporary file of a build that was killed
-                with contextlib.suppress(OSError):
-                    if not path.is_symlink() and path.is_file():
-                        path.unlink()
-                continue
-            if name.endswith(".json"):
-                with contextlib.suppress(OSError):
-                    entries.append((name[:-5] in self.used, path.stat().st_mtime, name[:-5]))
-            elif name.endswith(".pdf") and f"{name[:-4]}.json" not in names and \
-                    name[:-4] not in self.used:  # half an entry (a kill, a full disk)
-                with contextlib.suppress(OSError):
-                    if not path.is_symlink():
-                        path.unlink()
-        entries.sort(reverse=True)
-        for _, _, key in entries[KEEP:]:
-            for suffix in (".json", ".pdf"):
-                with contextlib.suppress(OSError):
-                    (self.folder / f"{key}{suffix}").unlink()
+        kept.prune(self.folder, self.used, KEEP, (".pdf",))
