@@ -8,6 +8,7 @@ moves to where it is called, so that WeasyPrint floats it to the foot of the pag
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import re
 from collections.abc import Mapping
@@ -16,6 +17,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote as urlquote
 
+from ..errors import RenderError
 from . import pandoc, parsed
 
 ALLOWED_TAGS = {
@@ -107,7 +109,7 @@ def _from_store(markdown: str, bib: Path, csl: Path, workdir: Path,
     tree = parsed.document(markdown, workdir, store) if store is not None else None
     if tree is None or store is None:
         return pandoc.convert(markdown, "html5", citing(bib, csl), workdir, "the HTML")
-    args = citing(bib, csl)[:-len(PLAIN)]
+    args = citing(bib, csl)[:-len(PLAIN)]  # (citeproc's options: the HTML's own apart)
     cited = parsed.citations(tree, [bib, csl], store, [*args, *PLAIN])
     done = parsed.with_citations(cited, store) if cited is not None else None
     if done is None:
@@ -118,10 +120,6 @@ def _from_store(markdown: str, bib: Path, csl: Path, workdir: Path,
                                      "the HTML", reader="json") if cited else None
             done = pandoc.convert(tree, "json", args, workdir, "the HTML", reader="json")
             if cited is not None and skeleton is not None:
-                import contextlib
-
-                from ..errors import RenderError
-
                 with contextlib.suppress(RenderError):  # (kept only when all went well)
                     parsed.keep_citations(cited, done, skeleton.result(), store)
     return pandoc.convert(done, "html5", PLAIN, workdir, "the HTML", reader="json")

@@ -37,10 +37,14 @@ LAYOUT_CACHE = Path(".cache") / "layout"
 PANDOC_CACHE = Path(".cache") / "pandoc"
 
 
-def layout_cache(project: Any, which: Path = LAYOUT_CACHE) -> Path | None:
-    """The folder of the PDF's layout cache (or of another of build/'s caches), unless a
-    link stands on the way to it (outputs.guard refuses the build then; nothing is read
-    or removed through it)."""
+def layout_cache(project: Any) -> Path | None:
+    """The folder of the PDF's layout cache (see cache_folder)."""
+    return cache_folder(project, LAYOUT_CACHE)
+
+
+def cache_folder(project: Any, which: Path) -> Path | None:
+    """The folder of one of build/'s caches, unless a link stands on the way to it
+    (outputs.guard refuses the build then; nothing is read or removed through it)."""
     folder: Path = project.build / which
     if any(p.is_symlink() for p in (project.build, folder.parent, folder)):
         return None
@@ -51,7 +55,7 @@ def drop_caches(project: Any) -> bool:
     """Empty build/'s caches (build/ is full); whether they held anything."""
     dropped = False
     for which in (LAYOUT_CACHE, PANDOC_CACHE):
-        folder = layout_cache(project, which)
+        folder = cache_folder(project, which)
         dropped = (folder is not None and kept.clear(folder)) or dropped
     return dropped
 
@@ -263,7 +267,7 @@ def render(brief: Brief, evidence: Evidence, markdown: str, formats: list[str], 
         workers.warm_up(_page(brief, "", [], "pdf", extra), templates, allowed,
                         PDF_SECONDS, PDF_MEGABYTES)
     report("render HTML (pandoc)")
-    store = parsed.Store.at(layout_cache(project, PANDOC_CACHE))
+    store = parsed.Store.at(cache_folder(project, PANDOC_CACHE))
     try:
         raw = html_stage.render_fragment(markdown, bib, csl, workdir, store)
     except RenderError as error:
