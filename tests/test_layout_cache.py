@@ -320,13 +320,14 @@ def test_a_warm_process_rebuilds_the_same_bytes(tmp_path: Path) -> None:
     assert digests(root, "brief.pdf") == digests(fresh, "brief.pdf")
 
 
-def test_one_free_core_means_no_layout_process(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_one_free_core_means_no_layout_process(monkeypatch: pytest.MonkeyPatch,
+                                               tmp_path: Path) -> None:
     """On one core (``taskset -c 0``) the page is laid out in the build's own process:
     no process to start, nothing loaded twice."""
     monkeypatch.setattr(pdf, "WORKERS", None)
     monkeypatch.setattr(os, "sched_getaffinity", lambda pid: {0})
     assert pdf.free_cores() == 1
-    workers = pdf.Workers()
+    workers = pdf.Workers(build=tmp_path / "build")
     try:
         assert workers.count == 1 and workers.ready.is_set() and workers.pool is None
     finally:
@@ -335,8 +336,8 @@ def test_one_free_core_means_no_layout_process(monkeypatch: pytest.MonkeyPatch) 
     assert 1 <= pdf.free_cores() <= pdf.MOST
 
 
-def test_a_rebuild_starts_one_layout_process_and_more_on_demand() -> None:
-    workers = pdf.Workers(2, eager=1)
+def test_a_rebuild_starts_one_layout_process_and_more_on_demand(tmp_path: Path) -> None:
+    workers = pdf.Workers(2, eager=1, build=tmp_path / "build")
     try:
         assert workers.ready.wait(60) and workers.pool is not None
         assert len(workers.pool._processes) == 1  # one started, warm
@@ -425,7 +426,8 @@ def test_a_warmed_up_process_lays_a_part_out_to_the_same_bytes(tmp_path: Path) -
     assert "<style>p" in warm and "Notwithstanding" in warm and "after the warm-up" not in warm
     laid = []
     for warmed in (False, True):
-        workers = pdf.Workers(2, faces=faces, allowed=allowed, eager=1)
+        workers = pdf.Workers(2, faces=faces, allowed=allowed, eager=1,
+                              build=tmp_path / "build")
         try:
             if warmed:
                 workers.warm_up(html, base, allowed, 60, 2000)
@@ -443,14 +445,14 @@ def test_a_warmed_up_process_lays_a_part_out_to_the_same_bytes(tmp_path: Path) -
     assert laid[0] == laid[1]
 
 
-def test_killed_layout_processes_never_leave_the_build_waiting() -> None:
+def test_killed_layout_processes_never_leave_the_build_waiting(tmp_path: Path) -> None:
     """When a layout fails, the build kills the layout processes. The thread that feeds
     them their parts may then be blocked writing a part larger than the pipe holds, which
     no one will read; Python 3.11.2 (Debian 12's) joins that thread on the way out, and a
     build that had printed its error never exited. Killing the processes lets it go."""
     import time
 
-    workers = pdf.Workers(2, eager=2)
+    workers = pdf.Workers(2, eager=2, build=tmp_path / "build")
     try:
         assert workers.ready.wait(60) and workers.pool is not None
         queue = workers.pool._call_queue

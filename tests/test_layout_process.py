@@ -164,14 +164,14 @@ def _interrupt_handler() -> Any:
     return signal.getsignal(signal.SIGINT)
 
 
-def test_a_layout_process_leaves_ctrl_c_to_the_build() -> None:
+def test_a_layout_process_leaves_ctrl_c_to_the_build(tmp_path: Path) -> None:
     """Ctrl-C reaches the whole process group; the build answers it (it ends its layout
     processes and says "interrupted"), so a layout process ignores it rather than print
     a traceback of its own, waiting for work or laying out."""
     import signal
 
     for fresh in (False, True):
-        workers = pdf.Workers(2, eager=1)
+        workers = pdf.Workers(2, eager=1, build=tmp_path / "build")
         try:
             assert workers.ready.wait(60) and workers.pool is not None
             if fresh:

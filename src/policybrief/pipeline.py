@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from . import __version__, confine
+from . import __version__, confine, scratch
 from .check.checked import Checked
 from .errors import BriefError, ContentError
 from .load.seeds import load_sources, named_files
@@ -327,12 +327,14 @@ def _layout_processes(project: Project, options: BuildOptions) -> Iterator[Worke
         cached = rendering.layout_cache(project)
         again = cached is not None and cached.is_dir() and any(os.scandir(cached))
         workers = pdf.Workers(faces=pdf.font_stylesheet([base, *allowed]), allowed=allowed,
+                              build=project.build,
                               eager=1 if again or _short(project) else None)
     try:
         yield workers
     finally:
         if workers is not None:
             workers.close()
+            scratch.sweep(project.build)  # the temporary folders of processes now ended
 
 
 SHORT = 20_000  # bytes of section files under which a brief is laid out in a part or two
@@ -406,6 +408,7 @@ def publish(checked: Checked, assembled: Assembled, options: BuildOptions,
     """Stages 4 and 5, under build/'s lock: render the outputs that are not current
     (in a temporary folder), publish them with ``build/changes.md`` when it changed,
     and record the inputs that made them."""
+    from .assemble import assembly
     from .check import changes
     from .publish import inputs, outputs
     from .render import rendering
@@ -429,7 +432,8 @@ def publish(checked: Checked, assembled: Assembled, options: BuildOptions,
             written = outputs.publish(build_dir, report_file, {}) if report_file else []
         else:
             notes: list[Note] = []
-            with tempfile.TemporaryDirectory(prefix="policybrief-") as tmp:
+            with tempfile.TemporaryDirectory(prefix="render-",
+                                             dir=scratch.claim(build_dir)) as tmp:
                 files = rendering.render(brief, checked.evidence, assembled.markdown, todo,
                                          Path(tmp), epoch, assembled.context, progress,
                                          workers, notes)
@@ -448,6 +452,7 @@ def publish(checked: Checked, assembled: Assembled, options: BuildOptions,
                     raise
                 written = outputs.publish(build_dir, files, kept)
         written = sorted({*written, *report_written})
+        assembly.keep_compiled(project)  # (what the build compiled: it has published)
         # the fingerprint was taken before loading: it is recorded only when no input
         # changed while the build read them (a save, even one undone before the end,
         # makes the next build load again). Sources found outside the scanned folders for

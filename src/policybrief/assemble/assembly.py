@@ -9,6 +9,7 @@ the checks found and a marker that links each note to its source passage.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 from collections.abc import Collection, Iterable, Mapping
 from functools import cache
@@ -17,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from .. import citations as cit
+from .. import kept
 from ..errors import BriefError
 from ..model import Brief, Citation, Project, QuoteMatch
 from ..typography import smart
@@ -28,9 +30,16 @@ def default_templates() -> Path:
     return Path(str(resources.files("policybrief").joinpath("templates")))
 
 
+def environment(project: Project) -> Any:
+    """The one Jinja environment of ``project``."""
+    templates = project.templates if project.templates.is_dir() else None
+    return _environment(templates, kept.cache_folder(project.build, kept.JINJA_CACHE))
+
+
 @cache
-def environment(templates: Path | None) -> Any:
-    """The one Jinja environment for a project (``templates`` may be missing)."""
+def _environment(templates: Path | None, compiled: Path | None) -> Any:
+    """The one Jinja environment for a project (``templates`` may be missing); the
+    compiled templates kept in ``compiled`` (None: compiled on each run)."""
     import jinja2
 
     loaders: list[jinja2.BaseLoader] = []
@@ -44,7 +53,7 @@ def environment(templates: Path | None) -> Any:
         keep_trailing_newline=True,
         trim_blocks=True,
         lstrip_blocks=True,
-        bytecode_cache=_bytecode_cache(),
+        bytecode_cache=_compiled(compiled) if compiled is not None else None,
     )
     env.filters["cite"] = cite_filter
     env.filters["with_cites"] = with_cites_filter
@@ -53,17 +62,50 @@ def environment(templates: Path | None) -> Any:
     return env
 
 
-def _bytecode_cache() -> Any:
-    """Compiled templates kept between runs, so that a build need not compile them again
-    (about 0.1 s): Jinja's per-user folder in the system's temporary directory, each
-    entry keyed by the template's file and checked against its source. None where
-    Jinja finds no safe folder."""
+LARGEST_COMPILED = 8 * 2**20
+
+
+def _compiled(folder: Path) -> Any:
+    """The templates as Jinja compiled them, kept between builds in ``folder`` (under
+    build/.cache), so that a build need not compile them again (about 0.1 s). Each is
+    checked by Jinja against its template's source; its file is named by the folder's
+    identity as well as the template (kept.py), so that none is ever loaded that this
+    folder's builds did not write: a compiled template is code. What a build compiles
+    is written only once it publishes (:func:`keep_compiled`): a build that fails
+    writes nothing."""
     import jinja2
 
-    try:
-        return jinja2.FileSystemBytecodeCache()
-    except Exception:  # noqa: BLE001 — no cache folder: templates compile each run
-        return None
+    class Kept(jinja2.BytecodeCache):
+        def __init__(self) -> None:
+            self.folder = folder
+            self.pending: dict[str, bytes] = {}  # bucket key → compiled, to be written
+
+        def path(self, key: str, make: bool = False) -> Path:
+            name = hashlib.sha256(f"{kept.identity(folder, make)}\0{key}".encode())
+            return folder / f"{name.hexdigest()}.jinja"
+
+        def load_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
+            with contextlib.suppress(OSError, ValueError):  # (none kept yet, or damaged)
+                bucket.bytecode_from_string(kept.read(self.path(bucket.key),
+                                                      LARGEST_COMPILED))
+
+        def dump_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
+            self.pending[bucket.key] = bucket.bytecode_to_string()
+
+    return Kept()
+
+
+def keep_compiled(project: Project) -> None:
+    """Write the templates this process compiled for ``project`` to its cache (by a
+    build that publishes, under build/'s lock). A full disk: compiled again next time."""
+    cache = environment(project).bytecode_cache
+    pending = getattr(cache, "pending", None)
+    if not pending:
+        return
+    with contextlib.suppress(OSError):
+        for key, data in list(pending.items()):
+            kept.write(cache.path(key, make=True), data)
+            del pending[key]
 
 
 def cite_filter(refs: Iterable[Mapping[str, str]]) -> str:
@@ -90,7 +132,7 @@ def render(project: Project, name: str, **context: Any) -> str:
     """Render template ``name``; a template problem is a BriefError at its file and line."""
     import jinja2
 
-    env = environment(project.templates if project.templates.is_dir() else None)
+    env = environment(project)
     try:
         return str(env.get_template(name).render(**context))
     except jinja2.TemplateSyntaxError as exc:

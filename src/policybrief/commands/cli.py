@@ -539,16 +539,22 @@ def run() -> None:
     """The ``brief`` command: :func:`main`, then the process ends at once.
 
     When a command returns, its work is done: the outputs written and synced, the
-    layout processes stopped, the temporary folders removed. What is left, WeasyPrint's
-    and pikepdf's objects and every module, the interpreter would take down one object
-    at a time (a tenth of a second after a build); here the streams are flushed and the
-    operating system takes it back whole. A command that failed or was interrupted ends
-    the usual way, whatever it left half-started cleaned up. (Tests call main(), which
+    layout processes stopped. The exit handlers run (they remove the temporary folders);
+    what is left, WeasyPrint's and pikepdf's objects and every module, the interpreter
+    would take down one object at a time (a tenth of a second after a build): here the
+    streams are flushed and the operating system takes it back whole. A command that
+    failed or was interrupted ends the usual way, whatever it left half-started cleaned
+    up. (Tests call main(), which
     returns.)"""
     status = main()
     if status != 0:  # a failure, an interruption: the usual way out, every finalizer run
         sys.exit(status)
+    import atexit
     import contextlib
+
+    # the exit handlers, still: they remove the temporary folders (the build's, in
+    # build/.tmp, and multiprocessing's, which holds the layout processes' socket)
+    atexit._run_exitfuncs()
 
     for stream in (sys.stdout, sys.stderr):
         with contextlib.suppress(OSError, ValueError):  # a closed pipe: nothing more
@@ -557,7 +563,8 @@ def run() -> None:
 
 
 def _build_folder(argv: list[str] | None) -> Path | None:
-    """The project's build/ folder, for the internal error's log (None if unknown)."""
+    """The project's build/ folder (which may not exist yet), for the internal error's
+    log; None outside a project, or when build/ is a link."""
     args = list(sys.argv[1:] if argv is None else argv)
     root: Path | None = None
     for index, arg in enumerate(args):
@@ -569,7 +576,9 @@ def _build_folder(argv: list[str] | None) -> Path | None:
         folder = (root or find_root(Path.cwd())).resolve() / "build"
     except OSError:
         return None
-    return folder if folder.is_dir() and not folder.is_symlink() else None
+    if not (folder.parent / "report").is_dir() or folder.is_symlink():
+        return None
+    return folder
 
 
 if __name__ == "__main__":

@@ -407,13 +407,15 @@ def _check_date(date: str) -> None:
                          hint="write YYYY-MM-DD, YYYY-MM or YYYY (a range as start/end)")
 
 
-def _as_source(content: bytes, name: str, rel: str, shown: str) -> Source:
-    """The stored text read as a source would be, before anything is written."""
+def _as_source(content: bytes, name: str, rel: str, shown: str, build: Path) -> Source:
+    """The stored text read as a source would be, before anything is written to seeds/
+    (read from a copy in build/.tmp)."""
     import tempfile
 
+    from .. import scratch
     from ..load.sources import read_source
 
-    with tempfile.TemporaryDirectory(prefix="policybrief-add-") as tmp:
+    with tempfile.TemporaryDirectory(prefix="add-", dir=scratch.claim(build)) as tmp:
         probe = Path(tmp) / name
         probe.write_bytes(content)
         try:
@@ -461,7 +463,7 @@ def add_source(project: Project, path: Path, key: str | None = None, given: Meta
             raise BriefError(f"'{project.rel(target)}' already exists with other content",
                              shown, 1, hint="rename the document, or remove the old copy",
                              rule="sources.add")
-    source = _as_source(content, stored.name, project.rel(stored), shown)
+    source = _as_source(content, stored.name, project.rel(stored), shown, project.build)
     meta, origins = guess_metadata(given, found, path, data, content.decode("utf-8"))
     if meta.url and not links.allowed(meta.url):  # an address printed in the text, XMP, …
         raise BriefError(f"the address found in {origins.get('url', 'the document')} "

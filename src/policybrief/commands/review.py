@@ -972,10 +972,10 @@ def _still_valid(project: Project, rel: str, text: str) -> str:
     """'' when ``text`` still reads as a section file, else what is wrong."""
     import tempfile
 
+    from .. import scratch
     from ..load.sections import read_section
 
-    project.build.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory(prefix=".review-", dir=project.build) as folder:
+    with tempfile.TemporaryDirectory(prefix="review-", dir=scratch.claim(project.build)) as folder:
         probe = Path(folder) / Path(rel).name
         probe.write_text(text, "utf-8")
         try:

@@ -44,7 +44,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from . import kept, pandoc
+from .. import kept
+from . import pandoc
 
 FORMAT = 2
 KEEP = 256  # entries kept: a few builds' worth of pieces (each a few kB to 100 kB)

@@ -15,14 +15,14 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .. import confine, links
+from .. import confine, kept, links
 from ..assemble import assembly, figures
 from ..check.checks import Evidence
 from ..errors import BriefError, RenderError
 from ..load import house
 from ..model import Brief, House
 from ..progress import QUIET, Progress
-from . import anchors, kept, limits, pandoc, parsed, png
+from . import anchors, limits, pandoc, parsed, png
 from . import html as html_stage
 
 if TYPE_CHECKING:
@@ -38,24 +38,15 @@ PANDOC_CACHE = Path(".cache") / "pandoc"
 
 
 def layout_cache(project: Any) -> Path | None:
-    """The folder of the PDF's layout cache (see cache_folder)."""
-    return cache_folder(project, LAYOUT_CACHE)
-
-
-def cache_folder(project: Any, which: Path) -> Path | None:
-    """The folder of one of build/'s caches, unless a link stands on the way to it
-    (outputs.guard refuses the build then; nothing is read or removed through it)."""
-    folder: Path = project.build / which
-    if any(p.is_symlink() for p in (project.build, folder.parent, folder)):
-        return None
-    return folder
+    """The folder of the PDF's layout cache (see kept.cache_folder)."""
+    return kept.cache_folder(project.build, LAYOUT_CACHE)
 
 
 def drop_caches(project: Any) -> bool:
     """Empty build/'s caches (build/ is full); whether they held anything."""
     dropped = False
-    for which in (LAYOUT_CACHE, PANDOC_CACHE):
-        folder = cache_folder(project, which)
+    for which in (LAYOUT_CACHE, PANDOC_CACHE, kept.JINJA_CACHE):
+        folder = kept.cache_folder(project.build, which)
         dropped = (folder is not None and kept.clear(folder)) or dropped
     return dropped
 
@@ -267,7 +258,7 @@ def render(brief: Brief, evidence: Evidence, markdown: str, formats: list[str], 
         workers.warm_up(_page(brief, "", [], "pdf", extra), templates, allowed,
                         PDF_SECONDS, PDF_MEGABYTES)
     report("render HTML (pandoc)")
-    store = parsed.Store.at(cache_folder(project, PANDOC_CACHE))
+    store = parsed.Store.at(kept.cache_folder(project.build, PANDOC_CACHE))
     try:
         raw = html_stage.render_fragment(markdown, bib, csl, workdir, store)
     except RenderError as error:

@@ -17,12 +17,14 @@ import hashlib
 import logging
 import os
 import re
+import tempfile
 import threading
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from ... import scratch
 from ...errors import RenderError
 
 
@@ -581,6 +583,9 @@ def _load_faces(faces: Path | None, url_fetcher: Any, served: dict[str, str]
     from weasyprint.text.fonts import FontConfiguration
 
     fonts = FontConfiguration()
+    folder = scratch.current()
+    if folder is not None:  # the faces copied in build/.tmp (scratch.py), not elsewhere
+        fonts._folder = Path(tempfile.mkdtemp(prefix="weasyprint-", dir=folder))
     fonts._policybrief_sheets = {}  # the documents' parsed styles (_stylesheets_once)
     if faces is None:
         return fonts, [], {}
@@ -707,10 +712,18 @@ def _warm(faces: Path | None, allowed: list[Path]) -> None:
     _faces(faces, fetcher(allowed, served), served)
 
 
-def _process_start(faces: Path | None, allowed: list[Path]) -> None:
-    """A layout process begins: bound to the build's life, then warm."""
-    _orphan_dies()
+def _process_start(faces: Path | None, allowed: list[Path], build: Path) -> None:
+    """A layout process begins: bound to the build's life, its temporary files in
+    ``build``, then warm."""
+    _process_bound(build)
     _warm(faces, allowed)
+
+
+def _process_bound(build: Path) -> None:
+    """A layout process begins: bound to the build's life, its temporary files (the
+    faces' copies) in ``build/.tmp`` (scratch.py)."""
+    _orphan_dies()
+    scratch.adopt(build)
 
 
 def _orphan_dies() -> None:
@@ -719,6 +732,7 @@ def _orphan_dies() -> None:
     build's to answer (it ends its layout processes, and says "interrupted"): one
     waiting for work would otherwise print its own traceback on the way."""
     import ctypes
+    import multiprocessing
     import signal
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)
@@ -727,6 +741,11 @@ def _orphan_dies() -> None:
         libc.prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG (Linux)
     except (OSError, AttributeError):
         pass
+    # forked just as the build was killed (its forkserver gone before the line above):
+    # no signal will come; the build's end shows
+    build = multiprocessing.parent_process()
+    if build is not None and not build.is_alive():
+        os._exit(0)
 
 
 def _lay_out_part(html: str, base: Path, allowed: list[Path], identifier: bytes,
@@ -747,7 +766,8 @@ class Workers:
     checking of the brief. With one worker there are none: the page is laid out whole."""
 
     def __init__(self, count: int | None = None, faces: Path | None = None,
-                 allowed: Iterable[Path] = (), eager: int | None = None) -> None:
+                 allowed: Iterable[Path] = (), eager: int | None = None, *,
+                 build: Path) -> None:
         if count is None and WORKERS is not None:
             count = WORKERS
         self._asked = count  # None: as many as there are free cores (decided meanwhile)
@@ -755,6 +775,7 @@ class Workers:
         self._eager = eager
         self._faces = faces  # loaded by each process as it starts (_warm)
         self._allowed = list(allowed)
+        self._build = build  # where the processes keep their temporary files (scratch.py)
         self.pool: Any = None
         self.ready = threading.Event()
         self.decided = threading.Event()  # self.count is final
@@ -791,7 +812,8 @@ class Workers:
                 self._context = context
                 self.pool = ProcessPoolExecutor(self.count, mp_context=context,
                                                 initializer=_process_start,
-                                                initargs=(self._faces, self._allowed))
+                                                initargs=(self._faces, self._allowed,
+                                                          self._build))
             warm = [self.pool.submit(int) for _ in range(eager)]  # started, warm
             for future in warm:
                 future.result()
@@ -849,7 +871,8 @@ class Workers:
             if self.pool is None or self._closed:
                 return
             old, self.pool = self.pool, ProcessPoolExecutor(
-                self.count, mp_context=self._context, initializer=_orphan_dies,
+                self.count, mp_context=self._context, initializer=_process_bound,
+                initargs=(self._build,),
                 max_tasks_per_child=1)  # (each loads the faces with its one part)
         old.shutdown(wait=False)
 

@@ -27,9 +27,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .. import kept
-from ..kept import read as _read
-from ..kept import write as _write
+from ... import kept
+from ...kept import read as _read
+from ...kept import write as _write
 
 FORMAT = 1
 KEEP = 96  # entries kept: a few builds' worth of parts (each ~50-300 kB)

@@ -1,22 +1,54 @@
 """Imported only by the forkserver of the PDF layout processes (pdf.Workers): when the
 build that started it is gone (killed, say), the forkserver ends, and with it its layout
 processes (each dies with its parent: pdf._orphan_dies). Without this, the processes
-hold each other's pipes open and would wait for work forever."""
+hold each other's pipes open and would wait for work forever.
+
+The forkserver listens on a socket in a folder multiprocessing made for it in the
+system's temporary folder (``pymp-…``; the build's own temporary files are in
+``build/.tmp``, scratch.py, but a socket's path is limited to about a hundred bytes).
+A build that ends removes that folder; one that was killed cannot, and the forkserver
+removes it on its way out."""
 
 from __future__ import annotations
 
+import contextlib
 import os
+import shutil
+import socket
 import threading
 import time
 
 
-def _watch(parent: int) -> None:
+def _listening_folder() -> str | None:
+    """The folder of this forkserver's socket (multiprocessing's ``pymp-…``), if found."""
+    with contextlib.suppress(OSError):
+        for name in os.listdir("/proc/self/fd"):
+            with contextlib.suppress(OSError, ValueError):
+                fd = int(name)
+                if not os.path.islink(f"/proc/self/fd/{fd}") or \
+                        not os.readlink(f"/proc/self/fd/{fd}").startswith("socket:"):
+                    continue
+                with socket.socket(fileno=os.dup(fd)) as sock:
+                    if sock.family != socket.AF_UNIX:
+                        continue
+                    address = sock.getsockname()
+                if isinstance(address, str) and address.startswith("/"):
+                    folder, base = os.path.split(address)
+                    if base.startswith("listener-") and \
+                            os.path.basename(folder).startswith("pymp-"):
+                        return folder
+    return None
+
+
+def _watch(parent: int, folder: str | None) -> None:
     while os.getppid() == parent:
         time.sleep(0.2)
+    if folder is not None:  # (gone already when the build ended the usual way)
+        shutil.rmtree(folder, ignore_errors=True)
     os._exit(0)
 
 
 if os.getppid() == 1:  # the build was gone before this forkserver had started
     os._exit(0)
-threading.Thread(target=_watch, args=(os.getppid(),), name="policybrief-reaper",
-                 daemon=True).start()
+threading.Thread(target=_watch, args=(os.getppid(), _listening_folder()),
+                 name="policybrief-reaper", daemon=True).start()

@@ -1,5 +1,5 @@
-"""What the build keeps under ``build/.cache/`` between builds: the files of a cache
-folder, read and written safely.
+"""What the build keeps under ``build/.cache/`` between builds: its cache folders, and
+their files read and written safely.
 
 A cache folder's entries are keyed, among other things, by the folder's identity (see
 :func:`identity`): the device, inode and inode-change time of a file the cache makes in
@@ -17,18 +17,32 @@ import stat
 from pathlib import Path
 
 MADE = "made"  # the file whose identity keys the entries of a cache folder
+# the templates as Jinja compiled them (assemble/assembly.py), under build/
+JINJA_CACHE = Path(".cache") / "jinja"
 
 
-def identity(folder: Path) -> str:
-    """``folder`` made if need be, and its identity (see above); OSError when it cannot
-    be made or is not a folder of regular files of ours."""
-    folder.mkdir(parents=True, exist_ok=True)
+def cache_folder(build: Path, which: Path) -> Path | None:
+    """The folder of one of build/'s caches, unless a link stands on the way to it
+    (outputs.guard refuses the build then; nothing is read or removed through it)."""
+    folder = build / which
+    if any(p.is_symlink() for p in (build, folder.parent, folder)):
+        return None
+    return folder
+
+
+def identity(folder: Path, make: bool = True) -> str:
+    """``folder`` made if need be (unless not to ``make`` it), and its identity (see
+    above); OSError when it cannot be made, is not yet made, or is not a folder of
+    regular files of ours."""
+    if make:
+        folder.mkdir(parents=True, exist_ok=True)
     if not stat.S_ISDIR(os.stat(folder, follow_symlinks=False).st_mode):
         raise NotADirectoryError(folder)
     marker = folder / MADE
-    with contextlib.suppress(FileExistsError):
-        os.close(os.open(marker, os.O_WRONLY | os.O_CREAT | os.O_EXCL |
-                         getattr(os, "O_NOFOLLOW", 0), 0o644))
+    if make:
+        with contextlib.suppress(FileExistsError):
+            os.close(os.open(marker, os.O_WRONLY | os.O_CREAT | os.O_EXCL |
+                             getattr(os, "O_NOFOLLOW", 0), 0o644))
     status = os.stat(marker, follow_symlinks=False)
     if not stat.S_ISREG(status.st_mode):
         raise FileExistsError(marker)
@@ -50,7 +64,7 @@ def read(path: Path, largest: int) -> bytes:
 def write(path: Path, data: bytes) -> None:
     """``path`` replaced by ``data`` in one rename (a kill leaves the old file or the new,
     and a temporary file, named with a leading dot, that the cache's pruning removes)."""
-    from ..confine import write_new
+    from .confine import write_new
 
     temp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     with contextlib.suppress(FileNotFoundError):

@@ -1,0 +1,136 @@
+"""The build's temporary files: in ``build/.tmp/``, never in the system's temporary folder.
+
+A process of a build that needs temporary files (the build itself; each process laying
+out the PDF, whose fonts WeasyPrint copies to a folder to load them) has a folder of its
+own, ``build/.tmp/<pid>-<random>/``, made the first time it asks (:func:`claim`). The
+folder goes when its process ends the usual way (at exit); a process that was killed,
+or ended without its exit handlers (``os._exit``, as the layout processes and the
+``brief`` command do), leaves it behind, and the next process of a build that claims a
+folder, or the build as it ends (:func:`sweep`), removes every folder whose process is
+no longer running. ``build/.tmp`` holds nothing else: whatever is there without a
+folder name of this form is left alone, and a symbolic link there (or a ``build/`` that
+is one) is refused, never followed.
+"""
+
+from __future__ import annotations
+
+import atexit
+import contextlib
+import os
+import re
+import shutil
+import stat
+import tempfile
+import threading
+from pathlib import Path
+
+from .errors import BriefError
+
+TMP = ".tmp"
+NAME = re.compile(r"(\d+)-[a-z0-9_]{8}")  # <pid>-<random>: tempfile.mkdtemp's eight
+
+_LOCK = threading.Lock()
+_OWN: dict[Path, Path] = {}  # build/ (absolute) → this process's folder in it
+_CURRENT: list[Path] = []  # the folder claimed last (see current)
+
+
+def root(build: Path) -> Path:
+    """``build/.tmp``, made if need be; a BriefError when ``build/`` or it is a link (or
+    not a folder)."""
+    folder = build / TMP
+    for path, shown in ((build, "build"), (folder, f"build/{TMP}")):
+        if path.is_symlink():
+            raise BriefError(f"{shown} is a symbolic link to '{os.readlink(path)}'; the "
+                             "build keeps its temporary files only in a folder of its own",
+                             shown, 1, hint=f"remove the link: rm {shown}",
+                             rule="build.foreign")
+    folder.mkdir(parents=True, exist_ok=True)
+    if not stat.S_ISDIR(os.stat(folder, follow_symlinks=False).st_mode):
+        raise BriefError(f"build/{TMP} is not a folder; the build keeps its temporary "
+                         "files there", f"build/{TMP}", 1, hint=f"remove it: rm build/{TMP}",
+                         rule="build.foreign")
+    return folder
+
+
+def claim(build: Path) -> Path:
+    """This process's temporary folder in ``build/`` (made the first time, and the
+    folders of processes that have ended removed then)."""
+    key = Path(os.path.abspath(build))
+    with _LOCK:
+        own = _OWN.get(key)
+        if own is not None and own.is_dir():
+            _current(own)
+            return own
+        where = root(key)
+        sweep(key)
+        own = Path(tempfile.mkdtemp(prefix=f"{os.getpid()}-", dir=where))
+        if not _OWN:
+            atexit.register(release)
+        _OWN[key] = own
+        _current(own)
+        return own
+
+
+def _current(folder: Path) -> None:
+    _CURRENT[:] = [folder]
+
+
+def current() -> Path | None:
+    """The temporary folder this process claimed last (None before any): where code
+    that is not told the project (WeasyPrint's font folders) puts its files."""
+    return _CURRENT[0] if _CURRENT else None
+
+
+def adopt(folder: Path) -> None:
+    """In a process started for the build (a layout process): ``folder``, the build's
+    ``build/``, is where this process's temporary files go, its own and those of the
+    libraries it uses (``tempfile``'s default folder, for this process only)."""
+    from multiprocessing import util
+
+    tempfile.tempdir = str(claim(folder))
+    # a layout process ends with os._exit, its exit handlers not run: multiprocessing's
+    # finalizers are, when it ends the usual way (a killed one leaves it to sweep)
+    util.Finalize(None, release, exitpriority=0)
+
+
+def sweep(build: Path) -> None:
+    """Remove the folders in ``build/.tmp`` of processes that are no longer running."""
+    folder = build / TMP
+    if build.is_symlink() or folder.is_symlink() or not folder.is_dir():
+        return
+    mine = {p.name for p in _OWN.values()}
+    with contextlib.suppress(OSError):
+        for entry in os.scandir(folder):
+            match = NAME.fullmatch(entry.name)
+            if match is None or entry.name in mine or entry.is_symlink() or \
+                    not entry.is_dir(follow_symlinks=False):
+                continue
+            if not _alive(int(match.group(1))):
+                shutil.rmtree(entry.path, ignore_errors=True)  # (never follows a link)
+
+
+def release() -> None:
+    """Remove this process's temporary folders (at exit, and before ``os._exit``)."""
+    with _LOCK:
+        for own in _OWN.values():
+            shutil.rmtree(own, ignore_errors=True)
+        _OWN.clear()
+        _CURRENT.clear()
+
+
+def _alive(pid: int) -> bool:
+    """Whether process ``pid`` is running (a zombie, ended but not yet reaped, is not)."""
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except (PermissionError, OverflowError):
+        return True
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as handle:
+            state = handle.read().rsplit(b")", 1)[1].split()[0]
+    except (OSError, IndexError):
+        return True
+    return state not in (b"Z", b"X")

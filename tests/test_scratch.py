@@ -1,0 +1,147 @@
+"""Temporary files stay in the project: build/.tmp, and nothing in the system's temporary
+folder or the home folder, whether the build ends, fails or is killed (scratch.py)."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from policybrief import kept, scratch
+from policybrief.errors import BriefError
+
+from conftest import make_project
+
+BRIEF = Path(sys.executable).parent / "brief"  # the command, as `make brief` runs it
+
+
+def _environment(tmp_path: Path) -> tuple[dict[str, str], Path, Path]:
+    """An empty temporary folder and an empty home for the command to write nothing in."""
+    temp, home = tmp_path / "system-tmp", tmp_path / "home"
+    temp.mkdir()
+    home.mkdir()
+    env = {**os.environ, "TMPDIR": str(temp), "HOME": str(home), "XDG_CACHE_HOME": "",
+           "POLICYBRIEF_PDF_WORKERS": "2"}
+    env.pop("XDG_CACHE_HOME")
+    return env, temp, home
+
+
+def _left(folder: Path) -> list[str]:
+    return sorted(p.relative_to(folder).as_posix() for p in folder.rglob("*"))
+
+
+def test_a_build_writes_nothing_outside_the_project(tmp_path: Path) -> None:
+    """`brief build`, the command itself (it ends with os._exit): every format, a clean
+    build and a rebuild after an edit. The faces WeasyPrint copies to load them, the
+    rendering's files, the compiled templates: in build/, and gone from build/.tmp when
+    the build ends; multiprocessing's folder (the layout processes' socket) removed."""
+    root = make_project(tmp_path / "p", "tiny")
+    env, temp, home = _environment(tmp_path)
+    section = root / "report" / "sections" / "01-background.md"
+    for edit in ("", "\nA sentence added, to lay a part out again.\n"):
+        section.write_text(section.read_text("utf-8") + edit, "utf-8")
+        done = subprocess.run([str(BRIEF), "-C", str(root), "-q", "build"], env=env,
+                              capture_output=True, text=True, timeout=300)
+        assert done.returncode == 0, done.stderr
+        assert _left(temp) == [] and _left(home) == []
+        assert _left(root / "build" / scratch.TMP) == []
+    assert [p.name for p in (root / "build" / kept.JINJA_CACHE).glob("*.jinja")]
+    assert (root / "build" / "brief.pdf").stat().st_size > 10_000
+
+
+def test_a_killed_build_leaves_nothing_outside_and_the_next_build_clears_the_rest(
+        real: Path, tmp_path: Path) -> None:
+    """SIGKILL in the middle of the layout: the forkserver removes its socket's folder
+    on its way out; the folders the killed processes had in build/.tmp go with the next
+    build (one of HTML alone, which lays nothing out)."""
+    env, temp, home = _environment(tmp_path)
+    build = real / "build"
+    process = subprocess.Popen([str(BRIEF), "-C", str(real), "-q", "build", "--format", "pdf"],
+                               env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline and len(_left(build / scratch.TMP)) < 3:
+            time.sleep(0.05)  # the build's folder and its layout processes'
+        assert process.poll() is None, "the build ended before it could be killed"
+        assert list(temp.glob("pymp-*")), "no layout process started"
+    finally:
+        process.send_signal(signal.SIGKILL)
+        process.wait(30)
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline and _left(temp):
+        time.sleep(0.1)
+    assert _left(temp) == [] and _left(home) == []
+    stale = [p.name for p in (build / scratch.TMP).iterdir()]
+    assert len(stale) >= 2
+    time.sleep(1)  # (the killed layout processes end with their forkserver)
+    done = subprocess.run([str(BRIEF), "-C", str(real), "-q", "build", "--format", "html"],
+                          env=env, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    assert _left(build / scratch.TMP) == [] and _left(temp) == []
+
+
+def test_sweep_removes_only_the_folders_of_ended_processes(tmp_path: Path) -> None:
+    build = tmp_path / "build"
+    mine = scratch.claim(build)
+    try:
+        folder = build / scratch.TMP
+        ended = subprocess.Popen(["true"])
+        ended.wait()
+        dead = folder / f"{ended.pid}-abcdefgh"
+        (dead / "weasyprint-x").mkdir(parents=True)
+        (dead / "weasyprint-x" / "face").write_bytes(b"x")
+        alive = folder / f"{os.getppid()}-abcdefgh"
+        alive.mkdir()
+        other = folder / "notes"  # not a name the build gives: not its to remove
+        other.mkdir()
+        outside = tmp_path / "outside"
+        outside.mkdir()
+        (outside / "keep").write_bytes(b"keep")
+        os.symlink(outside, folder / f"{ended.pid}-linkedxx")
+        scratch.sweep(build)
+        assert not dead.exists()
+        assert alive.is_dir() and other.is_dir() and mine.is_dir()
+        assert (outside / "keep").read_bytes() == b"keep"  # a link is never followed
+        assert (folder / f"{ended.pid}-linkedxx").is_symlink()
+    finally:
+        scratch.release()
+    assert not mine.exists()
+
+
+def test_a_link_at_build_tmp_is_refused(tmp_path: Path) -> None:
+    build = tmp_path / "build"
+    build.mkdir()
+    (tmp_path / "elsewhere").mkdir()
+    os.symlink(tmp_path / "elsewhere", build / scratch.TMP)
+    with pytest.raises(BriefError, match=r"build/\.tmp is a symbolic link") as caught:
+        scratch.claim(build)
+    assert caught.value.rule == "build.foreign"
+    assert list((tmp_path / "elsewhere").iterdir()) == []
+
+
+def test_compiled_templates_copied_from_elsewhere_are_never_loaded(tmp_path: Path) -> None:
+    """A compiled template is code: one that this build/ did not write (a project
+    unpacked with its build/, a folder copied) is never found (its name holds the cache
+    folder's identity, kept.py); the copy compiles its own."""
+    from policybrief.commands.cli import main
+
+    first = make_project(tmp_path / "a", "tiny")
+    assert main(["-q", "-C", str(first), "check"]) in (0, 1)
+    assert main(["-q", "-C", str(first), "build", "--format", "html"]) == 0
+    folder = first / "build" / kept.JINJA_CACHE
+    written = {p.name for p in folder.glob("*.jinja")}
+    assert written
+    second = tmp_path / "b"
+    shutil.copytree(first, second, symlinks=True)
+    (second / "report" / "sections" / "01-background.md").write_text(
+        (first / "report" / "sections" / "01-background.md").read_text("utf-8") + "\nMore.\n",
+        "utf-8")
+    assert main(["-q", "-C", str(second), "build", "--format", "html"]) == 0
+    names = {p.name for p in (second / "build" / kept.JINJA_CACHE).glob("*.jinja")}
+    assert names - written and len(names - written) == len(written)
