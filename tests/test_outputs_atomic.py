@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import random
 import subprocess
 import sys
@@ -43,19 +44,25 @@ def markers(build: Path) -> set[str]:
 
 @pytest.mark.slow
 def test_killed_builds_leave_one_complete_set(tmp_path: Path) -> None:
+    """... and nothing in the system's temporary folder, whenever the kill comes; what
+    they left in build/.tmp goes with the next build (scratch.py)."""
     root = make_tiny(tmp_path / "p")
+    temp = tmp_path / "system-tmp"
+    temp.mkdir()
+    env = {**os.environ, "TMPDIR": str(temp)}
     command = [sys.executable, "-m", "policybrief.commands.cli", "-C", str(root), "-q", "build"]
     mark(root, 0)
-    subprocess.run(command, check=True, timeout=120)
+    subprocess.run(command, check=True, timeout=120, env=env)
     started = time.perf_counter()
     mark(root, 1)
-    subprocess.run(command, check=True, timeout=120)
+    subprocess.run(command, check=True, timeout=120, env=env)
     full = time.perf_counter() - started
     rng = random.Random(20240505)
     seen = {"0", "1"}
     for n in range(2, 10):
         mark(root, n)
-        process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                                   env=env)
         time.sleep(rng.uniform(0.05, full * 1.5))  # some kills come after the end
         process.kill()
         process.wait()
@@ -65,10 +72,15 @@ def test_killed_builds_leave_one_complete_set(tmp_path: Path) -> None:
     assert len(seen) >= 3, "no killed build ever completed; the test proves nothing"
     builds = root / "build" / outputs.BUILDS
     mark(root, 9)
-    subprocess.run(command, check=True, timeout=120)
+    subprocess.run(command, check=True, timeout=120, env=env)
     assert markers(root / "build") == {"9"}
     assert not [p for p in builds.iterdir() if p.name.startswith(".stage-")]
     assert len(list(builds.iterdir())) <= outputs.KEEP
+    assert list((root / "build" / ".tmp").iterdir()) == []
+    deadline = time.monotonic() + 20  # (a killed build's forkserver ends within moments)
+    while list(temp.iterdir()) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert list(temp.iterdir()) == []
 
 
 def test_a_second_build_at_once_is_refused(tiny: Path, capsys: pytest.CaptureFixture[str]) -> None:

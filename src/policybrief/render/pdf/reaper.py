@@ -11,6 +11,7 @@ removes it on its way out."""
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import os
 import shutil
@@ -43,12 +44,23 @@ def _listening_folder() -> str | None:
 def _watch(parent: int, folder: str | None) -> None:
     while os.getppid() == parent:
         time.sleep(0.2)
+    _remove(folder)
+    os._exit(0)
+
+
+def _remove(folder: str | None) -> None:
     if folder is not None:  # (gone already when the build ended the usual way)
         shutil.rmtree(folder, ignore_errors=True)
-    os._exit(0)
 
 
-if os.getppid() == 1:  # the build was gone before this forkserver had started
+_PARENT = os.getppid()
+_FOLDER = _listening_folder()
+# the forkserver also ends by itself when the build is gone (its pipe from the build at
+# its end): the folder goes then too. (Its layout processes, forked from it, end with
+# os._exit: this is not run for them.)
+atexit.register(_remove, _FOLDER)
+if _PARENT == 1:  # the build was gone before this forkserver had started
+    _remove(_FOLDER)
     os._exit(0)
-threading.Thread(target=_watch, args=(os.getppid(), _listening_folder()),
-                 name="policybrief-reaper", daemon=True).start()
+threading.Thread(target=_watch, args=(_PARENT, _FOLDER), name="policybrief-reaper",
+                 daemon=True).start()
