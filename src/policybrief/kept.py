@@ -19,6 +19,8 @@ from pathlib import Path
 MADE = "made"  # the file whose identity keys the entries of a cache folder
 # the templates as Jinja compiled them (assemble/assembly.py), under build/
 JINJA_CACHE = Path(".cache") / "jinja"
+# the documents found valid against their schemas (schemas.py), under build/
+SCHEMA_CACHE = Path(".cache") / "schemas"
 
 
 def cache_folder(build: Path, which: Path) -> Path | None:

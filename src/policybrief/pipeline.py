@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from . import __version__, confine, scratch
+from . import __version__, confine, kept, schemas, scratch
 from .check.checked import Checked
 from .errors import BriefError, ContentError
 from .load.seeds import load_sources, named_files
@@ -129,6 +129,7 @@ def read(project: Project, progress: Progress = QUIET) -> Loaded:
     report = progress.stage
     # nothing is read through a link that leads out of the project's folders
     confine.check_tree(project)
+    schemas.remember(kept.cache_folder(project.build, kept.SCHEMA_CACHE))
     report("load the brief")
     meta, findings = sections.load_meta(project)
     report("load the bibliography")
@@ -453,6 +454,7 @@ def publish(checked: Checked, assembled: Assembled, options: BuildOptions,
                 written = outputs.publish(build_dir, files, kept)
         written = sorted({*written, *report_written})
         assembly.keep_compiled(project)  # (what the build compiled: it has published)
+        schemas.keep_valid()
         # the fingerprint was taken before loading: it is recorded only when no input
         # changed while the build read them (a save, even one undone before the end,
         # makes the next build load again). Sources found outside the scanned folders for

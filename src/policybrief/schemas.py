@@ -2,17 +2,28 @@
 
 jsonschema finds the problems; this module says them the way an analyst needs them:
 at the field's own line, in words, with a did-you-mean for misspelt names and terms.
+
+A document found valid is remembered in build/.cache/schemas (:func:`remember`): the
+next build that reads the same document, against the same schema, takes it as valid
+without validating it again (nor importing jsonschema, a tenth of a second of a rebuild).
+What is remembered is a digest of the schema, the document and that folder's identity
+(kept.py), so that nothing copied in from elsewhere ever counts; it is written only by
+a build that publishes (:func:`keep_valid`).
 """
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
 import json
 from collections.abc import Collection, Mapping
-from dataclasses import replace
+from dataclasses import dataclass, field, replace
 from functools import cache
 from importlib import resources
+from pathlib import Path
 from typing import Any
 
+from . import kept
 from .messages import suggest as suggest  # here too: the schemas' did-you-mean
 from .model import Finding
 
@@ -46,6 +57,63 @@ def _validator(name: str, definition: str | None) -> Any:
     return Draft202012Validator(schema)
 
 
+LARGEST_MEMO = 2**20
+VALID = "valid"  # the file of build/.cache/schemas holding the digests
+
+
+@dataclass
+class _Memo:
+    """The digests of the documents found valid before, and what the digests of those
+    found valid now are made of (the folder's identity aside: it may not exist yet)."""
+
+    folder: Path
+    valid: set[str] = field(default_factory=set)
+    found: set[str] = field(default_factory=set)
+    identity: str = ""  # of the folder, as the last build left it ("" if none)
+
+    def digest(self, identity: str, material: str) -> str:
+        return hashlib.sha256(f"{identity}\0{material}".encode()).hexdigest()
+
+
+_MEMO: list[_Memo] = []
+
+
+def remember(folder: Path | None) -> None:
+    """Take documents found valid by the builds in ``folder`` as valid (None: none)."""
+    _MEMO.clear()
+    if folder is None:
+        return
+    memo = _Memo(folder)
+    with contextlib.suppress(OSError, ValueError, TypeError, RecursionError):
+        memo.identity = kept.identity(folder, make=False)
+        listed = json.loads(kept.read(folder / VALID, LARGEST_MEMO))
+        if isinstance(listed, list):
+            memo.valid = {d for d in listed if isinstance(d, str)}
+    _MEMO.append(memo)
+
+
+def keep_valid() -> None:
+    """Write the digests of the documents found valid by this build (and of those it
+    took as valid), replacing the last build's: a full disk, validated again next time."""
+    if not _MEMO or not _MEMO[0].found:
+        return
+    memo = _MEMO[0]
+    with contextlib.suppress(OSError):
+        identity = kept.identity(memo.folder)
+        digests = sorted({memo.digest(identity, m) for m in memo.found})
+        kept.write(memo.folder / VALID, json.dumps(digests).encode())
+
+
+def _material(data: Mapping[str, Any], name: str, definition: str | None,
+              provided: Collection[str]) -> str | None:
+    """What decides the validation of ``data`` (None: not said in JSON)."""
+    try:
+        return json.dumps([name, definition or "", sorted(provided), load(name), data],
+                          sort_keys=True, allow_nan=False)
+    except (TypeError, ValueError, RecursionError):
+        return None
+
+
 def validate(data: Mapping[str, Any], lines: Mapping[str, int], path: str, name: str,
              definition: str | None = None, provided: Collection[str] = (),
              cols: Mapping[str, int] | None = None) -> list[Finding]:
@@ -54,6 +122,12 @@ def validate(data: Mapping[str, Any], lines: Mapping[str, int], path: str, name:
     ``provided``: top-level fields another file supplies (``_house.yaml``), so that their
     absence here is no error. ``cols``: the column of each pointer, for the caret.
     """
+    memo = _MEMO[0] if _MEMO else None
+    material = _material(data, name, definition, provided) if memo is not None else None
+    if memo is not None and material is not None and memo.identity and \
+            memo.digest(memo.identity, material) in memo.valid:
+        memo.found.add(material)
+        return []
     findings = []
     validator = _validator(name, definition)
     errors = sorted(validator.iter_errors(data), key=lambda e: list(map(str, e.absolute_path)))
@@ -68,6 +142,8 @@ def validate(data: Mapping[str, Any], lines: Mapping[str, int], path: str, name:
             if key in cols and lines.get(key) == finding.line:
                 finding = replace(finding, col=cols[key])
         findings.append(finding)
+    if memo is not None and material is not None and not findings:
+        memo.found.add(material)
     return findings
 
 

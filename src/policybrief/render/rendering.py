@@ -45,7 +45,7 @@ def layout_cache(project: Any) -> Path | None:
 def drop_caches(project: Any) -> bool:
     """Empty build/'s caches (build/ is full); whether they held anything."""
     dropped = False
-    for which in (LAYOUT_CACHE, PANDOC_CACHE, kept.JINJA_CACHE):
+    for which in (LAYOUT_CACHE, PANDOC_CACHE, kept.JINJA_CACHE, kept.SCHEMA_CACHE):
         folder = kept.cache_folder(project.build, which)
         dropped = (folder is not None and kept.clear(folder)) or dropped
     return dropped
