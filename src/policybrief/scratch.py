@@ -105,7 +105,7 @@ def sweep(build: Path) -> None:
             if match is None or entry.name in mine or entry.is_symlink() or \
                     not entry.is_dir(follow_symlinks=False):
                 continue
-            if not _alive(int(match.group(1))):
+            if not alive(int(match.group(1))):
                 shutil.rmtree(entry.path, ignore_errors=True)  # (never follows a link)
 
 
@@ -118,7 +118,7 @@ def release() -> None:
         _CURRENT.clear()
 
 
-def _alive(pid: int) -> bool:
+def alive(pid: int) -> bool:
     """Whether process ``pid`` is running (a zombie, ended but not yet reaped, is not)."""
     if pid == os.getpid():
         return True

@@ -23,6 +23,7 @@ import shutil
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 
+from .. import scratch
 from ..errors import BriefError
 
 STATE = ".state.json"
@@ -274,7 +275,7 @@ def _collect(builds: Path, keep: set[str] | None) -> None:
     for name in _made(builds):
         if name.startswith(".stage-"):
             pid = name.removeprefix(".stage-")
-            if pid.isdigit() and _alive(int(pid)):
+            if pid.isdigit() and scratch.alive(int(pid)):
                 continue
         elif keep is None or name in keep:
             continue
@@ -295,13 +296,3 @@ def _remove(builds: Path, name: str) -> None:
         remaining = [n for n in _made(builds) if n != name]
         if remaining != _made(builds):
             _record(builds, remaining)
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
