@@ -125,6 +125,34 @@ def test_a_link_at_build_tmp_is_refused(tmp_path: Path) -> None:
     assert list((tmp_path / "elsewhere").iterdir()) == []
 
 
+@pytest.mark.parametrize("kind", ["file", "fifo"])
+def test_a_file_at_build_tmp_is_refused_with_a_message(tmp_path: Path, kind: str) -> None:
+    """A file (or a named pipe) where build/.tmp goes: the build says so, at build/.tmp,
+    and leaves it there; not an internal error."""
+    from policybrief.commands.cli import main
+
+    root = make_project(tmp_path / "p", "tiny")
+    build = root / "build"
+    build.mkdir(exist_ok=True)
+    if kind == "file":
+        (build / scratch.TMP).write_bytes(b"notes")
+    else:
+        os.mkfifo(build / scratch.TMP)
+    with pytest.raises(BriefError, match=r"build/\.tmp is not a folder") as caught:
+        scratch.claim(build)
+    assert caught.value.rule == "build.foreign"
+    env, temp, home = _environment(tmp_path)
+    done = subprocess.run([str(BRIEF), "-C", str(root), "-q", "build", "--format", "html"],
+                          env=env, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 1, done.stderr
+    assert "build/.tmp is not a folder" in done.stderr and "internal error" not in done.stderr
+    assert not (build / ".logs").exists()
+    if kind == "file":
+        assert (build / scratch.TMP).read_bytes() == b"notes"
+    assert _left(temp) == [] and _left(home) == []
+    assert main(["-q", "-C", str(root), "check"]) in (0, 1)  # check writes no temporary file
+
+
 def test_compiled_templates_copied_from_elsewhere_are_never_loaded(tmp_path: Path) -> None:
     """A compiled template is code: one that this build/ did not write (a project
     unpacked with its build/, a folder copied) is never found (its name holds the cache

@@ -44,7 +44,8 @@ def root(build: Path) -> Path:
                              "build keeps its temporary files only in a folder of its own",
                              shown, 1, hint=f"remove the link: rm {shown}",
                              rule="build.foreign")
-    folder.mkdir(parents=True, exist_ok=True)
+    with contextlib.suppress(FileExistsError):  # (a file there: said below)
+        folder.mkdir(parents=True)
     if not stat.S_ISDIR(os.stat(folder, follow_symlinks=False).st_mode):
         raise BriefError(f"build/{TMP} is not a folder; the build keeps its temporary "
                          "files there", f"build/{TMP}", 1, hint=f"remove it: rm build/{TMP}",
