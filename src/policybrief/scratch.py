@@ -32,6 +32,7 @@ NAME = re.compile(r"(\d+)-[a-z0-9_]{8}")  # <pid>-<random>: tempfile.mkdtemp's e
 _LOCK = threading.Lock()
 _OWN: dict[Path, Path] = {}  # build/ (absolute) → this process's folder in it
 _CURRENT: list[Path] = []  # the folder claimed last (see current)
+_ADOPTED: list[Path] = []  # in a layout process: the build/ it works for (see adopt)
 
 
 def root(build: Path) -> Path:
@@ -78,7 +79,11 @@ def _current(folder: Path) -> None:
 
 def current() -> Path | None:
     """The temporary folder this process claimed last (None before any): where code
-    that is not told the project (WeasyPrint's font folders) puts its files."""
+    that is not told the project (WeasyPrint's font folders) puts its files. In a
+    layout process whose claim failed as it started (build/ full, say), claimed now:
+    the error is then the work's, and said by the build."""
+    if not _CURRENT and _ADOPTED:
+        tempfile.tempdir = str(claim(_ADOPTED[0]))
     return _CURRENT[0] if _CURRENT else None
 
 
@@ -88,10 +93,15 @@ def adopt(folder: Path) -> None:
     libraries it uses (``tempfile``'s default folder, for this process only)."""
     from multiprocessing import util
 
-    tempfile.tempdir = str(claim(folder))
+    build = Path(os.path.abspath(folder))
+    _ADOPTED[:] = [build]
+    # never the system's folder, not even when the claim fails (then nothing can be made
+    # until current() claims it: the error is said by the work that needed the folder)
+    tempfile.tempdir = str(build / TMP / f"{os.getpid()}-unclaimed")
     # a layout process ends with os._exit, its exit handlers not run: multiprocessing's
     # finalizers are, when it ends the usual way (a killed one leaves it to sweep)
     util.Finalize(None, release, exitpriority=0)
+    tempfile.tempdir = str(claim(build))
 
 
 def sweep(build: Path) -> None:
