@@ -114,6 +114,31 @@ def test_sweep_removes_only_the_folders_of_ended_processes(tmp_path: Path) -> No
     assert not mine.exists()
 
 
+def test_sweep_removes_a_folder_whose_number_another_process_has_taken(
+        tmp_path: Path) -> None:
+    """A killed build's folder whose process number a later process has since been given
+    (numbers are reused; after a restart, soon): that process started after the folder
+    was last written, so it is not its owner, and the folder goes; the folder of a
+    process still running since before is kept."""
+    build = tmp_path / "build"
+    folder = scratch.root(build)
+    later = subprocess.Popen(["sleep", "30"])
+    try:
+        stale = folder / f"{later.pid}-abcdefgh"
+        (stale / "weasyprint-x").mkdir(parents=True)
+        (stale / "weasyprint-x" / "face").write_bytes(b"x" * 1000)
+        an_hour_ago = time.time() - 3600
+        os.utime(stale, (an_hour_ago, an_hour_ago))
+        running = folder / f"{os.getppid()}-abcdefgh"  # (started before it was made)
+        running.mkdir()
+        scratch.sweep(build)
+        assert not stale.exists()
+        assert running.is_dir()
+    finally:
+        later.kill()
+        later.wait()
+
+
 def test_a_link_at_build_tmp_is_refused(tmp_path: Path) -> None:
     build = tmp_path / "build"
     build.mkdir()

@@ -7,7 +7,8 @@ folder goes when its process ends the usual way (at exit); a process that was ki
 or ended without its exit handlers (``os._exit``, as the layout processes and the
 ``brief`` command do), leaves it behind, and the next process of a build that claims a
 folder, or the build as it ends (:func:`sweep`), removes every folder whose process is
-no longer running. ``build/.tmp`` holds nothing else: whatever is there without a
+no longer running (or is running, but started after the folder was last written: its
+number reused). ``build/.tmp`` holds nothing else: whatever is there without a
 folder name of this form is left alone, and a symbolic link there (or a ``build/`` that
 is one) is refused, never followed.
 """
@@ -28,6 +29,10 @@ from .errors import BriefError
 
 TMP = ".tmp"
 NAME = re.compile(r"(\d+)-[a-z0-9_]{8}")  # <pid>-<random>: tempfile.mkdtemp's eight
+
+# a process started this long (seconds) after its folder was last written is another's:
+# the clock stepped forward meanwhile (by NTP, say) must not make a running one look so
+SLACK = 60
 
 _LOCK = threading.Lock()
 _OWN: dict[Path, Path] = {}  # build/ (absolute) → this process's folder in it
@@ -116,7 +121,8 @@ def sweep(build: Path) -> None:
             if match is None or entry.name in mine or entry.is_symlink() or \
                     not entry.is_dir(follow_symlinks=False):
                 continue
-            if not _alive(int(match.group(1))):
+            written = entry.stat(follow_symlinks=False).st_mtime
+            if not _alive(int(match.group(1)), written):
                 shutil.rmtree(entry.path, ignore_errors=True)  # (never follows a link)
 
 
@@ -129,8 +135,10 @@ def release() -> None:
         _CURRENT.clear()
 
 
-def _alive(pid: int) -> bool:
-    """Whether process ``pid`` is running (a zombie, ended but not yet reaped, is not)."""
+def _alive(pid: int, written: float | None = None) -> bool:
+    """Whether process ``pid`` is running (a zombie, ended but not yet reaped, is not),
+    and, given when its folder was ``written`` last, is the one that made it: a process
+    started after that (its number reused: they are, and soon after a restart) is not."""
     if pid == os.getpid():
         return True
     try:
@@ -141,7 +149,20 @@ def _alive(pid: int) -> bool:
         return True
     try:
         with open(f"/proc/{pid}/stat", "rb") as handle:
-            state = handle.read().rsplit(b")", 1)[1].split()[0]
-    except (OSError, IndexError):
+            fields = handle.read().rsplit(b")", 1)[1].split()
+        state, ticks = fields[0], int(fields[19])  # (stat's 3rd and 22nd fields)
+    except (OSError, IndexError, ValueError):
         return True
-    return state not in (b"Z", b"X")
+    if state in (b"Z", b"X"):
+        return False
+    return written is None or _boot() + ticks / os.sysconf("SC_CLK_TCK") <= written + SLACK
+
+
+def _boot() -> float:
+    """When the machine started (seconds since the epoch; -inf if unknown: then no
+    process is taken to have started after anything)."""
+    with contextlib.suppress(OSError, ValueError), open("/proc/stat", "rb") as handle:
+        for line in handle:
+            if line.startswith(b"btime "):
+                return float(line.split()[1])
+    return float("-inf")
