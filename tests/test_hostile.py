@@ -443,6 +443,18 @@ def test_5_a_folder_in_the_way_of_the_outputs_is_never_deleted(
     assert not (project / "build" / "current").exists()
 
 
+@pytest.mark.parametrize("format", ["html", "pdf"])
+def test_5_a_file_where_build_goes_is_reported_not_an_internal_error(
+        project: Path, format: str, capsys: pytest.CaptureFixture[str]) -> None:
+    shutil.rmtree(project / "build", ignore_errors=True)
+    (project / "build").write_text("my notes", "utf-8")
+    assert run(project, "build", "--format", format) == 1
+    err = capsys.readouterr().err
+    said(err, "build", 1, "build.foreign", "build is not a folder")
+    assert "internal error" not in err
+    assert (project / "build").read_text("utf-8") == "my notes"
+
+
 def test_stages_of_killed_builds_go_with_the_next_build_even_a_failing_one(
         project: Path) -> None:
     section = project / "report/sections/01-background.md"

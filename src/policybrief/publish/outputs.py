@@ -44,6 +44,11 @@ def guard(build: Path) -> None:
                          "writes and deletes only in a folder of its own", "build", 1,
                          hint="remove the link: rm build", rule="build.foreign")
     if not build.is_dir():
+        if build.exists():
+            raise BriefError("build is not a folder; the build writes its outputs in a "
+                             "folder of its own there", "build", 1,
+                             hint="move it out of the way: mv build build.old",
+                             rule="build.foreign")
         return
     for folder, dirs, names in os.walk(build):
         for name in sorted(dirs + names):
