@@ -86,6 +86,32 @@ def test_a_killed_build_leaves_nothing_outside_and_the_next_build_clears_the_res
     assert _left(build / scratch.TMP) == [] and _left(temp) == []
 
 
+def test_a_build_stopped_with_sigterm_leaves_what_ctrl_c_leaves(real: Path,
+                                                                 tmp_path: Path) -> None:
+    """SIGTERM (a service manager, an editor's stop button, `kill`): the way out of
+    Ctrl-C, its layout processes stopped and every temporary folder removed, rather than
+    an end that leaves build/.tmp for the next build and multiprocessing's complaint
+    about leaked semaphores on the terminal; the status says the signal (128 + 15)."""
+    env, temp, home = _environment(tmp_path)
+    build = real / "build"
+    process = subprocess.Popen([str(BRIEF), "-C", str(real), "-q", "build", "--format", "pdf"],
+                               env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                               text=True)
+    try:
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline and len(_left(build / scratch.TMP)) < 3:
+            time.sleep(0.05)  # the build's folder and its layout processes'
+        assert process.poll() is None, "the build ended before it could be stopped"
+    finally:
+        process.send_signal(signal.SIGTERM)
+        _, err = process.communicate(timeout=60)
+    assert process.returncode == 128 + signal.SIGTERM, err
+    assert "interrupted" in err and "Traceback" not in err and "leaked" not in err, err
+    time.sleep(1)  # (the forkserver ends as the build's pipe to it closes)
+    assert _left(temp) == [] and _left(home) == []
+    assert _left(build / scratch.TMP) == []
+
+
 def test_sweep_removes_only_the_folders_of_ended_processes(tmp_path: Path) -> None:
     build = tmp_path / "build"
     mine = scratch.claim(build)
