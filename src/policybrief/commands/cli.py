@@ -559,6 +559,7 @@ def run() -> None:
 
     signal.signal(signal.SIGTERM, stop)
     status = main()
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)  # (its work done: no interruption now)
     if stopped and status == 130:
         status = 128 + signal.SIGTERM
     if status != 0:  # a failure, an interruption: the usual way out, every finalizer run
