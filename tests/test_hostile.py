@@ -443,6 +443,18 @@ def test_5_a_folder_in_the_way_of_the_outputs_is_never_deleted(
     assert not (project / "build" / "current").exists()
 
 
+@pytest.mark.parametrize("format", ["html", "pdf"])
+def test_5_a_file_where_build_goes_is_reported_not_an_internal_error(
+        project: Path, format: str, capsys: pytest.CaptureFixture[str]) -> None:
+    shutil.rmtree(project / "build", ignore_errors=True)
+    (project / "build").write_text("my notes", "utf-8")
+    assert run(project, "build", "--format", format) == 1
+    err = capsys.readouterr().err
+    said(err, "build", 1, "build.foreign", "build is not a folder")
+    assert "internal error" not in err
+    assert (project / "build").read_text("utf-8") == "my notes"
+
+
 def test_stages_of_killed_builds_go_with_the_next_build_even_a_failing_one(
         project: Path) -> None:
     section = project / "report/sections/01-background.md"
@@ -859,6 +871,39 @@ def test_11_a_real_full_disk_or_read_only_build(project: Path, kind: str,
         remount(build, "rw,size=16m")
         assert run(project, "build", "--format", "html") == 0  # and it recovers
         assert "More." in (build / "brief.html").read_text("utf-8")
+
+
+def test_11_a_disk_too_full_for_the_layout_processes_faces(project: Path,
+                                                         tmp_path: Path) -> None:
+    """The layout processes copy the house faces (megabytes) to build/.tmp as they start:
+    on a disk with no room for them, the build says the disk is full, once, with no
+    traceback from a layout process's start, and nothing goes to the system's
+    temporary folder instead."""
+    build = project / "build"
+    temp = tmp_path / "system-tmp"
+    temp.mkdir()
+    env = {**os.environ, "TMPDIR": str(temp), "POLICYBRIEF_PDF_WORKERS": "2"}
+    command = [str(Path(sys.executable).parent / "brief"), "-C", str(project), "-q",
+               "build", "--format", "pdf"]
+    with mounted(build, "64m"):
+        first = subprocess.run(command, env=env, capture_output=True, text=True, timeout=300)
+        assert first.returncode == 0, first.stderr
+        shutil.rmtree(build / ".cache")
+        write(project / "report/sections/01-background.md",
+              (project / "report/sections/01-background.md").read_text("utf-8") + "\nMore.\n")
+        used = sum(p.stat().st_size for p in build.rglob("*") if p.is_file()
+                   and not p.is_symlink())
+        remount(build, f"size={used + 1024 * 1024}")  # (the faces: several megabytes)
+        done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=300)
+        assert done.returncode == 1, done.stderr
+        assert "cannot write the outputs: No space left on device" in done.stderr
+        assert "Traceback" not in done.stderr and "initializer" not in done.stderr, \
+            done.stderr
+        assert sorted(temp.iterdir()) == []
+        remount(build, "size=64m")
+        again = subprocess.run(command, env=env, capture_output=True, text=True, timeout=300)
+        assert again.returncode == 0, again.stderr
+        assert sorted(p.name for p in (build / ".tmp").iterdir()) == []
 
 
 def test_11_an_unexpected_exception_is_one_line_and_a_log(

@@ -7,7 +7,8 @@ folder goes when its process ends the usual way (at exit); a process that was ki
 or ended without its exit handlers (``os._exit``, as the layout processes and the
 ``brief`` command do), leaves it behind, and the next process of a build that claims a
 folder, or the build as it ends (:func:`sweep`), removes every folder whose process is
-no longer running. ``build/.tmp`` holds nothing else: whatever is there without a
+no longer running (or is running, but started after the folder was last written: its
+number reused). ``build/.tmp`` holds nothing else: whatever is there without a
 folder name of this form is left alone, and a symbolic link there (or a ``build/`` that
 is one) is refused, never followed.
 """
@@ -29,9 +30,14 @@ from .errors import BriefError
 TMP = ".tmp"
 NAME = re.compile(r"(\d+)-[a-z0-9_]{8}")  # <pid>-<random>: tempfile.mkdtemp's eight
 
+# a process started this long (seconds) after its folder was last written is another's:
+# the clock stepped forward meanwhile (by NTP, say) must not make a running one look so
+SLACK = 60
+
 _LOCK = threading.Lock()
 _OWN: dict[Path, Path] = {}  # build/ (absolute) → this process's folder in it
 _CURRENT: list[Path] = []  # the folder claimed last (see current)
+_ADOPTED: list[Path] = []  # in a layout process: the build/ it works for (see adopt)
 
 
 def root(build: Path) -> Path:
@@ -44,7 +50,8 @@ def root(build: Path) -> Path:
                              "build keeps its temporary files only in a folder of its own",
                              shown, 1, hint=f"remove the link: rm {shown}",
                              rule="build.foreign")
-    folder.mkdir(parents=True, exist_ok=True)
+    with contextlib.suppress(FileExistsError):  # (a file there: said below)
+        folder.mkdir(parents=True)
     if not stat.S_ISDIR(os.stat(folder, follow_symlinks=False).st_mode):
         raise BriefError(f"build/{TMP} is not a folder; the build keeps its temporary "
                          "files there", f"build/{TMP}", 1, hint=f"remove it: rm build/{TMP}",
@@ -77,7 +84,11 @@ def _current(folder: Path) -> None:
 
 def current() -> Path | None:
     """The temporary folder this process claimed last (None before any): where code
-    that is not told the project (WeasyPrint's font folders) puts its files."""
+    that is not told the project (WeasyPrint's font folders) puts its files. In a
+    layout process whose claim failed as it started (build/ full, say), claimed now:
+    the error is then the work's, and said by the build."""
+    if not _CURRENT and _ADOPTED:
+        tempfile.tempdir = str(claim(_ADOPTED[0]))
     return _CURRENT[0] if _CURRENT else None
 
 
@@ -87,10 +98,15 @@ def adopt(folder: Path) -> None:
     libraries it uses (``tempfile``'s default folder, for this process only)."""
     from multiprocessing import util
 
-    tempfile.tempdir = str(claim(folder))
+    build = Path(os.path.abspath(folder))
+    _ADOPTED[:] = [build]
+    # never the system's folder, not even when the claim fails (then nothing can be made
+    # until current() claims it: the error is said by the work that needed the folder)
+    tempfile.tempdir = str(build / TMP / f"{os.getpid()}-unclaimed")
     # a layout process ends with os._exit, its exit handlers not run: multiprocessing's
     # finalizers are, when it ends the usual way (a killed one leaves it to sweep)
     util.Finalize(None, release, exitpriority=0)
+    tempfile.tempdir = str(claim(build))
 
 
 def sweep(build: Path) -> None:
@@ -105,7 +121,8 @@ def sweep(build: Path) -> None:
             if match is None or entry.name in mine or entry.is_symlink() or \
                     not entry.is_dir(follow_symlinks=False):
                 continue
-            if not alive(int(match.group(1))):
+            written = entry.stat(follow_symlinks=False).st_mtime
+            if not alive(int(match.group(1)), written):
                 shutil.rmtree(entry.path, ignore_errors=True)  # (never follows a link)
 
 
@@ -118,8 +135,11 @@ def release() -> None:
         _CURRENT.clear()
 
 
-def alive(pid: int) -> bool:
-    """Whether process ``pid`` is running (a zombie, ended but not yet reaped, is not)."""
+def alive(pid: int, written: float | None = None) -> bool:
+    """Whether process ``pid`` is running (a zombie, ended but not yet reaped, is not),
+    and, given when what it left was ``written`` last, is the one that left it: a
+    process started after that (its number reused: they are, and soon after a restart)
+    is not."""
     if pid == os.getpid():
         return True
     try:
@@ -130,7 +150,20 @@ def alive(pid: int) -> bool:
         return True
     try:
         with open(f"/proc/{pid}/stat", "rb") as handle:
-            state = handle.read().rsplit(b")", 1)[1].split()[0]
-    except (OSError, IndexError):
+            fields = handle.read().rsplit(b")", 1)[1].split()
+        state, ticks = fields[0], int(fields[19])  # (stat's 3rd and 22nd fields)
+    except (OSError, IndexError, ValueError):
         return True
-    return state not in (b"Z", b"X")
+    if state in (b"Z", b"X"):
+        return False
+    return written is None or _boot() + ticks / os.sysconf("SC_CLK_TCK") <= written + SLACK
+
+
+def _boot() -> float:
+    """When the machine started (seconds since the epoch; -inf if unknown: then no
+    process is taken to have started after anything)."""
+    with contextlib.suppress(OSError, ValueError), open("/proc/stat", "rb") as handle:
+        for line in handle:
+            if line.startswith(b"btime "):
+                return float(line.split()[1])
+    return float("-inf")

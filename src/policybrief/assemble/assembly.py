@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import os
 from collections.abc import Collection, Iterable, Mapping
 from functools import cache
 from importlib import resources
@@ -81,8 +82,9 @@ def _compiled(folder: Path) -> Any:
             self.pending: dict[str, bytes] = {}  # bucket key → compiled, to be written
 
         def path(self, key: str, make: bool = False) -> Path:
-            name = hashlib.sha256(f"{kept.identity(folder, make)}\0{key}".encode())
-            return folder / f"{name.hexdigest()}.jinja"
+            here = kept.identity(folder, make)
+            name = hashlib.sha256(f"{here}\0{key}".encode()).hexdigest()
+            return folder / f"{_tag(here)}-{name}.jinja"
 
         def load_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
             with contextlib.suppress(OSError, ValueError):  # (none kept yet, or damaged)
@@ -106,6 +108,20 @@ def keep_compiled(project: Project) -> None:
         for key, data in list(pending.items()):
             kept.write(cache.path(key, make=True), data)
             del pending[key]
+        # what no build of this folder loads (written under another identity: the folder
+        # was copied; half written by a build that was killed) goes, so that it holds
+        # one set of compiled templates (a build holds build/'s lock as it writes here)
+        mine = f"{_tag(kept.identity(cache.folder, make=False))}-"
+        for entry in os.scandir(cache.folder):
+            if entry.name != kept.MADE and not entry.name.startswith(mine) and \
+                    entry.is_file(follow_symlinks=False):
+                with contextlib.suppress(OSError):
+                    os.unlink(entry.path)
+
+
+def _tag(identity: str) -> str:
+    """What begins the names of the compiled templates a cache folder's builds write."""
+    return hashlib.sha256(f"tag\0{identity}".encode()).hexdigest()[:16]
 
 
 def cite_filter(refs: Iterable[Mapping[str, str]]) -> str:

@@ -545,8 +545,23 @@ def run() -> None:
     streams are flushed and the operating system takes it back whole. A command that
     failed or was interrupted ends the usual way, whatever it left half-started cleaned
     up. (Tests call main(), which
-    returns.)"""
+    returns.) SIGTERM stops a command the way Ctrl-C does, and its status says so."""
+    import signal
+
+    stopped: list[int] = []
+
+    def stop(signum: int, frame: object) -> None:
+        # a service manager, an editor's stop button, `kill`: the way out of Ctrl-C
+        # (layout processes stopped, temporary folders removed), not a death that
+        # leaves them to the next build
+        stopped.append(signum)
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, stop)
     status = main()
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)  # (its work done: no interruption now)
+    if stopped and status == 130:
+        status = 128 + signal.SIGTERM
     if status != 0:  # a failure, an interruption: the usual way out, every finalizer run
         sys.exit(status)
     import atexit

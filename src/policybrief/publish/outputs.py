@@ -45,6 +45,11 @@ def guard(build: Path) -> None:
                          "writes and deletes only in a folder of its own", "build", 1,
                          hint="remove the link: rm build", rule="build.foreign")
     if not build.is_dir():
+        if build.exists():
+            raise BriefError("build is not a folder; the build writes its outputs in a "
+                             "folder of its own there", "build", 1,
+                             hint="move it out of the way: mv build build.old",
+                             rule="build.foreign")
         return
     for folder, dirs, names in os.walk(build):
         for name in sorted(dirs + names):
@@ -275,8 +280,9 @@ def _collect(builds: Path, keep: set[str] | None) -> None:
     for name in _made(builds):
         if name.startswith(".stage-"):
             pid = name.removeprefix(".stage-")
-            if pid.isdigit() and scratch.alive(int(pid)):
-                continue
+            with contextlib.suppress(OSError):
+                if pid.isdigit() and scratch.alive(int(pid), os.lstat(builds / name).st_mtime):
+                    continue
         elif keep is None or name in keep:
             continue
         _remove(builds, name)

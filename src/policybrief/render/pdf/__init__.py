@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from ... import scratch
-from ...errors import RenderError
+from ...errors import BriefError, RenderError
 
 
 class _Collector(logging.Handler):
@@ -716,14 +716,18 @@ def _process_start(faces: Path | None, allowed: list[Path], build: Path) -> None
     """A layout process begins: bound to the build's life, its temporary files in
     ``build``, then warm."""
     _process_bound(build)
-    _warm(faces, allowed)
+    # build/ full or read-only (the faces' copies are megabytes): no warm start, and the
+    # first part, which loads the faces again, fails with the error the build says
+    with contextlib.suppress(OSError, BriefError):
+        _warm(faces, allowed)
 
 
 def _process_bound(build: Path) -> None:
     """A layout process begins: bound to the build's life, its temporary files (the
     faces' copies) in ``build/.tmp`` (scratch.py)."""
     _orphan_dies()
-    scratch.adopt(build)
+    with contextlib.suppress(OSError, BriefError):  # (said by the work: scratch.current)
+        scratch.adopt(build)
 
 
 def _orphan_dies() -> None:
