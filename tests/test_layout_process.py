@@ -179,3 +179,25 @@ def test_a_layout_process_leaves_ctrl_c_to_the_build(tmp_path: Path) -> None:
             assert workers.submit(_interrupt_handler).result(60) == signal.SIG_IGN
         finally:
             workers.close(kill=True)
+
+
+def test_a_layout_process_killed_from_outside_is_one_clear_message(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    """A layout process killed while it works (the system's out-of-memory killer, say):
+    the build says so in one line, exit status 1, and the outputs stay as they were;
+    not an internal error."""
+    import dying
+    from policybrief.commands.cli import main
+
+    from conftest import make_project
+
+    root = make_project(tmp_path / "brief", "real")
+    monkeypatch.setattr(pdf, "WORKERS", 2)
+    monkeypatch.setattr(pdf, "_lay_out_part", dying.lay_out_part)
+    assert main(["-C", str(root), "-q", "build", "--format", "pdf"]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("error[render]: a process laying out the PDF ended before its part "
+                          "was done"), err
+    assert "Traceback" not in err and "internal error" not in err
+    assert not (root / "build" / "brief.pdf").exists()

@@ -948,9 +948,17 @@ def write_pdf(html: str, base: Path, allowed: Iterable[Path], identifier: bytes,
                     _FACES.clear()
         if sum(plan.weights) > FRESH * CHUNK * workers.count:
             workers.one_task_each()
+        from concurrent.futures.process import BrokenProcessPool
+
         try:
             return _in_parts(plan, base, allowed, identifier, workers.pool, workers,
                              seconds, megabytes, notes, store)
+        except BrokenProcessPool:  # (killed from outside: the system short of memory?)
+            workers.close(kill=True)
+            raise RenderError("a process laying out the PDF ended before its part was done "
+                              "(stopped from outside: the system short of memory?)",
+                              hint="build again; POLICYBRIEF_PDF_WORKERS=1 lays the PDF out "
+                                   "in the build's own process") from None
         except BaseException:
             workers.close(kill=True)
             raise

@@ -1,0 +1,12 @@
+"""A stand-in for a layout process's work that kills the process doing it (as the
+system's out-of-memory killer would): imported by the layout processes themselves."""
+
+from __future__ import annotations
+
+import os
+import signal
+from typing import Any
+
+
+def lay_out_part(*args: Any) -> Any:
+    os.kill(os.getpid(), signal.SIGKILL)
