@@ -194,13 +194,20 @@ def test_the_bound_pdf_has_one_consistent_struct_tree(both: tuple[Path, Path]) -
         used += [int(a.get_object()["/StructParent"]) for a in page.get("/Annots") or []]
     assert sorted(used) == keys
     ids: list[str] = []
+    headers: set[str] = set()  # the IDs table cells name as their headers
     stack = [documents[0].get_object()]
     while stack:
         element = stack.pop()
         if "/ID" in element:
             ids.append(str(element["/ID"]))
+        attributes = element.get("/A")
+        for attribute in (attributes if isinstance(attributes, list) else
+                          [attributes] if attributes is not None else []):
+            if "/Headers" in attribute.get_object():
+                headers.update(str(h) for h in attribute.get_object()["/Headers"])
         kids = element.get("/K")
         kids = kids if isinstance(kids, list) else [kids] if kids is not None else []
         stack += [k.get_object() for k in kids
                   if isinstance(k.get_object(), dict) and "/S" in k.get_object()]
     assert ids and len(ids) == len(set(ids))
+    assert headers and headers <= set(ids)  # every header a cell names is in the tree

@@ -108,28 +108,24 @@ def _empty(element: Any) -> bool:
                and "/S" in kid and _empty(kid) for kid in kids)
 
 
-def _rename(element: Any, prefix: str, seen: set[tuple[int, int]]) -> None:
-    """Prefix the IDs of struct elements (and the table headers that refer to them):
-    WeasyPrint makes them from object numbers, which the parts share."""
+def _rename(pdf: Any, prefix: str) -> None:
+    """Prefix the IDs of the struct elements of ``pdf`` (a part, before its objects are
+    copied) and of the table headers that refer to them: WeasyPrint makes them from
+    object numbers, which the parts share. Each object once, in one pass over them
+    (not a walk of the tree, which visits every element through pikepdf)."""
     import pikepdf
 
-    if element.is_indirect:
-        if element.objgen in seen:
-            return
-        seen.add(element.objgen)
-    if "/ID" in element:
-        element.ID = pikepdf.String(prefix + str(element.ID))
-    attributes = element.get("/A")
-    for attribute in (attributes if isinstance(attributes, pikepdf.Array) else
-                      [attributes] if attributes is not None else []):
-        if isinstance(attribute, pikepdf.Dictionary) and "/Headers" in attribute:
-            attribute.Headers = pikepdf.Array(
-                [pikepdf.String(prefix + str(h)) for h in attribute.Headers])
-    kids = element.get("/K")
-    for kid in (kids if isinstance(kids, pikepdf.Array) else [kids] if kids is not None
-                else []):
-        if isinstance(kid, pikepdf.Dictionary) and "/S" in kid:
-            _rename(kid, prefix, seen)
+    for obj in pdf.objects:
+        if not isinstance(obj, pikepdf.Dictionary) or "/S" not in obj:
+            continue
+        if "/ID" in obj:
+            obj.ID = pikepdf.String(prefix + str(obj.ID))
+        attributes = obj.get("/A")
+        for attribute in (attributes if isinstance(attributes, pikepdf.Array) else
+                          [attributes] if attributes is not None else []):
+            if isinstance(attribute, pikepdf.Dictionary) and "/Headers" in attribute:
+                attribute.Headers = pikepdf.Array(
+                    [pikepdf.String(prefix + str(h)) for h in attribute.Headers])
 
 
 def _detach(pdf: Any) -> None:
@@ -166,10 +162,8 @@ def bind(parts: Sequence[bytes], anchors: Sequence[frozenset[str]],
     document = root.K[0]
     if len(document.K) and _empty(document.K[-1]):
         del document.K[-1]
-    seen: set[tuple[int, int]] = set()
     if tables is None or tables[0]:
-        for kid in document.K:
-            _rename(kid, "p0-", seen)
+        _rename(pdf, "p0-")
     nums: list[Any] = list(root.ParentTree.Nums)
     next_key = max(int(k) for k in nums[::2]) + 1
     dests: dict[str, Any] = {}
@@ -208,8 +202,6 @@ def bind(parts: Sequence[bytes], anchors: Sequence[frozenset[str]],
         for kid in kids:
             copied = pdf.copy_foreign(kid)
             copied.P = document
-            if tables is None or tables[index]:
-                _rename(copied, f"p{index}-", seen)
             document.K.append(copied)
         for page in pdf.pages[first:]:
             if "/StructParents" in page.obj:
@@ -224,6 +216,8 @@ def bind(parts: Sequence[bytes], anchors: Sequence[frozenset[str]],
         # one part open at a time: its streams held in memory, it is let go once joined
         other = pikepdf.open(io.BytesIO(data))
         _detach(other)
+        if tables is None or tables[index]:
+            _rename(other, f"p{index}-")
         join(other, index)
         other.close()
 
