@@ -88,3 +88,16 @@ def test_the_memo_holds_the_document_and_the_schema(tmp_path: Path) -> None:
         == ["schema.additionalProperties"]
     assert schemas.validate({"kind": 1}, lines, "s.md", "section", "background")
     schemas.remember(None)
+
+
+def test_what_a_killed_write_left_goes_with_the_next(tmp_path: Path) -> None:
+    folder = tmp_path / "build" / kept.SCHEMA_CACHE
+    schemas.remember(folder)
+    good = {"kind": "background", "title": "Background"}
+    assert schemas.validate(good, {"": 1}, "s.md", "section", "background") == []
+    folder.mkdir(parents=True)
+    half = folder / f".{schemas.VALID}.12345.tmp"
+    half.write_text("[", "utf-8")
+    schemas.keep_valid()
+    assert not half.exists() and json.loads((folder / schemas.VALID).read_text("utf-8"))
+    schemas.remember(None)

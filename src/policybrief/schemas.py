@@ -94,7 +94,8 @@ def remember(folder: Path | None) -> None:
 
 def keep_valid() -> None:
     """Write the digests of the documents found valid by this build (and of those it
-    took as valid), replacing the last build's: a full disk, validated again next time."""
+    took as valid), replacing the last build's: a full disk, validated again next time.
+    (Under build/'s lock: the temporary files of a killed build's write go here too.)"""
     if not _MEMO or not _MEMO[0].found:
         return
     memo = _MEMO[0]
@@ -102,6 +103,9 @@ def keep_valid() -> None:
         identity = kept.identity(memo.folder)
         digests = sorted({memo.digest(identity, m) for m in memo.found})
         kept.write(memo.folder / VALID, json.dumps(digests).encode())
+        for left in memo.folder.glob(f".{VALID}.*.tmp"):
+            if not left.is_symlink() and left.is_file():
+                left.unlink()
 
 
 def _material(data: Mapping[str, Any], name: str, definition: str | None,
