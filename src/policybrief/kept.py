@@ -17,10 +17,16 @@ import stat
 from pathlib import Path
 
 MADE = "made"  # the file whose identity keys the entries of a cache folder
-# the templates as Jinja compiled them (assemble/assembly.py), under build/
+# build/'s caches, under build/:
+# the PDF's parts as laid out by the last builds (render/pdf/cache.py)
+LAYOUT_CACHE = Path(".cache") / "layout"
+# the brief's sections as pandoc read them (render/parsed.py)
+PANDOC_CACHE = Path(".cache") / "pandoc"
+# the templates as Jinja compiled them (assemble/assembly.py)
 JINJA_CACHE = Path(".cache") / "jinja"
-# the documents found valid against their schemas (schemas.py), under build/
+# the documents found valid against their schemas (schemas.py)
 SCHEMA_CACHE = Path(".cache") / "schemas"
+CACHES = (LAYOUT_CACHE, PANDOC_CACHE, JINJA_CACHE, SCHEMA_CACHE)
 
 
 def cache_folder(build: Path, which: Path) -> Path | None:

@@ -31,21 +31,17 @@ if TYPE_CHECKING:
 BLAME_SECONDS = 20.0  # per section, when finding the one pandoc fails on
 PDF_SECONDS = float(os.environ.get("POLICYBRIEF_PDF_SECONDS", "300"))
 PDF_MEGABYTES = float(os.environ.get("POLICYBRIEF_PDF_MEGABYTES", "3000"))
-# the PDF's parts as laid out by the last builds (render/pdf/cache.py), under build/
-LAYOUT_CACHE = Path(".cache") / "layout"
-# the brief's sections as pandoc read them (parsed.py), under build/
-PANDOC_CACHE = Path(".cache") / "pandoc"
 
 
 def layout_cache(project: Any) -> Path | None:
     """The folder of the PDF's layout cache (see kept.cache_folder)."""
-    return kept.cache_folder(project.build, LAYOUT_CACHE)
+    return kept.cache_folder(project.build, kept.LAYOUT_CACHE)
 
 
 def drop_caches(project: Any) -> bool:
     """Empty build/'s caches (build/ is full); whether they held anything."""
     dropped = False
-    for which in (LAYOUT_CACHE, PANDOC_CACHE, kept.JINJA_CACHE, kept.SCHEMA_CACHE):
+    for which in kept.CACHES:
         folder = kept.cache_folder(project.build, which)
         dropped = (folder is not None and kept.clear(folder)) or dropped
     return dropped
@@ -276,7 +272,7 @@ def render(brief: Brief, evidence: Evidence, markdown: str, formats: list[str], 
         workers.warm_up(_page(brief, "", [], "pdf", extra), templates, allowed,
                         PDF_SECONDS, PDF_MEGABYTES)
     report("render HTML (pandoc)")
-    store = parsed.Store.at(kept.cache_folder(project.build, PANDOC_CACHE))
+    store = parsed.Store.at(kept.cache_folder(project.build, kept.PANDOC_CACHE))
     try:
         raw = html_stage.render_fragment(markdown, bib, csl, workdir, store)
     except RenderError as error:
