@@ -14,6 +14,7 @@ from __future__ import annotations
 import contextlib
 import os
 import stat
+from collections.abc import Callable
 from pathlib import Path
 
 MADE = "made"  # the file whose identity keys the entries of a cache folder
@@ -86,9 +87,10 @@ def write(path: Path, data: bytes) -> None:
         raise
 
 
-def clear(folder: Path) -> bool:
-    """Remove every entry (and what killed builds left) under ``folder``; whether
-    anything was removed. Regular files only, never through a link."""
+def clear(folder: Path, keep: Callable[[str], bool] = lambda name: False) -> bool:
+    """Remove every entry (and what killed builds left) under ``folder``, but those
+    whose names ``keep`` says; whether anything was removed. Regular files only, never
+    through a link."""
     removed = False
     try:
         names = os.listdir(folder)
@@ -97,7 +99,7 @@ def clear(folder: Path) -> bool:
     for name in names:
         path = folder / name
         with contextlib.suppress(OSError):
-            if not path.is_symlink() and path.is_file():
+            if not keep(name) and not path.is_symlink() and path.is_file():
                 path.unlink()
                 removed = True
     return removed

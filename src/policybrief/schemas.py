@@ -103,9 +103,7 @@ def keep_valid() -> None:
         identity = kept.identity(memo.folder)
         digests = sorted({memo.digest(identity, m) for m in memo.found})
         kept.write(memo.folder / VALID, json.dumps(digests).encode())
-        for left in memo.folder.glob(f".{VALID}.*.tmp"):
-            if not left.is_symlink() and left.is_file():
-                left.unlink()
+        kept.clear(memo.folder, lambda name: name in (kept.MADE, VALID))
 
 
 def _material(data: Mapping[str, Any], name: str, definition: str | None,

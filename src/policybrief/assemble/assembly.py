@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
-import os
 from collections.abc import Collection, Iterable, Mapping
 from functools import cache
 from importlib import resources
@@ -112,11 +111,7 @@ def keep_compiled(project: Project) -> None:
         # was copied; half written by a build that was killed) goes, so that it holds
         # one set of compiled templates (a build holds build/'s lock as it writes here)
         mine = f"{_tag(kept.identity(cache.folder, make=False))}-"
-        for entry in os.scandir(cache.folder):
-            if entry.name != kept.MADE and not entry.name.startswith(mine) and \
-                    entry.is_file(follow_symlinks=False):
-                with contextlib.suppress(OSError):
-                    os.unlink(entry.path)
+        kept.clear(cache.folder, lambda name: name == kept.MADE or name.startswith(mine))
 
 
 def _tag(identity: str) -> str:
