@@ -110,10 +110,16 @@ def _material(data: Mapping[str, Any], name: str, definition: str | None,
               provided: Collection[str]) -> str | None:
     """What decides the validation of ``data`` (None: not said in JSON)."""
     try:
-        return json.dumps([name, definition or "", sorted(provided), load(name), data],
-                          sort_keys=True, allow_nan=False)
+        return json.dumps([name, definition or "", sorted(provided), _schema_digest(name),
+                           data], sort_keys=True, allow_nan=False)
     except (TypeError, ValueError, RecursionError):
         return None
+
+
+@cache
+def _schema_digest(name: str) -> str:
+    """The digest of a packaged schema (once per process, not once per document)."""
+    return hashlib.sha256(json.dumps(load(name), sort_keys=True).encode()).hexdigest()
 
 
 def validate(data: Mapping[str, Any], lines: Mapping[str, int], path: str, name: str,
