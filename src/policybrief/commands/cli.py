@@ -544,8 +544,8 @@ def run() -> None:
     would take down one object at a time (a tenth of a second after a build): here the
     streams are flushed and the operating system takes it back whole. A command that
     failed or was interrupted ends the usual way, whatever it left half-started cleaned
-    up. (Tests call main(), which
-    returns.) SIGTERM stops a command the way Ctrl-C does, and its status says so."""
+    up. (Tests call main(), which returns.) SIGTERM stops a command the way Ctrl-C does,
+    and its status says so."""
     import signal
 
     stopped: list[int] = []
