@@ -201,3 +201,59 @@ def test_a_layout_process_killed_from_outside_is_one_clear_message(
                           "was done"), err
     assert "Traceback" not in err and "internal error" not in err
     assert not (root / "build" / "brief.pdf").exists()
+
+
+def test_glyph_lists_are_made_without_a_c_type_per_length(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """Subsetting a face makes arrays of glyphs of every length; cffi would parse a type
+    for each new length (pycparser, milliseconds each). The layout asks for none, and
+    its PDFs are the bytes of WeasyPrint's own arrays."""
+    import re
+
+    import weasyprint.pdf.fonts as fonts
+
+    lengths = ["Ab", "Ab cd ef", "Ab cd ef gh ij", "Ab cd ef gh ij kl mn op"]  # new glyphs
+    documents = [page("", f"<p>{t} <em>{t}</em> <strong>{t}</strong></p>") for t in lengths]
+    pdf._glyph_arrays_once()
+    asked: list[str] = []
+    real = fonts.ffi._ffi
+    wrapped = fonts.ffi
+
+    class Counting:
+        def new(self, ctype: Any, init: Any = None) -> Any:
+            asked.append(ctype)
+            return real.new(ctype, init)
+
+        def __getattr__(self, name: str) -> Any:
+            return getattr(real, name)
+
+    monkeypatch.setattr(wrapped, "_ffi", Counting())
+    kept = [lay(html) for html in documents]
+    subsets = [c for c in asked if c.startswith("hb_codepoint_t")]
+    assert subsets and set(subsets) == {"hb_codepoint_t[]"}  # one type, whatever the length
+
+    # the same documents with WeasyPrint's own arrays, a type for each length
+    monkeypatch.setattr(fonts, "ffi", real)
+    monkeypatch.setattr(pdf, "_glyph_arrays_once", lambda: None)
+    asked.clear()
+    monkeypatch.setattr(fonts, "ffi", Counting())
+    pdf._FACES.clear()
+    plain = [lay(html) for html in documents]
+    assert len({c for c in asked if re.fullmatch(r"hb_codepoint_t\[\d+\]", c)}) > 3
+    assert [k.pdf for k in kept] == [p.pdf for p in plain]
+
+
+def test_glyph_arrays_hold_the_values_asked_for() -> None:
+    """The wrapped ``ffi`` sizes an array by its values only when the type says that many;
+    anything else is cffi's own answer (an empty array of a size, a type it cannot read)."""
+    from weasyprint.text.ffi import ffi
+
+    arrays = pdf._Arrays(ffi)
+    values = [5, 3, 9, 70000]
+    made = arrays.new(f"hb_codepoint_t[{len(values)}]", values)
+    assert list(made) == values and ffi.sizeof(made) == ffi.sizeof("hb_codepoint_t") * 4
+    zeros = arrays.new("hb_codepoint_t[3]")  # no values: three zeros, as cffi makes them
+    assert list(zeros) == [0, 0, 0]
+    with pytest.raises(IndexError):  # more values than the type holds: cffi's own error
+        arrays.new("hb_codepoint_t[2]", values)
+    assert arrays.sizeof("int") == ffi.sizeof("int")

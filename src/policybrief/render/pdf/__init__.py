@@ -411,6 +411,41 @@ def _stylesheets_once() -> None:
 LAYERED = re.compile(r"@(?:layer|\\)", re.I)
 
 
+def _glyph_arrays_once() -> None:
+    """WeasyPrint subsets each face a document uses (``pdf/fonts.py``), and makes its
+    lists of glyphs with ``ffi.new(f"hb_codepoint_t[{n}]", values)``: a C type of its
+    own for every length, which cffi parses (pycparser, about 2.5 ms) the first time it
+    meets it. Laid out in parts, a page subsets its faces once per part: some fifty
+    lengths a build, each met afresh by every layout process. Here the module's ``ffi``
+    makes such an array from one type parsed once, ``hb_codepoint_t[]``, sized by the
+    values: the same array, the same subset, the same PDF bytes."""
+    import weasyprint.pdf.fonts as fonts
+
+    if isinstance(fonts.ffi, _Arrays):
+        return
+    fonts.ffi = _Arrays(fonts.ffi)
+
+
+class _Arrays:
+    """An ``ffi`` whose ``new("T[n]", values)``, with ``n`` the number of values, is
+    ``new("T[]", values)``; everything else is the ``ffi`` it wraps."""
+
+    SIZED = re.compile(r"([\w ]+)\[(\d+)\]")
+
+    def __init__(self, ffi: Any) -> None:
+        self._ffi = ffi
+
+    def new(self, ctype: Any, init: Any = None) -> Any:
+        found = self.SIZED.fullmatch(ctype) if isinstance(ctype, str) else None
+        if found is not None and isinstance(init, (list, tuple)) and \
+                len(init) == int(found.group(2)):
+            return self._ffi.new(found.group(1).rstrip() + "[]", init)
+        return self._ffi.new(ctype, init)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._ffi, name)
+
+
 @contextlib.contextmanager
 def _said() -> Iterator[list[logging.LogRecord]]:
     """What WeasyPrint logs while in this block that a layout reports (_Collector's
@@ -499,6 +534,7 @@ def lay_out(html: str, base: Path, allowed: Iterable[Path], identifier: bytes,
     _page_references_once()
     _keep_pushed_line_notes()
     _stylesheets_once()
+    _glyph_arrays_once()
     allowed = list(allowed)
     collector = _Collector()
     logger = logging.getLogger("weasyprint")
