@@ -37,7 +37,7 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -79,6 +79,23 @@ def summary(times: Sequence[float], note: str = "") -> dict[str, Any]:
     return {"median": statistics.median(ordered), "min": ordered[0], "max": ordered[-1],
             "q1": q1, "q3": q3, "n": len(ordered), "runs": [round(t, 4) for t in times],
             "note": note}
+
+
+@contextlib.contextmanager
+def _temporary_files_in(folder: str) -> Iterator[None]:
+    """The bench's own temporary files (the core's WeasyPrint runs copy the faces into a
+    folder that outlives the process) in ``folder``, removed with it; so too those of
+    the commands it runs."""
+    before = tempfile.tempdir, os.environ.get("TMPDIR")
+    tempfile.tempdir = os.environ["TMPDIR"] = folder
+    try:
+        yield
+    finally:
+        tempfile.tempdir = before[0]
+        if before[1] is None:
+            os.environ.pop("TMPDIR", None)
+        else:
+            os.environ["TMPDIR"] = before[1]
 
 
 def env() -> dict[str, str]:
@@ -812,7 +829,8 @@ def main(argv: list[str] | None = None) -> int:
     figures: dict[str, dict[str, Any]] = {}
     info: dict[str, Any] = {}
     notes: list[str] = []
-    with tempfile.TemporaryDirectory(prefix="policybrief-bench-") as tmp_name:
+    with tempfile.TemporaryDirectory(prefix="policybrief-bench-") as tmp_name, \
+            _temporary_files_in(tmp_name):
         tmp = Path(tmp_name)
         project = copy_default(tmp / "brief")
         log(f"bench: default brief copied to {project}")

@@ -230,3 +230,22 @@ def test_the_core_pdf_as_a_command_lays_out_the_captured_page(
     cold_text = [p.extract_text() for p in PdfReader(str(out)).pages]
     warm_text = [p.extract_text() for p in PdfReader(str(warm)).pages]
     assert len(cold_text) >= 2 and cold_text == warm_text
+
+
+def test_the_bench_keeps_its_temporary_files_in_its_own_folder(
+        bench: ModuleType, tmp_path: Path) -> None:
+    """The core's WeasyPrint runs leave a font folder each behind them (removed only when
+    collected, and a process may end first): in the bench's folder, removed with it,
+    never in the system's; the commands it runs are told the same folder."""
+    import os
+    import subprocess
+    import tempfile
+
+    before = tempfile.gettempdir(), os.environ.get("TMPDIR")
+    with bench._temporary_files_in(str(tmp_path)):
+        made = Path(tempfile.mkdtemp(prefix="weasyprint-"))
+        told = subprocess.run([sys.executable, "-c", "import tempfile; print(tempfile.gettempdir())"],
+                              env=bench.env(), capture_output=True, text=True, check=True)
+    assert made.parent == tmp_path
+    assert told.stdout.strip() == str(tmp_path)
+    assert (tempfile.gettempdir(), os.environ.get("TMPDIR")) == before
