@@ -54,7 +54,14 @@ REPS = {
     "startup": (10, 3), "check": (7, 3), "noop": (7, 3), "full": (3, 1), "pdf": (3, 1),
     "edit": (3, 1), "edit_prose": (5, 2), "peer": (3, 1), "core_pandoc": (5, 2),
     "core_overlap": (3, 1), "core_pdf": (3, 1), "quotes": (5, 2), "one_core": (3, 1),
+    "paired": (3, 1),
 }
+# The targets that compare the build with another tool's runs (the chain, the core) are
+# read pair by pair (paired_rounds): both sides measured back to back in each round, the
+# median of the rounds' ratios; the figures' own medians are taken minutes apart.
+PAIRED = {"full / peer chain": ("full", "peer"),
+          "CPU full / CPU core": ("cpu_full", "cpu_core"),
+          "full, 1 core / core, 1 core": ("full_1core", "core_1core")}
 TARGETS = {
     "prose edit → pdf / clean pdf": 0.35, "note edit → pdf / clean pdf": 0.85,
     "full / peer chain": 0.65, "full, 1 core / core, 1 core": 1.10,
@@ -83,9 +90,9 @@ def summary(times: Sequence[float], note: str = "") -> dict[str, Any]:
 
 @contextlib.contextmanager
 def _temporary_files_in(folder: str) -> Iterator[None]:
-    """The bench's own temporary files (the core's WeasyPrint runs copy the faces into a
-    folder that outlives the process) in ``folder``, removed with it; so too those of
-    the commands it runs."""
+    """While in this block, temporary files in ``folder``, this process's and those of
+    the commands it runs: the core's WeasyPrint runs copy the faces into a folder that
+    outlives the process (the system's temporary folder kept ~5 MB a run)."""
     before = tempfile.tempdir, os.environ.get("TMPDIR")
     tempfile.tempdir = os.environ["TMPDIR"] = folder
     try:
@@ -389,6 +396,10 @@ class Capture:
         sheets = self.weasy.get("css", [])
 
         def job() -> float:
+            with _temporary_files_in(str(self.keep)):
+                return timed_job()
+
+        def timed_job() -> float:
             thresholds = gc.get_threshold()
             gc.set_threshold(*self.weasy.get("gc", thresholds))
             try:
@@ -829,8 +840,7 @@ def main(argv: list[str] | None = None) -> int:
     figures: dict[str, dict[str, Any]] = {}
     info: dict[str, Any] = {}
     notes: list[str] = []
-    with tempfile.TemporaryDirectory(prefix="policybrief-bench-") as tmp_name, \
-            _temporary_files_in(tmp_name):
+    with tempfile.TemporaryDirectory(prefix="policybrief-bench-") as tmp_name:
         tmp = Path(tmp_name)
         project = copy_default(tmp / "brief")
         log(f"bench: default brief copied to {project}")
@@ -1001,7 +1011,8 @@ def main(argv: list[str] | None = None) -> int:
         cold_runs: list[dict[str, Any]] = []
         figures["core_pdf_cold"] = with_runs(summary(
             repeat(reps("core_pdf"), lambda i: timed([PYTHON, "-c", _COLD, str(cold)],
-                                                     keep, cold_runs)),
+                                                     keep, cold_runs,
+                                                     extra_env={"TMPDIR": str(keep)})),
             "the core's WeasyPrint step in a fresh process: interpreter, import, faces, "
             "layout"), cold_runs)
         figures["cpu_core_cold"] = {
@@ -1086,6 +1097,26 @@ def main(argv: list[str] | None = None) -> int:
                                   "one after the other")
         info["peer_pages"] = pages(peer / "brief.pdf")
         log(f"  peer chain {figures['peer']['median']:.2f} s")
+
+        # the ratios against the chain and the core, pair by pair
+        def core_run(pin: bool) -> dict[str, float]:
+            with pinned(cpu0) if pin else contextlib.nullcontext():
+                before = cpu_now()
+                wall = html_job() + weasy() + docx_job()
+                return {"wall": wall, "cpu": cpu_now() - before}
+
+        def chain_run() -> float:
+            return sum(run_cli(command, peer) for command in steps.values())
+
+        def full_run(pin: bool) -> dict[str, Any]:
+            clean(project)
+            return measure([BRIEF, "build"], project, cpus=[cpu0] if pin else None)
+
+        info["paired"] = paired_rounds(reps("paired"), {
+            "full": lambda: full_run(False), "peer": chain_run, "core": lambda: core_run(False),
+            "full_1core": lambda: full_run(True), "core_1core": lambda: core_run(True)})
+        log("  pair by pair: " + ", ".join(f"{name} {row['median']:.3f}"
+                                         for name, row in info["paired"].items()))
 
         # quote check: 5,000 quotes against 100 sources, in-process
         import generate
@@ -1188,6 +1219,31 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
+def paired_rounds(rounds: int, runs: dict[str, Callable[[], Any]]) -> dict[str, Any]:
+    """The ratios of :data:`PAIRED`, pair by pair: in each round every run once, one after
+    the other (a run gives its wall time, or a record with "wall" and "cpu"), so that
+    both sides of a ratio meet the machine at the same speed; per ratio, the median of
+    the rounds' ratios and the rounds' ratios themselves."""
+    taken: list[dict[str, float]] = []
+    for _ in range(rounds):
+        row: dict[str, float] = {}
+        for name, run in runs.items():
+            got = run()
+            if isinstance(got, dict):
+                row[name] = got["wall"]
+                row[f"cpu_{name}"] = got["cpu"]
+            else:
+                row[name] = got
+        taken.append(row)
+    out: dict[str, Any] = {}
+    for target, (a, b) in PAIRED.items():
+        ratios = [row[a] / row[b] for row in taken if a in row and row.get(b, 0) > 0]
+        if ratios:
+            out[target] = {"median": statistics.median(ratios), "ratios": ratios,
+                           "rounds": [{k: row[k] for k in (a, b)} for row in taken]}
+    return out
+
+
 def assess(figures: dict[str, dict[str, Any]], info: dict[str, Any],
            ) -> tuple[dict[str, float], list[dict[str, Any]]]:
     """The ratios of the figures' medians, and each target (TARGETS) whose figures were
@@ -1209,6 +1265,8 @@ def assess(figures: dict[str, dict[str, Any]], info: dict[str, Any],
     ratios = {name: med[a] / med[b] for name, (a, b) in pairs.items()
               if a in med and b in med and med[b] > 0}
     values = dict(ratios)
+    for name, row in info.get("paired", {}).items():  # (pair by pair, where measured)
+        values[name] = row["median"]
     for name, key in (("no-op (s)", "noop"), ("check (s)", "check"),
                       ("watch: save → pdf (s)", "watch_edit"),
                       ("startup (s)", "startup"), ("quote check 5000x100 (s)", "quotes")):
@@ -1344,6 +1402,11 @@ def table(result: dict[str, Any]) -> str:
         lines.append(f"{t['name']:<32} {t['value']:>9.3f} "
                      f"{('≥' if t.get('minimum') else '') + format(t['target'], '.2f'):>8}  "
                      f"{'pass' if t['pass'] else 'FAIL'}")
+    paired = result["info"].get("paired", {})
+    if paired:
+        lines.append(f"(pair by pair, the median of {len(next(iter(paired.values()))['ratios'])}"
+                     " rounds' ratios, each round measuring both sides back to back: "
+                     + ", ".join(name for name in PAIRED if name in paired) + ")")
     cold = result.get("ratios", {}).get("CPU full / CPU core as commands")
     if cold is not None:
         lines.append(f"{'(CPU full / CPU core as commands':<32} {cold:>9.3f} {'':>8}  "

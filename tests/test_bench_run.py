@@ -249,3 +249,35 @@ def test_the_bench_keeps_its_temporary_files_in_its_own_folder(
     assert made.parent == tmp_path
     assert told.stdout.strip() == str(tmp_path)
     assert (tempfile.gettempdir(), os.environ.get("TMPDIR")) == before
+
+
+def test_the_ratios_against_other_tools_are_read_pair_by_pair(bench: ModuleType) -> None:
+    """The machine slows down between rounds (a shared machine drifts): each round meets
+    both sides at the same speed, so the ratio read is the build's, not the drift's."""
+    speed = iter([1.0, 1.0, 1.0, 1.0, 1.0, 1.6, 1.6, 1.6, 1.6, 1.6, 0.8, 0.8, 0.8, 0.8, 0.8])
+
+    def run(wall: float, cpu: float | None = None) -> Any:
+        def go() -> Any:
+            slow = next(speed)
+            return wall * slow if cpu is None else {"wall": wall * slow, "cpu": cpu * slow}
+        return go
+
+    paired = bench.paired_rounds(3, {
+        "full": run(3.0, 5.0), "peer": run(5.0), "core": run(4.0, 4.0),
+        "full_1core": run(6.0, 5.5), "core_1core": run(5.0, 5.0)})
+    assert paired["full / peer chain"]["median"] == pytest.approx(0.6)
+    assert paired["full / peer chain"]["ratios"] == pytest.approx([0.6, 0.6, 0.6])
+    assert paired["CPU full / CPU core"]["median"] == pytest.approx(1.25)
+    assert paired["full, 1 core / core, 1 core"]["median"] == pytest.approx(1.2)
+
+    # the targets read the paired ratios where they were measured, the medians elsewhere
+    result = result_of(bench, FIGURES)
+    info = {**result["info"], "paired": paired}
+    made = {k: fig(v) for k, v in FIGURES.items()}
+    _, targets = bench.assess(made, info)
+    values = {t["name"]: t["value"] for t in targets}
+    assert values["full / peer chain"] == pytest.approx(0.6)  # not 2.0 / 3.2
+    assert values["CPU full / CPU core"] == pytest.approx(1.25)  # not 3.4 / 3.0
+    assert values["prose edit → pdf / clean pdf"] == pytest.approx(0.5 / 1.6)
+    shown = bench.table({**result, "info": info, "targets": targets})
+    assert "pair by pair, the median of 3 rounds' ratios" in shown
