@@ -257,3 +257,14 @@ def test_glyph_arrays_hold_the_values_asked_for() -> None:
     with pytest.raises(IndexError):  # more values than the type holds: cffi's own error
         arrays.new("hb_codepoint_t[2]", values)
     assert arrays.sizeof("int") == ffi.sizeof("int")
+
+
+def test_a_weasyprint_whose_fonts_module_has_no_ffi_is_left_as_it_is(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """Another WeasyPrint (its subsetting moved or rewritten): the layout goes on with
+    it unchanged, rather than failing on the fix meant for this one."""
+    import weasyprint.pdf.fonts as fonts
+
+    monkeypatch.delattr(fonts, "ffi")
+    pdf._glyph_arrays_once()
+    assert not hasattr(fonts, "ffi")

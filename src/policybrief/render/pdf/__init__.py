@@ -421,9 +421,10 @@ def _glyph_arrays_once() -> None:
     values: the same array, the same subset, the same PDF bytes."""
     import weasyprint.pdf.fonts as fonts
 
-    if isinstance(fonts.ffi, _Arrays):
+    ffi = getattr(fonts, "ffi", None)
+    if ffi is None or isinstance(ffi, _Arrays):  # (another WeasyPrint: left as it is)
         return
-    fonts.ffi = _Arrays(fonts.ffi)
+    fonts.ffi = _Arrays(ffi)
 
 
 class _Arrays:
