@@ -268,3 +268,18 @@ def test_a_weasyprint_whose_fonts_module_has_no_ffi_is_left_as_it_is(
     monkeypatch.delattr(fonts, "ffi")
     pdf._glyph_arrays_once()
     assert not hasattr(fonts, "ffi")
+
+
+def test_glyph_arrays_read_a_length_as_c_reads_it() -> None:
+    """A length written with a leading zero is octal in C (``int[010]`` holds eight): the
+    wrapped ``ffi`` gives what cffi gives, never an array of the decimal reading."""
+    from weasyprint.text.ffi import ffi
+
+    arrays = pdf._Arrays(ffi)
+    with pytest.raises(IndexError):  # ten values for eight places: cffi's own error
+        ffi.new("int[010]", list(range(10)))
+    with pytest.raises(IndexError):
+        arrays.new("int[010]", list(range(10)))
+    made = arrays.new("int[010]", list(range(8)))
+    assert list(made) == list(range(8)) and ffi.sizeof(made) == ffi.sizeof("int[8]")
+    assert list(arrays.new("int[0]", [])) == []

@@ -416,9 +416,9 @@ def _glyph_arrays_once() -> None:
     lists of glyphs with ``ffi.new(f"hb_codepoint_t[{n}]", values)``: a C type of its
     own for every length, which cffi parses (pycparser, about 2.5 ms) the first time it
     meets it. Laid out in parts, a page subsets its faces once per part: some fifty
-    lengths a build, each met afresh by every layout process. Here the module's ``ffi``
-    makes such an array from one type parsed once, ``hb_codepoint_t[]``, sized by the
-    values: the same array, the same subset, the same PDF bytes."""
+    lengths a build, each layout process parsing those of its own parts. Here the
+    module's ``ffi`` makes such an array from one type parsed once, ``hb_codepoint_t[]``,
+    sized by the values: the same array, the same subset, the same PDF bytes."""
     import weasyprint.pdf.fonts as fonts
 
     ffi = getattr(fonts, "ffi", None)
@@ -431,7 +431,8 @@ class _Arrays:
     """An ``ffi`` whose ``new("T[n]", values)``, with ``n`` the number of values, is
     ``new("T[]", values)``; everything else is the ``ffi`` it wraps."""
 
-    SIZED = re.compile(r"([\w ]+)\[(\d+)\]")
+    # a decimal length (one with a leading zero is octal in C: left to cffi)
+    SIZED = re.compile(r"([\w ]+)\[([1-9]\d*|0)\]")
 
     def __init__(self, ffi: Any) -> None:
         self._ffi = ffi
