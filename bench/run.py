@@ -1206,8 +1206,10 @@ def main(argv: list[str] | None = None) -> int:
                               "inherit it)",
                   "full": "wall time until the brief command exits",
                   "core runtime": "the in-process WeasyPrint runs use the pipeline's own "
-                                  "settings for the layout (its collector thresholds and "
-                                  "pydyf page-reference fix), not its wrappers",
+                                  "settings for the layout (its collector thresholds and the "
+                                  "fixes its layout installs in a process: pydyf's page "
+                                  "references, a pushed line's notes, the glyph arrays), "
+                                  "not its wrappers",
                   "spread": "min–max over the runs (q1–q3 in the JSON)",
                   "peak memory": "the largest sum of resident memory over the build's whole "
                                  "process tree (sampled every 50 ms: brief, pandoc, the PDF "
