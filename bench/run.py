@@ -1115,7 +1115,7 @@ def main(argv: list[str] | None = None) -> int:
         info["paired"] = paired_rounds(reps("paired"), {
             "full": lambda: full_run(False), "peer": chain_run, "core": lambda: core_run(False),
             "full_1core": lambda: full_run(True), "core_1core": lambda: core_run(True)})
-        log("  pair by pair: " + ", ".join(f"{name} {row['median']:.3f}"
+        log("  pair by pair: " + "; ".join(f"{name} {row['median']:.3f}"
                                          for name, row in info["paired"].items()))
 
         # quote check: 5,000 quotes against 100 sources, in-process
@@ -1224,12 +1224,15 @@ def main(argv: list[str] | None = None) -> int:
 def paired_rounds(rounds: int, runs: dict[str, Callable[[], Any]]) -> dict[str, Any]:
     """The ratios of :data:`PAIRED`, pair by pair: in each round every run once, one after
     the other (a run gives its wall time, or a record with "wall" and "cpu"), so that
-    both sides of a ratio meet the machine at the same speed; per ratio, the median of
-    the rounds' ratios and the rounds' ratios themselves."""
+    both sides of a ratio meet the machine at the same speed; every other round in the
+    reverse order, so that neither side of a ratio always comes first (a drift within a
+    round, or a run that leaves the machine slower for the next, weighs on both sides
+    alike); per ratio, the median of the rounds' ratios and the rounds' ratios."""
     taken: list[dict[str, float]] = []
-    for _ in range(rounds):
+    for number in range(rounds):
         row: dict[str, float] = {}
-        for name, run in runs.items():
+        order = list(runs.items())
+        for name, run in order[::-1] if number % 2 else order:
             got = run()
             if isinstance(got, dict):
                 row[name] = got["wall"]
@@ -1406,9 +1409,11 @@ def table(result: dict[str, Any]) -> str:
                      f"{'pass' if t['pass'] else 'FAIL'}")
     paired = result["info"].get("paired", {})
     if paired:
-        lines.append(f"(pair by pair, the median of {len(next(iter(paired.values()))['ratios'])}"
-                     " rounds' ratios, each round measuring both sides back to back: "
-                     + ", ".join(name for name in PAIRED if name in paired) + ")")
+        rounds = max(len(row["ratios"]) for row in paired.values())
+        counted = f"{rounds} rounds'" if rounds != 1 else "1 round's"
+        lines.append(f"(pair by pair, the median of {counted} ratios, each round measuring "
+                     "both sides back to back: "
+                     + "; ".join(name for name in PAIRED if name in paired) + ")")
     cold = result.get("ratios", {}).get("CPU full / CPU core as commands")
     if cold is not None:
         lines.append(f"{'(CPU full / CPU core as commands':<32} {cold:>9.3f} {'':>8}  "

@@ -281,3 +281,23 @@ def test_the_ratios_against_other_tools_are_read_pair_by_pair(bench: ModuleType)
     assert values["prose edit → pdf / clean pdf"] == pytest.approx(0.5 / 1.6)
     shown = bench.table({**result, "info": info, "targets": targets})
     assert "pair by pair, the median of 3 rounds' ratios" in shown
+
+
+def test_every_other_round_runs_in_the_reverse_order(bench: ModuleType) -> None:
+    """A run that leaves the machine slower for the next, or a drift within a round,
+    must not always fall on the same side of a ratio."""
+    ran: list[str] = []
+
+    def run(name: str) -> Any:
+        def go() -> float:
+            ran.append(name)
+            return 1.0
+        return go
+
+    names = ["full", "peer", "core", "full_1core", "core_1core"]
+    bench.paired_rounds(3, {name: run(name) for name in names})
+    assert ran == names + names[::-1] + names
+    result = result_of(bench, FIGURES)
+    one = bench.paired_rounds(1, {name: run(name) for name in names})
+    shown = bench.table({**result, "info": {**result["info"], "paired": one}})
+    assert "the median of 1 round's ratios" in shown
