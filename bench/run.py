@@ -1414,6 +1414,10 @@ def table(result: dict[str, Any]) -> str:
         lines.append(f"(pair by pair, the median of {counted} ratios, each round measuring "
                      "both sides back to back: "
                      + "; ".join(name for name in PAIRED if name in paired) + ")")
+        medians = result.get("ratios", {})
+        lines.append("(the same, as ratios of the figures' medians: " + "; ".join(
+            f"{name} {medians[name]:.3f}" for name in PAIRED
+            if name in paired and name in medians) + ")")
     cold = result.get("ratios", {}).get("CPU full / CPU core as commands")
     if cold is not None:
         lines.append(f"{'(CPU full / CPU core as commands':<32} {cold:>9.3f} {'':>8}  "

@@ -279,8 +279,11 @@ def test_the_ratios_against_other_tools_are_read_pair_by_pair(bench: ModuleType)
     assert values["full / peer chain"] == pytest.approx(0.6)  # not 2.0 / 3.2
     assert values["CPU full / CPU core"] == pytest.approx(1.25)  # not 3.4 / 3.0
     assert values["prose edit → pdf / clean pdf"] == pytest.approx(0.5 / 1.6)
-    shown = bench.table({**result, "info": info, "targets": targets})
+    ratios, _ = bench.assess(made, info)
+    shown = bench.table({**result, "info": info, "targets": targets, "ratios": ratios})
     assert "pair by pair, the median of 3 rounds' ratios" in shown
+    # beside them, what the figures' medians give
+    assert "as ratios of the figures' medians: full / peer chain 0.625" in shown
 
 
 def test_every_other_round_runs_in_the_reverse_order(bench: ModuleType) -> None:
