@@ -57,8 +57,11 @@ REPS = {
     "paired": (3, 1),
 }
 # The targets that compare the build with another tool's runs (the chain, the core) are
-# read pair by pair (paired_rounds): both sides measured back to back in each round, the
-# median of the rounds' ratios; the figures' own medians are taken minutes apart.
+# also read pair by pair (paired_rounds): both sides measured back to back in each round,
+# the median of the rounds' ratios; the figures' own medians are taken minutes apart, on
+# a machine whose speed drifts. The paired ratios have come out below the medians' in
+# every run so far (the comparators run slower within a round than in their own
+# figures; why is not settled), so such a target holds only when both readings hold.
 PAIRED = {"full / peer chain": ("full", "peer"),
           "CPU full / CPU core": ("cpu_full", "cpu_core"),
           "full, 1 core / core, 1 core": ("full_1core", "core_1core")}
@@ -1270,8 +1273,11 @@ def assess(figures: dict[str, dict[str, Any]], info: dict[str, Any],
     ratios = {name: med[a] / med[b] for name, (a, b) in pairs.items()
               if a in med and b in med and med[b] > 0}
     values = dict(ratios)
-    for name, row in info.get("paired", {}).items():  # (pair by pair, where measured)
-        values[name] = row["median"]
+    # Read pair by pair where measured, and held to the ratio of the medians too: the
+    # paired ratios have come out below the medians' in every run so far, for reasons
+    # not settled (PAIRED), so a target holds only when it holds both ways.
+    for name, row in info.get("paired", {}).items():
+        values[name] = max(row["median"], ratios.get(name, row["median"]))
     for name, key in (("no-op (s)", "noop"), ("check (s)", "check"),
                       ("watch: save → pdf (s)", "watch_edit"),
                       ("startup (s)", "startup"), ("quote check 5000x100 (s)", "quotes")):
@@ -1411,13 +1417,14 @@ def table(result: dict[str, Any]) -> str:
     if paired:
         rounds = max(len(row["ratios"]) for row in paired.values())
         counted = f"{rounds} rounds'" if rounds != 1 else "1 round's"
-        lines.append(f"(pair by pair, the median of {counted} ratios, each round measuring "
-                     "both sides back to back: "
-                     + "; ".join(name for name in PAIRED if name in paired) + ")")
         medians = result.get("ratios", {})
-        lines.append("(the same, as ratios of the figures' medians: " + "; ".join(
-            f"{name} {medians[name]:.3f}" for name in PAIRED
-            if name in paired and name in medians) + ")")
+        lines.append(f"(read two ways, the value above the larger: pair by pair, the median "
+                     f"of {counted} ratios, each round measuring both sides back to back; "
+                     "and as the ratio of the figures' medians)")
+        for name in PAIRED:
+            if name in paired:
+                lines.append(f"  {name:<30} pair by pair {paired[name]['median']:.3f}"
+                             + (f", medians {medians[name]:.3f}" if name in medians else ""))
     cold = result.get("ratios", {}).get("CPU full / CPU core as commands")
     if cold is not None:
         lines.append(f"{'(CPU full / CPU core as commands':<32} {cold:>9.3f} {'':>8}  "
