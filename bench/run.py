@@ -59,9 +59,8 @@ REPS = {
 # The targets that compare the build with another tool's runs (the chain, the core) are
 # also read pair by pair (paired_rounds): both sides measured back to back in each round,
 # the median of the rounds' ratios; the figures' own medians are taken minutes apart, on
-# a machine whose speed drifts. The paired ratios have come out below the medians' in
-# every run so far (the comparators run slower within a round than in their own
-# figures; why is not settled), so such a target holds only when both readings hold.
+# a machine whose speed drifts. The two readings have differed by up to 17%, either way
+# from one run to the next, so such a target holds only when both readings hold.
 PAIRED = {"full / peer chain": ("full", "peer"),
           "CPU full / CPU core": ("cpu_full", "cpu_core"),
           "full, 1 core / core, 1 core": ("full_1core", "core_1core")}
@@ -1273,9 +1272,8 @@ def assess(figures: dict[str, dict[str, Any]], info: dict[str, Any],
     ratios = {name: med[a] / med[b] for name, (a, b) in pairs.items()
               if a in med and b in med and med[b] > 0}
     values = dict(ratios)
-    # Read pair by pair where measured, and held to the ratio of the medians too: the
-    # paired ratios have come out below the medians' in every run so far, for reasons
-    # not settled (PAIRED), so a target holds only when it holds both ways.
+    # Read pair by pair where measured, and held to the ratio of the medians too (see
+    # PAIRED): a target holds only when it holds both ways.
     for name, row in info.get("paired", {}).items():
         values[name] = max(row["median"], ratios.get(name, row["median"]))
     for name, key in (("no-op (s)", "noop"), ("check (s)", "check"),
