@@ -233,7 +233,6 @@ def test_glyph_lists_are_made_without_a_c_type_per_length(
     assert subsets and set(subsets) == {"hb_codepoint_t[]"}  # one type, whatever the length
 
     # the same documents with WeasyPrint's own arrays, a type for each length
-    monkeypatch.setattr(fonts, "ffi", real)
     monkeypatch.setattr(pdf, "_glyph_arrays_once", lambda: None)
     asked.clear()
     monkeypatch.setattr(fonts, "ffi", Counting())
