@@ -282,3 +282,76 @@ def test_glyph_arrays_read_a_length_as_c_reads_it() -> None:
     made = arrays.new("int[010]", list(range(8)))
     assert list(made) == list(range(8)) and ffi.sizeof(made) == ffi.sizeof("int[8]")
     assert list(arrays.new("int[0]", [])) == []
+
+
+FIGURE = ('<svg xmlns="http://www.w3.org/2000/svg" width="120mm" height="40mm" '
+          'viewBox="0 0 120 40" font-family="Noto Sans" font-size="5">'
+          '<text x="4" y="10">Tolerance AVA <tspan font-weight="bold">Wave</tspan> end'
+          '</text><text x="60" y="20" text-anchor="middle">centred To</text>'
+          '<text x="4 10 16 22" y="32">WAVE</text></svg>')
+
+
+def _figure_text(data: bytes) -> tuple[int, list[tuple[str, float]]]:
+    """The PDF's text-showing operators (in its pages and forms, drawn once each) and
+    its characters with their left edges, as a reader of the PDF finds them."""
+    import io
+
+    import pdfplumber
+    import pikepdf
+
+    shown = {pikepdf.Operator(name) for name in ("Tj", "TJ", "'", '"')}
+
+    def shows(content: Any, seen: set[tuple[int, int]]) -> int:
+        count = sum(op in shown for _, op in pikepdf.parse_content_stream(content))
+        xobjects = content.get("/Resources", {}).get("/XObject", {})
+        for name in xobjects:
+            form = xobjects[name]
+            if form.get("/Subtype") == "/Form" and form.objgen not in seen:
+                seen.add(form.objgen)
+                count += shows(form, seen)
+        return count
+
+    with pikepdf.open(io.BytesIO(data)) as document:
+        operators = sum(shows(p.obj, set()) for p in document.pages)
+    with pdfplumber.open(io.BytesIO(data)) as read:
+        chars = [(c["text"], round(c["x0"], 2)) for c in read.pages[0].chars]
+    return operators, chars
+
+
+def test_an_svg_text_is_drawn_in_one_run_unless_it_places_its_letters(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """A text that places no letter of its own is drawn as one run (one operator for the
+    whole text, its words kerned), at the place WeasyPrint draws its first letter; one
+    that places its letters (``x="4 10 16 22"``) is drawn letter by letter, as before."""
+    import sys
+
+    import weasyprint.svg as package
+
+    html = page("", f"<p>Figure:</p>{FIGURE}")
+    pdf._svg_text_in_runs_once()
+    runs = _figure_text(lay(html).pdf)
+    # WeasyPrint's own drawing: every letter a layout and an operator of its own
+    own = sys.modules["weasyprint.svg.text"].text  # (its module keeps the original)
+    monkeypatch.setattr(pdf, "_svg_text_in_runs_once", lambda: None)
+    monkeypatch.setattr(package, "text", own)
+    monkeypatch.setattr(package, "TAGS", {t: own if getattr(f, "_policybrief", False)
+                                          else f for t, f in package.TAGS.items()})
+    letters = _figure_text(lay(html).pdf)
+
+    text, own_text = "".join(c for c, _ in runs[1]), "".join(c for c, _ in letters[1])
+    assert text.replace(" ", "") == own_text.replace(" ", "")
+    # the words apart, as a reader copies them (letter by letter, the spaces are lost)
+    assert "Tolerance AVA Wave end" in text and "centred To" in text and "WAVE" in text
+    assert "Tolerance AVA" not in own_text
+    # one operator per run (the paragraph's and the page number's, the 3 runs of the
+    # first text, the centred one, and one for each of the 4 placed letters), against
+    # one per letter
+    assert runs[0] == 2 + 3 + 1 + 4
+    assert letters[0] == 2 + len("ToleranceAVAWaveendcentredTo") + 4  # (a space: none)
+    # each text starts where WeasyPrint starts it (the centred one by half its kerning:
+    # "To" is kerned)
+    assert abs(runs[1][7][1] - letters[1][7][1]) < 0.01  # (the T after "Figure:")
+    centred = [i for i, (c, _) in enumerate(runs[1]) if c == "c"][-1]
+    assert abs(runs[1][centred][1] - letters[1][centred - 3][1]) < 1  # (3 spaces)
+    placed = [x for c, x in runs[1] if c in "WAVE"][-4:]
+    assert placed == [x for c, x in letters[1] if c in "WAVE"][-4:]

@@ -448,6 +448,65 @@ class _Arrays:
         return getattr(self._ffi, name)
 
 
+def _svg_text_in_runs_once() -> None:
+    """WeasyPrint draws an SVG ``<text>`` letter by letter (``svg/text.py``): each
+    character laid out by Pango on its own and placed after the one before, so that
+    ``x="1 9 17"``, ``rotate`` or ``textLength`` can move each. A figure of a few hundred
+    labels is then some 1,500 layouts (a fifth of a figure's drawing, in the PDF and in
+    Word's PNG), its words shaped without their kerning, and each letter a text object
+    of its own in the PDF. A text that positions no letter of its own (at most one
+    ``x``, ``y``, ``dx``, ``dy``, no ``rotate``, ``textLength`` or ``letter-spacing``)
+    is drawn here as WeasyPrint draws one letter: the whole run in one layout, at the
+    same place, shaped and kerned as a line of the page is. Any other text is
+    WeasyPrint's to draw, letter by letter."""
+    import sys
+
+    import weasyprint.svg as package
+
+    module = sys.modules.get("weasyprint.svg.text")
+    original: Any = getattr(module, "text", None)
+    if original is None or getattr(original, "_policybrief", False) or \
+            getattr(package, "text", None) is not original:
+        return  # (done, or another WeasyPrint: left as it is)
+    from weasyprint.svg.utils import normalize
+
+    def positions_letters(svg: Any, node: Any, font_size: float) -> bool:
+        if any(name in node.attrib for name in ("rotate", "textLength")):
+            return True
+        if any(len(normalize(node.attrib[name]).split()) > 1
+               for name in ("x", "y", "dx", "dy") if name in node.attrib):
+            return True
+        return bool(svg.length(node.get("letter-spacing"), font_size))
+
+    def text(svg: Any, node: Any, font_size: float) -> Any:
+        characters = node.text
+        element = getattr(node, "_etree_node", None)
+        if not isinstance(characters, str) or not characters or "\n" in characters \
+                or element is None or positions_letters(svg, node, font_size):
+            return original(svg, node, font_size)
+        element.text = _Run(characters)  # WeasyPrint's letters: the whole run, once
+        try:
+            return original(svg, node, font_size)
+        finally:
+            element.text = characters
+
+    text._policybrief = True  # type: ignore[attr-defined]
+    # (svg/__init__.py tells a text node by its drawing function: the same one for all)
+    package.TAGS.update({tag: text for tag, drawn in package.TAGS.items()
+                         if drawn is original})
+    package.text = text
+
+
+class _Run(str):
+    """A text whose letters, as WeasyPrint's SVG text reads them (``for char in
+    node.text``), are one: the text itself. Read any other way, it is the text."""
+
+    __slots__ = ()
+
+    def __iter__(self) -> Iterator[str]:
+        yield str(self)
+
+
 @contextlib.contextmanager
 def _said() -> Iterator[list[logging.LogRecord]]:
     """What WeasyPrint logs while in this block that a layout reports (_Collector's
@@ -537,6 +596,7 @@ def lay_out(html: str, base: Path, allowed: Iterable[Path], identifier: bytes,
     _keep_pushed_line_notes()
     _stylesheets_once()
     _glyph_arrays_once()
+    _svg_text_in_runs_once()
     allowed = list(allowed)
     collector = _Collector()
     logger = logging.getLogger("weasyprint")
