@@ -464,10 +464,11 @@ def _svg_text_in_runs_once() -> None:
     import weasyprint.svg as package
 
     module = sys.modules.get("weasyprint.svg.text")
-    original: Any = getattr(module, "text", None)
-    if original is None or getattr(original, "_policybrief", False) or \
-            getattr(package, "text", None) is not original:
+    found: Any = getattr(module, "text", None)
+    if not callable(found) or getattr(found, "_policybrief", False) or \
+            getattr(package, "text", None) != found:  # (the same function)
         return  # (done, or another WeasyPrint: left as it is)
+    original: Callable[..., Any] = found
     from weasyprint.svg.utils import normalize
 
     def positions_letters(svg: Any, node: Any, font_size: float) -> bool:
