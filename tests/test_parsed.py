@@ -481,3 +481,32 @@ def test_what_citeproc_changes_everywhere_is_processed_every_time(tmp_path: Path
         document = json.dumps({"pandoc-api-version": [1, 23], "meta": {}, "blocks": [
             {"t": "Para", "c": [{"t": "Str", "c": word}]}]})
         assert parsed.citations(document, [], store, []) is None
+
+
+# words and spaces beside everything pandoc's HTML writer treats apart: marks, notes,
+# quotes, links, code, breaks, characters it escapes or spells out, a table, a figure
+WORDS = FRONT + section(
+    "one", "It's *an* **emphasised** and ~~struck~~ [link](https://example.org \"t\") "
+           "with `code  kept` and H~2~O, x^2^, [small caps]{.smallcaps} and "
+           "[a span]{#s .c lang=ar}. A note ^[In a note: *words*, \"quoted\" ones.] and "
+           "another.^[Plain.]\n\nSoft\nbreak, hard  \nbreak, 5 < 6 & \"quotes\" — 'single' "
+           "— non\u00a0breaking, an emoji \u263a\ufe0e and \u2764\ufe0f, "
+           "tab\tand  two spaces.") + section(
+    "two", "| a b | c d |\n|---|---|\n| e f | *g h* |\n\n![A figure, its words](f.png)\n\n"
+           "- one item\n- two items\n\n> A quoted block, in words.")
+
+
+def test_words_joined_give_the_same_html(tmp_path: Path) -> None:
+    """The JSON of the final conversion to HTML has its runs of words and spaces joined:
+    pandoc writes the same HTML from the shorter JSON."""
+    document = pandoc.convert(WORDS, "json", [], tmp_path, "the HTML")
+    joined = parsed.words_joined(document)
+    assert '"t":"Space"' in document and '"t":"Space"' not in joined
+    assert len(joined) < len(document)
+
+    def to_html(tree: str) -> str:
+        return pandoc.convert(tree, "html5", html.PLAIN, tmp_path, "the HTML",
+                              reader="json")
+
+    assert to_html(joined) == to_html(document)
+    assert "It’s <em>an</em> <strong>emphasised</strong>" in to_html(joined)

@@ -122,7 +122,8 @@ def _from_store(markdown: str, bib: Path, csl: Path, workdir: Path,
             if cited is not None and skeleton is not None:
                 with contextlib.suppress(RenderError):  # (kept only when all went well)
                     parsed.keep_citations(cited, done, skeleton.result(), store)
-    return pandoc.convert(done, "html5", PLAIN, workdir, "the HTML", reader="json")
+    return pandoc.convert(parsed.words_joined(done), "html5", PLAIN, workdir, "the HTML",
+                          reader="json")
 
 
 def citing(bib: Path, csl: Path) -> list[str]:
