@@ -8,6 +8,7 @@ import threading
 import time
 import urllib.request
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -81,7 +82,11 @@ def wait_for(condition: object, seconds: float, said: object = None) -> None:
     raise AssertionError(f"still waiting after {seconds} s; {said}")
 
 
-def test_watch_rebuilds_on_save_and_serves_with_reload(tiny: Path) -> None:
+def test_watch_rebuilds_on_save_and_serves_with_reload(
+        tiny: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    settled: list[int] = []
+    settle = watch.settle
+    monkeypatch.setattr(watch, "settle", lambda: (settle(), settled.append(1)))
     stop = threading.Event()
     ports: list[int] = []
     said: list[str] = []
@@ -127,12 +132,45 @@ def test_watch_rebuilds_on_save_and_serves_with_reload(tiny: Path) -> None:
         os.replace(temp, bib)
         wait_for(lambda: version() >= 3, 30, said)
         assert "Sadrist–Khomeinist Rivalry" in fetch(port, "/brief.html").decode("utf-8")
+        wait_for(lambda: len(settled) >= 4, 10, said)  # after each build, failed or not
     finally:
         stop.set()
         thread.join(timeout=10)
     assert not thread.is_alive()
+    import gc
+
+    assert gc.get_freeze_count() == 0  # what was set aside, put back as watch ends
     with pytest.raises(OSError):  # noqa: PT011 — refused, reset or timed out: any will do
         fetch(port, watch.VERSION_PATH)
+
+
+def test_between_rebuilds_garbage_goes_and_the_rest_is_set_aside() -> None:
+    """settle: what is garbage then is collected, not set aside; what is alive is set
+    aside from the collector's passes, and collected by the next settle once garbage."""
+    import gc
+    import weakref
+
+    class Node:
+        me: Any = None
+
+    def cycle() -> Any:
+        node = Node()
+        node.me = node  # (freed by the cycle collector only)
+        return node
+
+    gone = weakref.ref(cycle())
+    alive = cycle()
+    try:
+        watch.settle()
+        assert gone() is None and gc.get_freeze_count() > 0
+        later = weakref.ref(alive)
+        del alive
+        gc.collect()  # set aside: a pass leaves it
+        assert later() is not None
+        watch.settle()
+        assert later() is None
+    finally:
+        gc.unfreeze()
 
 
 def test_inject_puts_the_script_before_the_end_of_body() -> None:

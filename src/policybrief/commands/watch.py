@@ -227,6 +227,21 @@ def rebuild(project: Project, formats: Sequence[str], state: State, allow_stale:
     return True
 
 
+def settle() -> None:
+    """Between rebuilds, while the writer reads or types: Python's cycle collector goes
+    over everything once, and what is still alive then (WeasyPrint, the faces, what
+    the build keeps from one rebuild to the next) is set aside from its later passes
+    (gc.freeze), which a rebuild's own garbage sets off. A rebuild's collections were
+    some 0.07 s, over these objects each time; the pass here, about as long, comes after
+    the PDF is written. Each pass starts with everything set aside put back (nothing
+    that became garbage since stays)."""
+    import gc
+
+    gc.unfreeze()
+    gc.collect()
+    gc.freeze()
+
+
 def run(project: Project, port: int = 8000, formats: Sequence[str] = ("html",),
         allow_stale: bool = False, say: Say = print, warn: Say = print,
         stop: threading.Event | None = None, debounce: int = 300,
@@ -269,6 +284,10 @@ def run(project: Project, port: int = 8000, formats: Sequence[str] = ("html",),
                     say("changed: " + ", ".join(names[:5]) + (" …" if len(names) > 5 else ""))
                 first = False
                 rebuild(project, formats, state, allow_stale, say, warn, reported, ignore)
+                settle()
         finally:
+            import gc
+
+            gc.unfreeze()
             server.shutdown()
             server.server_close()
