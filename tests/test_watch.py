@@ -178,3 +178,38 @@ def test_inject_puts_the_script_before_the_end_of_body() -> None:
     assert page.startswith(b"<html><body><p>x</p><script>")
     assert page.endswith(b"</script>\n</body></html>")
     assert b"var seen = 7;" in page
+
+
+def test_a_watch_that_starts_on_a_current_pdf_makes_its_first_rebuild_ready(
+        tiny: Path) -> None:
+    """``brief watch --format pdf`` after a build: nothing to build, so nothing laid out
+    in the watcher; it then converts the brief section by section into pandoc's store
+    and lays out a few lines with the page, so that the first edit is rebuilt as quickly
+    as the next. It publishes nothing."""
+    from policybrief.render import parsed, pdf
+
+    assert run(tiny, "build", "--format", "pdf") == 0
+    pdf._FACES.clear()  # (what a test before laid out here)
+    assert not pdf.laid_out_here()
+    store = tiny / "build" / ".cache" / "pandoc"
+    before = {p.name for p in store.iterdir()}
+    pdf_bytes = (tiny / "build" / "brief.pdf").read_bytes()
+    stop = threading.Event()
+    said: list[str] = []
+    thread = threading.Thread(target=watch.run, kwargs={
+        "project": Project(tiny), "port": 0, "stop": stop, "formats": ("pdf",),
+        "say": said.append, "warn": said.append}, daemon=True)
+    thread.start()
+    try:
+        wait_for(lambda: any(s.startswith("build 1: nothing changed") for s in said), 60,
+                 said)
+        wait_for(pdf.laid_out_here, 60, said)
+        kept = {p.name for p in store.iterdir()} - before
+        assert len(kept) > 2  # the sections read one by one, and their citations
+        assert (tiny / "build" / "brief.pdf").read_bytes() == pdf_bytes
+        assert not (tiny / "build" / "brief.html").exists()
+    finally:
+        stop.set()
+        thread.join(timeout=20)
+    assert not thread.is_alive()
+    parsed._MEMORY.clear()

@@ -232,6 +232,26 @@ def check(project: Project, options: BuildOptions = DEFAULTS,
     return checked
 
 
+def warm_up(project: Project, options: BuildOptions = DEFAULTS) -> None:
+    """``brief watch``, before the first edit: the brief loaded and checked, its HTML
+    converted as a rebuild converts it (section by section, into pandoc's store: the
+    build before may have converted it whole and kept nothing), and a few lines laid out
+    with its page (rendering.warm_up): the first rebuild after an edit is then as quick
+    as the next ones. Nothing is published. Raises what loading raises (the caller
+    ignores it: the rebuild reports it)."""
+    from .assemble import assembly, variables
+    from .publish import outputs
+    from .render import rendering
+
+    checked = load(project, options)
+    brief, evidence = checked.brief, checked.evidence
+    context = variables.context(brief, evidence.locators)
+    markdown = assembly.assemble(brief, evidence.locators, evidence.matches, context)
+    with outputs.locked(project.build), tempfile.TemporaryDirectory(
+            prefix="render-", dir=scratch.claim(project.build)) as tmp:
+        rendering.warm_up(brief, context, markdown, Path(tmp))
+
+
 def _stop_on(findings: Iterable[Finding], strict: bool) -> None:
     """Raise ContentError for the errors, and (``strict``) the warnings too."""
     failing = [f for f in findings if f.severity == "error" or strict]

@@ -165,6 +165,28 @@ def _preload(weasyprint: bool) -> None:
             from .pdf import libraries  # (imports WeasyPrint)  # noqa: F401
 
 
+def warm_up(brief: Brief, extra: Mapping[str, Any], markdown: str, workdir: Path) -> None:
+    """In a process that builds again and again, laying the PDF out itself (``brief
+    watch``, under pdf.kept_warm): what its first rebuild would pay once, paid now. The
+    HTML of ``markdown`` converted with pandoc's store (html.render_fragment: the
+    sections kept, a rebuild converts only the one edited), and a few lines laid out
+    with the brief's page (WeasyPrint imported, the house faces loaded, the page's style
+    parsed, the hyphenation dictionary of its language read; pdf.warm_page). What is
+    converted and laid out is thrown away."""
+    from . import pdf
+
+    project = brief.project
+    store = parsed.Store.at(kept.cache_folder(project.build, kept.PANDOC_CACHE))
+    html_stage.render_fragment(markdown, project.bibliography.resolve(), csl_path(brief),
+                               workdir, store)
+    store.prune()
+    templates, allowed = pdf_folders(project)
+    page = _page(brief, "", [], "pdf", extra)
+    with pdf.LOCK:
+        pdf.lay_out(pdf.warm_page(page), templates, allowed, pdf.PART, part=True,
+                    margins=False)
+
+
 def _draw(drawn: figures.Figures, workers: Workers | None,
           pngs: dict[str, Future[bytes]]) -> None:
     """Lay out and draw the figures' print SVGs (Arabic shaped as outlines) ahead of

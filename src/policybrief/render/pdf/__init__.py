@@ -745,6 +745,11 @@ def kept_warm() -> Iterator[None]:
         _FACES.clear()
 
 
+def laid_out_here() -> bool:
+    """Whether this process has laid out a page and kept what that loads (kept_warm)."""
+    return bool(_FACES)
+
+
 CHUNK = 40_000  # characters of text at most in a part: bounds each process's memory
 # A stretch of the page between two forced breaks is a part of its own (an edit lays
 # out again the part it falls in), unless it is this short: then it joins the part
