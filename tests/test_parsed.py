@@ -510,3 +510,22 @@ def test_words_joined_give_the_same_html(tmp_path: Path) -> None:
 
     assert to_html(joined) == to_html(document)
     assert "It’s <em>an</em> <strong>emphasised</strong>" in to_html(joined)
+
+
+def test_words_joined_leave_a_task_list_as_pandoc_tells_one(tmp_path: Path) -> None:
+    """pandoc's HTML writer tells a task list's item by its first two inlines (a box,
+    then a space): they are left apart, and the HTML is the same, task list and all
+    (a box typed as such, not written ``[ ]``, makes one too)."""
+    markdown = FRONT + section("one", "- \u2610 a box typed\n- \u2612 one ticked, *a b*\n\n"
+                                      "1. \u2610 numbered\n\n   two paras\n\n"
+                                      "A \u2610 box, then words.")
+    document = pandoc.convert(markdown, "json", [], tmp_path, "the HTML")
+    joined = parsed.words_joined(document)
+    assert '"t":"Space"' in joined and len(joined) < len(document)
+
+    def to_html(tree: str) -> str:
+        return pandoc.convert(tree, "html5", html.PLAIN, tmp_path, "the HTML",
+                              reader="json")
+
+    assert to_html(joined) == to_html(document)
+    assert to_html(joined).count('type="checkbox"') == 3
