@@ -355,3 +355,23 @@ def test_an_svg_text_is_drawn_in_one_run_unless_it_places_its_letters(
     assert abs(runs[1][centred][1] - letters[1][centred - 3][1]) < 1  # (3 spaces)
     placed = [x for c, x in runs[1] if c in "WAVE"][-4:]
     assert placed == [x for c, x in letters[1] if c in "WAVE"][-4:]
+
+
+def test_an_svg_text_with_a_line_separator_is_drawn_letter_by_letter() -> None:
+    """A line or paragraph separator in an SVG text (U+2028, U+2029, U+0085: what some
+    drawing programs write for a line break) would end the run's one line, the words
+    after it lost, or be drawn as a missing glyph (an error): such a text is drawn
+    letter by letter, as WeasyPrint draws it, every word kept."""
+    import io
+
+    import pdfplumber
+
+    svg = ('<svg xmlns="http://www.w3.org/2000/svg" width="120mm" height="40mm" '
+           'viewBox="0 0 120 40" font-family="Noto Sans" font-size="5">'
+           '<text x="4" y="10">one&#x2028;two</text><text x="4" y="20">three&#x2029;four'
+           '</text><text x="4" y="30">five&#x85;six</text></svg>')
+    pdf._svg_text_in_runs_once()
+    laid = lay(page("", f"<p>Figure:</p>{svg}"))  # (a missing glyph: RenderError)
+    with pdfplumber.open(io.BytesIO(laid.pdf)) as read:
+        text = "".join(c["text"] for c in read.pages[0].chars)
+    assert all(word in text for word in ("one", "two", "three", "four", "five", "six"))

@@ -456,9 +456,9 @@ def _svg_text_in_runs_once() -> None:
     Word's PNG), its words shaped without their kerning, and each letter a text object
     of its own in the PDF. A text that positions no letter of its own (at most one
     ``x``, ``y``, ``dx``, ``dy``, no ``rotate``, ``textLength`` or ``letter-spacing``)
-    is drawn here as WeasyPrint draws one letter: the whole run in one layout, at the
-    same place, shaped and kerned as a line of the page is. Any other text is
-    WeasyPrint's to draw, letter by letter."""
+    and holds no line or paragraph separator is drawn here as WeasyPrint draws one
+    letter: the whole run in one layout, at the same place, shaped and kerned as a line
+    of the page is. Any other text is WeasyPrint's to draw, letter by letter."""
     import sys
 
     import weasyprint.svg as package
@@ -482,8 +482,12 @@ def _svg_text_in_runs_once() -> None:
     def text(svg: Any, node: Any, font_size: float) -> Any:
         characters = node.text
         element = getattr(node, "_etree_node", None)
-        if not isinstance(characters, str) or not characters or "\n" in characters \
-                or element is None or positions_letters(svg, node, font_size):
+        if not isinstance(characters, str) or not characters or \
+                characters.splitlines() != [characters] or element is None or \
+                positions_letters(svg, node, font_size):
+            # (a line or paragraph separator: U+2028 or U+2029 would end the run's one
+            # line there, the rest unseen, and U+2028 or U+0085 drawn as a missing
+            # glyph; alone, as a letter, each is a blank WeasyPrint does not draw)
             return original(svg, node, font_size)
         element.text = _Run(characters)  # WeasyPrint's letters: the whole run, once
         try:
