@@ -213,3 +213,22 @@ def test_a_watch_that_starts_on_a_current_pdf_makes_its_first_rebuild_ready(
         thread.join(timeout=20)
     assert not thread.is_alive()
     parsed._MEMORY.clear()
+
+
+def test_the_watchers_warm_up_does_not_keep_a_build_out(tiny: Path) -> None:
+    """The warm-up publishes nothing and adds to pandoc's store only: it runs without
+    build/'s lock, so a `brief build` started meanwhile is not refused, and one that
+    holds the lock does not stop it."""
+    from policybrief import pipeline
+    from policybrief.publish import outputs
+    from policybrief.render import parsed, pdf
+
+    assert run(tiny, "build", "--format", "pdf") == 0
+    pdf._FACES.clear()
+    try:
+        with outputs.locked(tiny / "build"), pdf.kept_warm():  # (a build writing)
+            pipeline.warm_up(Project(tiny), pipeline.BuildOptions(("pdf",)))
+            assert pdf.laid_out_here()
+    finally:
+        parsed._MEMORY.clear()
+    assert not list((tiny / "build" / ".tmp").glob("*/render-*"))

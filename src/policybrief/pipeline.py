@@ -240,15 +240,16 @@ def warm_up(project: Project, options: BuildOptions = DEFAULTS) -> None:
     as the next ones. Nothing is published. Raises what loading raises (the caller
     ignores it: the rebuild reports it)."""
     from .assemble import assembly, variables
-    from .publish import outputs
     from .render import rendering
 
     checked = load(project, options)
     brief, evidence = checked.brief, checked.evidence
     context = variables.context(brief, evidence.locators)
     markdown = assembly.assemble(brief, evidence.locators, evidence.matches, context)
-    with outputs.locked(project.build), tempfile.TemporaryDirectory(
-            prefix="render-", dir=scratch.claim(project.build)) as tmp:
+    # (not under build/'s lock: a `brief build` meanwhile is not refused; this adds
+    # entries to pandoc's store, each written whole, and writes nothing else)
+    with tempfile.TemporaryDirectory(prefix="render-", dir=scratch.claim(project.build)) \
+            as tmp:
         rendering.warm_up(brief, context, markdown, Path(tmp))
 
 

@@ -178,8 +178,7 @@ def warm_up(brief: Brief, extra: Mapping[str, Any], markdown: str, workdir: Path
     project = brief.project
     store = parsed.Store.at(kept.cache_folder(project.build, kept.PANDOC_CACHE))
     html_stage.render_fragment(markdown, project.bibliography.resolve(), csl_path(brief),
-                               workdir, store)
-    store.prune()
+                               workdir, store)  # (the store pruned by the builds only)
     templates, allowed = pdf_folders(project)
     page = _page(brief, "", [], "pdf", extra)
     with pdf.LOCK:
