@@ -336,6 +336,29 @@ def test_one_free_core_means_no_layout_process(monkeypatch: pytest.MonkeyPatch,
     assert 1 <= pdf.free_cores() <= pdf.MOST
 
 
+def test_a_rebuild_counts_the_free_cores_in_fewer_looks(monkeypatch: pytest.MonkeyPatch,
+                                                       tmp_path: Path) -> None:
+    """A build started for little work (a rebuild: ``eager``) looks at the machine twice
+    before it starts its layout process, a clean build five times: the rebuild's process
+    is then up in time to warm up before its part comes."""
+    looks: list[int] = []
+
+    def free_cores(samples: int = 5, gap: float = 0.01) -> int:
+        looks.append(samples)
+        return 1  # (no process started)
+
+    monkeypatch.setattr(pdf, "WORKERS", None)
+    monkeypatch.setattr(pdf, "free_cores", free_cores)
+    monkeypatch.setattr(pdf, "_cores", lambda: 2)
+    for eager in (1, None):
+        workers = pdf.Workers(eager=eager, build=tmp_path / "build")
+        try:
+            assert workers.ready.wait(10) and workers.count == 1 and workers.pool is None
+        finally:
+            workers.close()
+    assert looks == [2, 5]
+
+
 def test_a_rebuild_starts_one_layout_process_and_more_on_demand(tmp_path: Path) -> None:
     workers = pdf.Workers(2, eager=1, build=tmp_path / "build")
     try:
