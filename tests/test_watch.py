@@ -232,3 +232,20 @@ def test_the_watchers_warm_up_does_not_keep_a_build_out(tiny: Path) -> None:
     finally:
         parsed._MEMORY.clear()
     assert not list((tiny / "build" / ".tmp").glob("*/render-*"))
+
+
+def test_the_watchers_warm_up_is_bounded_as_every_layout_is(
+        tiny: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The warm-up lays out with the brief's own style (the house's CSS): under the same
+    bounds of time and memory as the layout of the PDF itself."""
+    from policybrief import pipeline
+    from policybrief.errors import RenderError
+    from policybrief.render import parsed, pdf, rendering
+
+    assert run(tiny, "build", "--format", "pdf") == 0
+    monkeypatch.setattr(rendering, "PDF_MEGABYTES", 1.0)  # (this process holds more)
+    try:
+        with pdf.kept_warm(), pytest.raises(RenderError, match="more than 1 MB"):
+            pipeline.warm_up(Project(tiny), pipeline.BuildOptions(("pdf",)))
+    finally:
+        parsed._MEMORY.clear()

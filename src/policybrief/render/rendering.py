@@ -38,6 +38,11 @@ def layout_cache(project: Any) -> Path | None:
     return kept.cache_folder(project.build, kept.LAYOUT_CACHE)
 
 
+def pandoc_store(project: Any) -> parsed.Store:
+    """pandoc's store of the brief's sections as read (parsed.py; kept.cache_folder)."""
+    return parsed.Store.at(kept.cache_folder(project.build, kept.PANDOC_CACHE))
+
+
 def drop_caches(project: Any) -> bool:
     """Empty build/'s caches (build/ is full); whether they held anything."""
     dropped = False
@@ -176,14 +181,11 @@ def warm_up(brief: Brief, extra: Mapping[str, Any], markdown: str, workdir: Path
     from . import pdf
 
     project = brief.project
-    store = parsed.Store.at(kept.cache_folder(project.build, kept.PANDOC_CACHE))
     html_stage.render_fragment(markdown, project.bibliography.resolve(), csl_path(brief),
-                               workdir, store)  # (the store pruned by the builds only)
+                               workdir, pandoc_store(project))  # (pruned by builds only)
     templates, allowed = pdf_folders(project)
     page = _page(brief, "", [], "pdf", extra)
-    with pdf.LOCK:
-        pdf.lay_out(pdf.warm_page(page), templates, allowed, pdf.PART, part=True,
-                    margins=False)
+    pdf.warm_here(page, templates, allowed, PDF_SECONDS, PDF_MEGABYTES)
 
 
 def _draw(drawn: figures.Figures, workers: Workers | None,
@@ -293,7 +295,7 @@ def render(brief: Brief, evidence: Evidence, markdown: str, formats: list[str], 
         workers.warm_up(_page(brief, "", [], "pdf", extra), templates, allowed,
                         PDF_SECONDS, PDF_MEGABYTES)
     report("render HTML (pandoc)")
-    store = parsed.Store.at(kept.cache_folder(project.build, kept.PANDOC_CACHE))
+    store = pandoc_store(project)
     try:
         raw = html_stage.render_fragment(markdown, bib, csl, workdir, store)
     except RenderError as error:

@@ -1096,6 +1096,15 @@ def warm_page(page: str) -> str:
     return (page[:at] if at >= 0 else page) + WARM_BODY
 
 
+def warm_here(page: str, base: Path, allowed: Iterable[Path], seconds: float,
+              megabytes: float) -> None:
+    """In this process (``brief watch``): :data:`WARM_BODY` laid out with ``page``'s
+    head, as Workers.warm_up has a layout process do, bounded as every layout is; what
+    is laid out is thrown away."""
+    with LOCK:
+        _lay_out_part(warm_page(page), base, list(allowed), PART, seconds, megabytes)
+
+
 class _Inline:
     """A pool of no processes: each task runs at once, here (one layout at a time)."""
 
