@@ -239,18 +239,15 @@ def warm_up(project: Project, options: BuildOptions = DEFAULTS) -> None:
     with its page (rendering.warm_up): the first rebuild after an edit is then as quick
     as the next ones. Nothing is published. Raises what loading raises (the caller
     ignores it: the rebuild reports it)."""
-    from .assemble import assembly, variables
     from .render import rendering
 
     checked = load(project, options)
-    brief, evidence = checked.brief, checked.evidence
-    context = variables.context(brief, evidence.locators)
-    markdown = assembly.assemble(brief, evidence.locators, evidence.matches, context)
+    context, markdown = _document(checked, options)
     # (not under build/'s lock: a `brief build` meanwhile is not refused; this adds
     # entries to pandoc's store, each written whole, and writes nothing else)
     with tempfile.TemporaryDirectory(prefix="render-", dir=scratch.claim(project.build)) \
             as tmp:
-        rendering.warm_up(brief, context, markdown, Path(tmp))
+        rendering.warm_up(checked.brief, context, markdown, Path(tmp))
 
 
 def _stop_on(findings: Iterable[Finding], strict: bool) -> None:
@@ -395,17 +392,12 @@ def assemble(checked: Checked, options: BuildOptions, progress: Progress,
              scanned: inputs.Scan, epoch: int) -> Assembled:
     """Stage 3: the document as pandoc Markdown, and each output's input digest (the
     templates and bibliography as ``scanned``, the brief as assembled, the epoch)."""
-    from .assemble import assembly, variables
     from .publish import inputs
 
     brief = checked.brief
     project = brief.project
     progress.stage("assemble")
-    context = variables.context(brief, checked.evidence.locators)
-    stale = checked.changes.stale if options.allow_stale and checked.changes is not None \
-        else frozenset()
-    markdown = assembly.assemble(brief, checked.evidence.locators, checked.evidence.matches,
-                                 context, stale)
+    context, markdown = _document(checked, options)
     # the templates (the project's and the package's) and the bibliography as scanned
     scanned_files = inputs.digest_of(scanned, "templates/", "<package>/", "bibliography.bib")
     inputs_digest = _digest(__version__, markdown, scanned_files, str(epoch),
@@ -422,6 +414,18 @@ def assemble(checked: Checked, options: BuildOptions, progress: Progress,
     digests = {f"brief.{fmt}": _digest(inputs_digest, fmt, by_format.get(fmt, ""))
                for fmt in FORMATS}
     return Assembled(markdown, context, digests)
+
+
+def _document(checked: Checked, options: BuildOptions) -> tuple[dict[str, Any], str]:
+    """The templates' context and the whole brief as pandoc Markdown."""
+    from .assemble import assembly, variables
+
+    brief, evidence = checked.brief, checked.evidence
+    context = variables.context(brief, evidence.locators)
+    stale = checked.changes.stale if options.allow_stale and checked.changes is not None \
+        else frozenset()
+    return context, assembly.assemble(brief, evidence.locators, evidence.matches, context,
+                                      stale)
 
 
 def publish(checked: Checked, assembled: Assembled, options: BuildOptions,

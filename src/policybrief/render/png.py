@@ -40,9 +40,9 @@ def to_png(svg: str, width: float, height: float, dpi: int = DPI) -> bytes:
     import logging
 
     from ..errors import RenderError
-    from .pdf import LOCK, _Collector, _svg_text_in_runs_once, fetcher, sort_record
+    from .pdf import LOCK, _Collector, fetcher, sort_record, weasyprint_fixed
 
-    _svg_text_in_runs_once()  # (drawn as in the PDF)
+    weasyprint_fixed()  # (drawn as in the PDF)
     collector = _Collector()
     logger = logging.getLogger("weasyprint")
     with LOCK:

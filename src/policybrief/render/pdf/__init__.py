@@ -512,6 +512,16 @@ class _Run(str):
         yield str(self)
 
 
+def weasyprint_fixed() -> None:
+    """This module's fixes to WeasyPrint, in place (each once per process): whatever
+    this process lays out or draws with WeasyPrint (a page, a part, a figure's PNG)."""
+    _page_references_once()
+    _keep_pushed_line_notes()
+    _stylesheets_once()
+    _glyph_arrays_once()
+    _svg_text_in_runs_once()
+
+
 @contextlib.contextmanager
 def _said() -> Iterator[list[logging.LogRecord]]:
     """What WeasyPrint logs while in this block that a layout reports (_Collector's
@@ -597,11 +607,7 @@ def lay_out(html: str, base: Path, allowed: Iterable[Path], identifier: bytes,
     import weasyprint
     from weasyprint.urls import FatalURLFetchingError
 
-    _page_references_once()
-    _keep_pushed_line_notes()
-    _stylesheets_once()
-    _glyph_arrays_once()
-    _svg_text_in_runs_once()
+    weasyprint_fixed()
     allowed = list(allowed)
     collector = _Collector()
     logger = logging.getLogger("weasyprint")
@@ -909,7 +915,7 @@ class Workers:
         if self._asked is None:  # (in this thread: the looks take a moment)
             # a build started for little work (a rebuild) takes two looks, not five: its
             # one process starts 40 ms sooner, in time to warm up before its part comes
-            self.count = free_cores(samples=2 if self._eager is not None else 5)
+            self.count = free_cores(2) if self._eager is not None else free_cores()
         self.decided.set()
         if self.count < 2:
             self.ready.set()
