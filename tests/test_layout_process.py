@@ -181,6 +181,34 @@ def test_a_layout_process_leaves_ctrl_c_to_the_build(tmp_path: Path) -> None:
             workers.close(kill=True)
 
 
+def test_killed_layout_processes_are_gone_when_close_returns(tmp_path: Path) -> None:
+    """A build stopped (Ctrl-C, SIGTERM, a layout that failed) kills its layout
+    processes, then sweeps build/.tmp of the folders of processes that have ended
+    (pipeline.py): a process killed but still on its way out would look alive, and its
+    folder (the faces' copies, megabytes) be left behind. close(kill=True) returns when
+    they are gone, each time (the race was one stop in five in a loop)."""
+    import time
+
+    from policybrief import scratch
+
+    build = tmp_path / "build"
+    for _ in range(3):
+        workers = pdf.Workers(2, eager=2, build=build)
+        try:
+            assert workers.ready.wait(60) and workers.pool is not None
+            busy = [workers.submit(time.sleep, 30) for _ in range(2)]
+            deadline = time.monotonic() + 60
+            while len(folders := [p.name for p in (build / scratch.TMP).iterdir()]) < 2 \
+                    and time.monotonic() < deadline:
+                time.sleep(0.02)  # (the second process may start with its task)
+            assert len(folders) == 2  # one for each process
+        finally:
+            workers.close(kill=True)
+        scratch.sweep(build)
+        assert list((build / scratch.TMP).iterdir()) == [], folders
+        assert all(future.done() for future in busy)
+
+
 def test_a_layout_process_killed_from_outside_is_one_clear_message(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
         capsys: pytest.CaptureFixture[str]) -> None:

@@ -735,6 +735,7 @@ def _records(document: Any) -> tuple[Any, Any, Any]:
 WORKERS: int | None = int(os.environ["POLICYBRIEF_PDF_WORKERS"]) \
     if os.environ.get("POLICYBRIEF_PDF_WORKERS", "").isdigit() else None
 MOST = 4  # layout processes at most: beyond, binding and memory outweigh the gain
+KILLED = 5.0  # seconds at most to wait for a killed layout process to be gone
 # A process that builds again and again (``brief watch``) lays the page out itself and
 # keeps the faces loaded from one build to the next: see kept_warm.
 WARM = False
@@ -1025,6 +1026,11 @@ class Workers:
                     queue.cancel_join_thread()
             for process in processes:
                 process.kill()
+            # ended before the build sweeps build/.tmp (scratch.py): a process killed
+            # but still on its way out is running, and its folder would be left there
+            for process in processes:
+                with contextlib.suppress(Exception):
+                    process.join(KILLED)
         pool.shutdown(wait=not kill, cancel_futures=True)
 
 
