@@ -209,6 +209,51 @@ def test_killed_layout_processes_are_gone_when_close_returns(tmp_path: Path) -> 
         assert all(future.done() for future in busy)
 
 
+def _started(workers: pdf.Workers, build: Path, count: int) -> list[Any]:
+    """``count`` tasks of 30 s, each in a process of its own (its folder made)."""
+    import time
+
+    from policybrief import scratch
+
+    busy = [workers.submit(time.sleep, 30) for _ in range(count)]
+    deadline = time.monotonic() + 60
+    while len(list((build / scratch.TMP).iterdir())) < count and time.monotonic() < deadline:
+        time.sleep(0.02)
+    return busy
+
+
+def test_a_replaced_pool_and_an_interrupted_close_leave_no_process(tmp_path: Path) -> None:
+    """The processes of a pool replaced by one_task_each (a long brief), still laying
+    out, are killed with the others; Ctrl-C while close() waits for its processes kills
+    them rather than leave them to die with the build, their folders behind."""
+    import os
+    import signal
+    import threading
+
+    from policybrief import scratch
+
+    build = tmp_path / "build"
+    workers = pdf.Workers(2, eager=2, build=build)
+    assert workers.ready.wait(60) and workers.pool is not None
+    old = _started(workers, build, 2)
+    workers.one_task_each()
+    workers.close(kill=True)
+    scratch.sweep(build)
+    assert list((build / scratch.TMP).iterdir()) == []
+    assert all(future.done() for future in old)
+
+    workers = pdf.Workers(2, eager=2, build=build)
+    assert workers.ready.wait(60) and workers.pool is not None
+    busy = _started(workers, build, 2)
+    # (a signal, as Ctrl-C sends: it breaks the wait, where interrupt_main would not)
+    threading.Timer(0.5, os.kill, (os.getpid(), signal.SIGINT)).start()
+    with pytest.raises(KeyboardInterrupt):
+        workers.close()  # (waits for the tasks of 30 s: interrupted)
+    scratch.sweep(build)
+    assert list((build / scratch.TMP).iterdir()) == []
+    assert all(future.done() for future in busy)
+
+
 def test_a_layout_process_killed_from_outside_is_one_clear_message(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
         capsys: pytest.CaptureFixture[str]) -> None:

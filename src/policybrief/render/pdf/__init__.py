@@ -901,6 +901,7 @@ class Workers:
         self._closed = False
         self._guard = threading.Lock()
         self._context: Any = None
+        self._retired: list[Any] = []  # processes of a pool replaced (one_task_each)
         self.warming: Any = None  # the warm-up's Future, once sent (warm_up)
         if self.count > 1:
             threading.Thread(target=self._start, name="policybrief-workers",
@@ -995,6 +996,7 @@ class Workers:
                 self.count, mp_context=self._context, initializer=_process_bound,
                 initargs=(self._build,),
                 max_tasks_per_child=1)  # (each loads the faces with its one part)
+            self._retired += _processes(old)  # (a pool shut down forgets them)
         old.shutdown(wait=False)
 
     def close(self, kill: bool = False) -> None:
@@ -1007,31 +1009,54 @@ class Workers:
 
     def _shut(self, kill: bool) -> None:
         pool, self.pool = self.pool, None
-        if kill:
-            with pool._shutdown_lock:
-                # No process started from here on. A pool of one task per process
-                # replaces each that ends: a replacement started after the kill would be
-                # left running, and one asked for after shutdown(wait=False) fails in the
-                # pool's thread (TypeError) and the build hangs instead of exiting
-                # (Python 3.11-3.13: python/cpython#119592, #132969, whose fix this is).
-                pool._adjust_process_count = lambda: None
-                processes = list(getattr(pool, "_processes", {}).values())
-                # The thread that feeds the processes their parts may be blocked
-                # writing one (a part is larger than the pipe holds) to processes now
-                # killed: nothing will read it. The pool's thread, and the interpreter
-                # on its way out, would wait for it forever (Python 3.11.2, Debian 12's:
-                # a build whose layout failed printed its error and never exited).
-                queue = getattr(pool, "_call_queue", None)
-                if queue is not None:
-                    queue.cancel_join_thread()
+        processes, self._retired = self._retired, []
+        try:
+            if kill:
+                for process in processes:
+                    process.kill()
+            processes += _stop(pool, kill)
+        except BaseException:  # (Ctrl-C while waiting for them: killed, then gone)
             for process in processes:
                 process.kill()
-            # ended before the build sweeps build/.tmp (scratch.py): a process killed
-            # but still on its way out is running, and its folder would be left there
+            processes += _stop(pool, True)
+            raise
+        finally:
+            # gone before the build sweeps build/.tmp (scratch.py): a process killed but
+            # still on its way out looks alive, and its folder would be left there
             for process in processes:
                 with contextlib.suppress(Exception):
                     process.join(KILLED)
-        pool.shutdown(wait=not kill, cancel_futures=True)
+
+
+def _processes(pool: Any) -> list[Any]:
+    """The processes of ``pool`` (a ProcessPoolExecutor; none once it is shut down)."""
+    return list((getattr(pool, "_processes", None) or {}).values())
+
+
+def _stop(pool: Any, kill: bool) -> list[Any]:
+    """Shut ``pool`` down (``kill``: its processes killed, not waited for); its processes."""
+    processes = _processes(pool)
+    if kill:
+        with pool._shutdown_lock:
+            # No process started from here on. A pool of one task per process
+            # replaces each that ends: a replacement started after the kill would be
+            # left running, and one asked for after shutdown(wait=False) fails in the
+            # pool's thread (TypeError) and the build hangs instead of exiting
+            # (Python 3.11-3.13: python/cpython#119592, #132969, whose fix this is).
+            pool._adjust_process_count = lambda: None
+            processes = _processes(pool)
+            # The thread that feeds the processes their parts may be blocked
+            # writing one (a part is larger than the pipe holds) to processes now
+            # killed: nothing will read it. The pool's thread, and the interpreter
+            # on its way out, would wait for it forever (Python 3.11.2, Debian 12's:
+            # a build whose layout failed printed its error and never exited).
+            queue = getattr(pool, "_call_queue", None)
+            if queue is not None:
+                queue.cancel_join_thread()
+        for process in processes:
+            process.kill()
+    pool.shutdown(wait=not kill, cancel_futures=True)
+    return processes
 
 
 def write_pdf(html: str, base: Path, allowed: Iterable[Path], identifier: bytes,
