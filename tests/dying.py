@@ -10,3 +10,12 @@ from typing import Any
 
 def lay_out_part(*args: Any) -> Any:
     os.kill(os.getpid(), signal.SIGKILL)
+
+
+def busy(started: str) -> None:
+    """Half a minute of work in a layout process, begun once ``started`` exists."""
+    import time
+    from pathlib import Path
+
+    Path(started, str(os.getpid())).touch()
+    time.sleep(30)

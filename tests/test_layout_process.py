@@ -181,45 +181,43 @@ def test_a_layout_process_leaves_ctrl_c_to_the_build(tmp_path: Path) -> None:
             workers.close(kill=True)
 
 
+def _started(workers: pdf.Workers, where: Path, count: int) -> list[Any]:
+    """``count`` tasks of 30 s, each in a process of its own, running (not queued: a
+    queued one is cancelled, not waited for)."""
+    import time
+
+    import dying
+
+    where.mkdir(exist_ok=True)
+    busy = [workers.submit(dying.busy, str(where)) for _ in range(count)]
+    deadline = time.monotonic() + 60
+    while len(list(where.iterdir())) < count and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert len(list(where.iterdir())) == count
+    return busy
+
+
 def test_killed_layout_processes_are_gone_when_close_returns(tmp_path: Path) -> None:
     """A build stopped (Ctrl-C, SIGTERM, a layout that failed) kills its layout
     processes, then sweeps build/.tmp of the folders of processes that have ended
     (pipeline.py): a process killed but still on its way out would look alive, and its
     folder (the faces' copies, megabytes) be left behind. close(kill=True) returns when
     they are gone, each time (the race was one stop in five in a loop)."""
-    import time
-
     from policybrief import scratch
 
     build = tmp_path / "build"
-    for _ in range(3):
+    for round in range(3):
         workers = pdf.Workers(2, eager=2, build=build)
         try:
             assert workers.ready.wait(60) and workers.pool is not None
-            busy = [workers.submit(time.sleep, 30) for _ in range(2)]
-            deadline = time.monotonic() + 60
-            while len(folders := [p.name for p in (build / scratch.TMP).iterdir()]) < 2 \
-                    and time.monotonic() < deadline:
-                time.sleep(0.02)  # (the second process may start with its task)
+            busy = _started(workers, tmp_path / f"busy{round}", 2)
+            folders = [p.name for p in (build / scratch.TMP).iterdir()]
             assert len(folders) == 2  # one for each process
         finally:
             workers.close(kill=True)
         scratch.sweep(build)
         assert list((build / scratch.TMP).iterdir()) == [], folders
         assert all(future.done() for future in busy)
-
-
-def _started(workers: pdf.Workers, build: Path, count: int) -> list[Any]:
-    """``count`` tasks of 30 s, each in a process of its own (its folder made)."""
-    import time
-
-    from policybrief import scratch
-
-    busy = [workers.submit(time.sleep, 30) for _ in range(count)]
-    deadline = time.monotonic() + 60
-    while len(list((build / scratch.TMP).iterdir())) < count and time.monotonic() < deadline:
-        time.sleep(0.02)
-    return busy
 
 
 def test_a_replaced_pool_and_an_interrupted_close_leave_no_process(tmp_path: Path) -> None:
@@ -235,7 +233,7 @@ def test_a_replaced_pool_and_an_interrupted_close_leave_no_process(tmp_path: Pat
     build = tmp_path / "build"
     workers = pdf.Workers(2, eager=2, build=build)
     assert workers.ready.wait(60) and workers.pool is not None
-    old = _started(workers, build, 2)
+    old = _started(workers, tmp_path / "old", 2)
     workers.one_task_each()
     workers.close(kill=True)
     scratch.sweep(build)
@@ -244,11 +242,15 @@ def test_a_replaced_pool_and_an_interrupted_close_leave_no_process(tmp_path: Pat
 
     workers = pdf.Workers(2, eager=2, build=build)
     assert workers.ready.wait(60) and workers.pool is not None
-    busy = _started(workers, build, 2)
+    busy = _started(workers, tmp_path / "busy", 2)
     # (a signal, as Ctrl-C sends: it breaks the wait, where interrupt_main would not)
-    threading.Timer(0.5, os.kill, (os.getpid(), signal.SIGINT)).start()
-    with pytest.raises(KeyboardInterrupt):
-        workers.close()  # (waits for the tasks of 30 s: interrupted)
+    ctrl_c = threading.Timer(0.5, os.kill, (os.getpid(), signal.SIGINT))
+    ctrl_c.start()
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            workers.close()  # (waits for the tasks of 30 s: interrupted)
+    finally:
+        ctrl_c.cancel()
     scratch.sweep(build)
     assert list((build / scratch.TMP).iterdir()) == []
     assert all(future.done() for future in busy)
