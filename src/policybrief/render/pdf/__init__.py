@@ -19,6 +19,7 @@ import os
 import re
 import tempfile
 import threading
+import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -735,7 +736,7 @@ def _records(document: Any) -> tuple[Any, Any, Any]:
 WORKERS: int | None = int(os.environ["POLICYBRIEF_PDF_WORKERS"]) \
     if os.environ.get("POLICYBRIEF_PDF_WORKERS", "").isdigit() else None
 MOST = 4  # layout processes at most: beyond, binding and memory outweigh the gain
-KILLED = 5.0  # seconds at most to wait for a killed layout process to be gone
+KILLED = 5.0  # seconds at most to wait for killed layout processes to be gone
 # A process that builds again and again (``brief watch``) lays the page out itself and
 # keeps the faces loaded from one build to the next: see kept_warm.
 WARM = False
@@ -777,8 +778,6 @@ def free_cores(samples: int = 5, gap: float = 0.01) -> int:
     :data:`MOST`. One means no layout processes at all: the page is laid out here, with
     no process started, no WeasyPrint loaded twice, nothing to bind that a whole layout
     would not need."""
-    import time
-
     cores = _cores()
     if cores < 2:
         return 1
@@ -1023,9 +1022,10 @@ class Workers:
         finally:
             # gone before the build sweeps build/.tmp (scratch.py): a process killed but
             # still on its way out looks alive, and its folder would be left there
+            deadline = time.monotonic() + KILLED
             for process in processes:
                 with contextlib.suppress(Exception):
-                    process.join(KILLED)
+                    process.join(max(0.0, deadline - time.monotonic()))
 
 
 def _processes(pool: Any) -> list[Any]:
