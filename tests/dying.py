@@ -19,3 +19,14 @@ def busy(started: str) -> None:
 
     Path(started, str(os.getpid())).touch()
     time.sleep(30)
+
+
+def slow_start(*args: Any) -> None:
+    """A layout process's start-up (pdf._process_start), then half a minute more: a
+    build stopped meanwhile finds its processes started but not ready."""
+    import time
+
+    from policybrief.render import pdf
+
+    pdf._process_start(*args)
+    time.sleep(30)

@@ -256,6 +256,40 @@ def test_a_replaced_pool_and_an_interrupted_close_leave_no_process(tmp_path: Pat
     assert all(future.done() for future in busy)
 
 
+def test_a_build_stopped_while_its_layout_processes_start_leaves_none(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A build stopped (Ctrl-C, SIGTERM, a content error) while its layout processes
+    are still starting: close() kills those started and returns when they are gone, so
+    the build's sweep of build/.tmp that follows removes their folders. (It left them
+    to the thread that starts them, which killed them once they were up: after the
+    sweep, or never, the build having ended; their folders stayed, one stop in four.)"""
+    import time
+
+    import dying
+    from policybrief import scratch
+
+    monkeypatch.setattr(pdf, "_process_start", dying.slow_start)
+    build = tmp_path / "build"
+    workers = pdf.Workers(2, eager=2, build=build)
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and (
+                not (build / scratch.TMP).is_dir()
+                or len(list((build / scratch.TMP).iterdir())) < 2):
+            time.sleep(0.02)
+        assert len(list((build / scratch.TMP).iterdir())) == 2  # one for each process
+        assert not workers.ready.is_set()  # (started, still starting: 30 s)
+    finally:
+        start = time.monotonic()
+        workers.close()
+        took = time.monotonic() - start
+    scratch.sweep(build)
+    assert list((build / scratch.TMP).iterdir()) == []
+    assert took < pdf.KILLED
+    assert workers.ready.wait(30) and workers.pool is None
+    assert workers.submit(int) is None  # (none started after)
+
+
 def test_a_layout_process_killed_from_outside_is_one_clear_message(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
         capsys: pytest.CaptureFixture[str]) -> None:

@@ -999,12 +999,17 @@ class Workers:
         old.shutdown(wait=False)
 
     def close(self, kill: bool = False) -> None:
-        """Stop the processes. A build that ends before they are up (a content error)
-        does not wait for them: they stop as soon as they have started."""
+        """Stop the processes. A build that ends before they are up (a content error,
+        Ctrl-C) does not wait for them to start: those started are killed, and gone
+        when this returns (the build then sweeps their folders, scratch.py); none starts
+        after."""
         with self._guard:
             self._closed = True
-            if self.ready.is_set() and self.pool is not None:
-                self._shut(kill)
+            if self.pool is not None:
+                # (not ready: they are starting, in _start, which finds the pool shut
+                # down and stops there; left to _start, they were killed as the build
+                # ended, after its sweep, and their folders stayed in build/.tmp)
+                self._shut(kill or not self.ready.is_set())
 
     def _shut(self, kill: bool) -> None:
         pool, self.pool = self.pool, None
