@@ -293,3 +293,46 @@ def test_a_stop_swallowed_once_is_sent_again() -> None:
     with pytest.raises(RenderError, match=r"took longer than 0\.1 s"):
         body()
     assert swallowed == [1]
+
+
+def test_a_stop_that_lands_as_a_bound_starts_leaves_no_watchdog(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """The stop of the bound around (its watchdog fires again and again) may land while
+    the bound inside it is being set up, as its watchdog starts: the stop goes to the
+    bound that fired, and the inner one leaves neither its handler nor its watchdog,
+    which would send its stop every half second, for good, to whatever runs next under
+    a bound (on a busy CI, every later PDF laid out in the test process failed with
+    "laying out the PDF was interrupted", and pytest itself was stopped at its end)."""
+    import signal
+    import threading
+    import time
+
+    from policybrief.errors import RenderError
+    from policybrief.render import limits
+
+    start = threading.Thread.start
+    starts: list[str] = []
+
+    def slow_start(self: threading.Thread) -> None:
+        start(self)
+        starts.append(self.name)
+        if self.name == "policybrief-limits" and len(starts) == 2:  # the inner bound's
+            end = time.monotonic() + 5
+            while time.monotonic() < end:  # (Python at work: the outer stop lands here)
+                pass
+
+    monkeypatch.setattr(threading.Thread, "start", slow_start)
+    before = signal.getsignal(signal.SIGUSR1)
+    with pytest.raises(RenderError, match=r"laying out the PDF took longer than 0\.1 s"), \
+            limits.bounded(0.1, 10**6, "laying out the PDF"), \
+            limits.bounded(60, 10**6, "laying out a part"):
+        time.sleep(5)
+    monkeypatch.undo()
+    assert starts == ["policybrief-limits", "policybrief-limits"]
+    assert signal.getsignal(signal.SIGUSR1) is before
+    assert limits._DEPTH == []
+    deadline = time.monotonic() + 5
+    while time.monotonic() < deadline and any(
+            t.name == "policybrief-limits" for t in threading.enumerate()):
+        time.sleep(0.05)
+    assert [t.name for t in threading.enumerate() if t.name == "policybrief-limits"] == []

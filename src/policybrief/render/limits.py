@@ -73,22 +73,29 @@ def bounded(seconds: float, megabytes: float, what: str, where: str | None = Non
         if not (done.is_set() or caught.is_set()):
             raise _Stop()
 
-    previous = signal.signal(signal.SIGUSR1, stop)
     watcher = threading.Thread(target=watch, name="policybrief-limits", daemon=True)
-    watcher.start()
-    _DEPTH.append(what)
+    previous = signal.getsignal(signal.SIGUSR1)
+    around = len(_DEPTH)  # the bounds around this one
+    # Set up inside the try: a stop may land while this bound is being set up (the
+    # watchdog of a bound around it, firing as it starts): raised there, outside the
+    # try, it left this handler in place and this watchdog running for good, its
+    # stop sent every half second to whatever ran next under a bound ("was interrupted")
     try:
+        _DEPTH.append(what)
+        signal.signal(signal.SIGUSR1, stop)
+        watcher.start()
         yield
     except _Stop:
         caught.set()
-        if not reason and len(_DEPTH) > 1:
+        if not reason and around:
             raise  # the stop of a bound around this one: it says why
         raise RenderError(f"{what} {reason[0] if reason else 'was interrupted'}; a very long "
                           "or deeply nested section?", where, 1 if where else None,
                           hint="POLICYBRIEF_PDF_SECONDS and POLICYBRIEF_PDF_MEGABYTES set "
                                "the PDF's limits") from None
     finally:
-        _DEPTH.pop()
+        del _DEPTH[around:]
         done.set()
-        watcher.join()
+        with contextlib.suppress(RuntimeError):  # (not started: it sees done, and ends)
+            watcher.join()
         signal.signal(signal.SIGUSR1, previous)
