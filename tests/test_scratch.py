@@ -3,6 +3,7 @@ folder or the home folder, whether the build ends, fails or is killed (scratch.p
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import signal
@@ -107,6 +108,47 @@ def test_a_build_stopped_with_sigterm_leaves_what_ctrl_c_leaves(real: Path,
         _, err = process.communicate(timeout=60)
     assert process.returncode == 128 + signal.SIGTERM, err
     assert "interrupted" in err and "Traceback" not in err and "leaked" not in err, err
+    time.sleep(1)  # (the forkserver ends as the build's pipe to it closes)
+    assert _left(temp) == [] and _left(home) == []
+    assert _left(build / scratch.TMP) == []
+
+
+@pytest.mark.parametrize("first", [signal.SIGTERM, signal.SIGINT])
+def test_a_stop_signalled_again_and_again_still_cleans_up(real: Path, tmp_path: Path,
+                                                          first: signal.Signals) -> None:
+    """Ctrl-C pressed again while the build stops (or SIGTERM sent twice): the first
+    stops the build; the others do not cut its clean-up short, which would leave
+    build/.tmp, print a traceback from an exit handler, or end the build by the signal
+    itself rather than with the status of the first. Ctrl-C as a terminal sends it: to
+    the whole process group."""
+    env, temp, home = _environment(tmp_path)
+    build = real / "build"
+    process = subprocess.Popen([str(BRIEF), "-C", str(real), "-q", "build", "--format", "pdf"],
+                               env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                               text=True, start_new_session=True)
+
+    def send(signum: int) -> None:
+        with contextlib.suppress(ProcessLookupError):
+            if signum == signal.SIGINT:
+                os.killpg(process.pid, signum)
+            else:
+                process.send_signal(signum)
+
+    try:
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline and len(_left(build / scratch.TMP)) < 3:
+            time.sleep(0.05)  # the build's folder and its layout processes'
+        assert process.poll() is None, "the build ended before it could be stopped"
+    finally:
+        send(first)
+        deadline = time.monotonic() + 60
+        while process.poll() is None and time.monotonic() < deadline:
+            send(first)  # (again and again, through its stop and its exit)
+            time.sleep(0.01)
+        _, err = process.communicate(timeout=60)
+    assert process.returncode == 128 + first, err
+    assert "interrupted" in err and "Traceback" not in err and "leaked" not in err, err
+    assert "Exception ignored" not in err, err
     time.sleep(1)  # (the forkserver ends as the build's pipe to it closes)
     assert _left(temp) == [] and _left(home) == []
     assert _left(build / scratch.TMP) == []

@@ -545,7 +545,10 @@ def run() -> None:
     streams are flushed and the operating system takes it back whole. A command that
     failed or was interrupted ends the usual way, whatever it left half-started cleaned
     up. (Tests call main(), which returns.) SIGTERM stops a command the way Ctrl-C does,
-    and its status says so."""
+    and its status says so. The first of them stops the command; those that follow
+    (Ctrl-C pressed again, a second SIGTERM) are let go: the stop under way, its layout
+    processes killed and waited for (a few seconds at most), its temporary folders
+    removed, is not cut short halfway."""
     import signal
 
     stopped: list[int] = []
@@ -554,13 +557,19 @@ def run() -> None:
         # a service manager, an editor's stop button, `kill`: the way out of Ctrl-C
         # (layout processes stopped, temporary folders removed), not a death that
         # leaves them to the next build
+        if stopped:  # (stopping already: a second KeyboardInterrupt would break off
+            return   # the clean-up, in a finally or an exit handler, and leave its rest)
         stopped.append(signum)
         raise KeyboardInterrupt
 
     signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
     status = main()
-    signal.signal(signal.SIGTERM, signal.SIG_DFL)  # (its work done: no interruption now)
-    if stopped and status == 130:
+    # its work done or stopped: what is left is the exit handlers' clean-up, which no
+    # signal interrupts (nor ends the process by itself, the clean-up not done)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    if stopped and stopped[0] == signal.SIGTERM and status == 130:
         status = 128 + signal.SIGTERM
     if status != 0:  # a failure, an interruption: the usual way out, every finalizer run
         sys.exit(status)
