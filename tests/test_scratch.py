@@ -154,6 +154,36 @@ def test_a_stop_signalled_again_and_again_still_cleans_up(real: Path, tmp_path: 
     assert _left(build / scratch.TMP) == []
 
 
+def test_ctrl_c_as_the_layout_processes_start_says_only_interrupted(
+        real: Path, tmp_path: Path) -> None:
+    """Ctrl-C, to the whole process group as a terminal sends it, the moment the build
+    starts its layout processes: their forkserver is importing WeasyPrint (a second),
+    then forks them. The build says "interrupted"; neither the forkserver nor a
+    process just forked prints a traceback of its own (they leave Ctrl-C to the build),
+    and nothing is left."""
+    env, temp, home = _environment(tmp_path)
+    build = real / "build"
+    for _ in range(3):
+        process = subprocess.Popen(
+            [str(BRIEF), "-C", str(real), "-q", "build", "--format", "pdf"], env=env,
+            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+            start_new_session=True)
+        try:
+            deadline = time.monotonic() + 120
+            while time.monotonic() < deadline and not list(temp.glob("pymp-*")):
+                time.sleep(0.005)  # (the forkserver's socket: it is being started)
+            assert process.poll() is None, "the build ended before it could be stopped"
+        finally:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(process.pid, signal.SIGINT)
+            _, err = process.communicate(timeout=60)
+        assert process.returncode == 130, err
+        assert "interrupted" in err and "Traceback" not in err and "leaked" not in err, err
+        time.sleep(1)  # (the forkserver ends as the build's pipe to it closes)
+        assert _left(temp) == [] and _left(home) == []
+        assert _left(build / scratch.TMP) == []
+
+
 def test_sweep_removes_only_the_folders_of_ended_processes(tmp_path: Path) -> None:
     build = tmp_path / "build"
     mine = scratch.claim(build)

@@ -878,6 +878,21 @@ def _lay_out_part(html: str, base: Path, allowed: list[Path], identifier: bytes,
                        margins=furniture)
 
 
+def _ctrl_c_blocked() -> None:
+    """In the thread that starts the layout processes: Ctrl-C blocked, for this thread
+    and for what it starts, the forkserver (which ignores it once it is up: reaper.py)
+    and the pool's threads. Ctrl-C is the build's: its main thread answers it. Else
+    a Ctrl-C pressed as the forkserver imports WeasyPrint (a second) printed the
+    forkserver's traceback under the build's "interrupted". The resource tracker
+    first: starting it unblocks Ctrl-C in the thread that starts it."""
+    import signal
+    from multiprocessing import resource_tracker
+
+    with contextlib.suppress(Exception):
+        resource_tracker.ensure_running()
+    signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+
+
 class Workers:
     """Processes that lay out parts of the page; started as the build begins, so that
     their start-up (importing WeasyPrint, in the forkserver) overlaps the loading and
@@ -927,6 +942,7 @@ class Workers:
             context.set_forkserver_preload(["policybrief.render.pdf.libraries",
                                              "policybrief.render.pdf",
                                              "policybrief.render.pdf.reaper"])
+            _ctrl_c_blocked()
             with self._guard:
                 if self._closed:
                     return

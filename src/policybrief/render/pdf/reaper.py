@@ -7,7 +7,12 @@ The forkserver listens on a socket in a folder multiprocessing made for it in th
 system's temporary folder (``pymp-…``; the build's own temporary files are in
 ``build/.tmp``, scratch.py, but a socket's path is limited to about a hundred bytes).
 A build that ends removes that folder; one that was killed cannot, and the forkserver
-removes it on its way out."""
+removes it on its way out.
+
+Ctrl-C is the build's to answer (it stops its layout processes and says "interrupted"):
+the forkserver is started with it blocked (pdf.Workers), and ignores it from here on, as
+does every layout process it forks (they begin with its handlers); else a Ctrl-C as it
+imported WeasyPrint, or as a process began, printed that process's traceback."""
 
 from __future__ import annotations
 
@@ -15,6 +20,7 @@ import atexit
 import contextlib
 import os
 import shutil
+import signal
 import socket
 import threading
 import time
@@ -53,6 +59,10 @@ def _remove(folder: str | None) -> None:
         shutil.rmtree(folder, ignore_errors=True)
 
 
+# (before the forkserver saves its handlers, which its processes begin with; unblocked
+# once ignored, a Ctrl-C that came meanwhile is dropped)
+signal.signal(signal.SIGINT, signal.SIG_IGN)
+signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
 _PARENT = os.getppid()
 _FOLDER = _listening_folder()
 # the forkserver also ends by itself when the build is gone (its pipe from the build at
