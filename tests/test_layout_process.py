@@ -290,6 +290,36 @@ def test_a_build_stopped_while_its_layout_processes_start_leaves_none(
     assert workers.submit(int) is None  # (none started after)
 
 
+def test_the_forkserver_leaves_a_stop_to_the_build(tmp_path: Path) -> None:
+    """Ctrl-C or SIGTERM to the whole process group (a terminal, a service manager's
+    stop, `timeout`): the build answers it, killing its layout processes and waiting,
+    through their forkserver, for them to be gone before it sweeps build/.tmp. The
+    forkserver ignores both (a SIGTERM ended it, and the build's wait with it: their
+    folders could be left); a layout process ignores Ctrl-C and keeps SIGTERM's default
+    (the pool ends the others with it when one breaks, and waits for them)."""
+    import os
+    import signal
+    import time
+    from multiprocessing import forkserver
+
+    from policybrief import scratch
+
+    workers = pdf.Workers(2, eager=2, build=tmp_path / "build")
+    try:
+        assert workers.ready.wait(60) and workers.pool is not None
+        server = forkserver._forkserver._forkserver_pid
+        assert server is not None
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            os.kill(server, signum)
+        time.sleep(0.5)
+        assert scratch.alive(server)  # (not a zombie either)
+        workers.one_task_each()  # (each task now in a process forked after the signals)
+        assert workers.submit(signal.getsignal, signal.SIGINT).result(60) == signal.SIG_IGN
+        assert workers.submit(signal.getsignal, signal.SIGTERM).result(60) == signal.SIG_DFL
+    finally:
+        workers.close(kill=True)
+
+
 def test_a_layout_process_killed_from_outside_is_one_clear_message(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
         capsys: pytest.CaptureFixture[str]) -> None:

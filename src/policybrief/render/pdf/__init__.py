@@ -17,6 +17,7 @@ import hashlib
 import logging
 import os
 import re
+import signal
 import tempfile
 import threading
 import time
@@ -737,6 +738,7 @@ WORKERS: int | None = int(os.environ["POLICYBRIEF_PDF_WORKERS"]) \
     if os.environ.get("POLICYBRIEF_PDF_WORKERS", "").isdigit() else None
 MOST = 4  # layout processes at most: beyond, binding and memory outweigh the gain
 KILLED = 5.0  # seconds at most to wait for killed layout processes to be gone
+STOPS = {signal.SIGINT, signal.SIGTERM}  # the build's to answer, never a layout process's
 # A process that builds again and again (``brief watch``) lays the page out itself and
 # keeps the faces loaded from one build to the next: see kept_warm.
 WARM = False
@@ -854,6 +856,9 @@ def _orphan_dies() -> None:
     import signal
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    # (ignored in the forkserver, reaper.py: the pool ends a process with SIGTERM when
+    # another broke it, and waits for it)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
     try:
         libc = ctypes.CDLL(None, use_errno=True)
         libc.prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG (Linux)
@@ -878,19 +883,21 @@ def _lay_out_part(html: str, base: Path, allowed: list[Path], identifier: bytes,
                        margins=furniture)
 
 
-def _ctrl_c_blocked() -> None:
-    """In the thread that starts the layout processes: Ctrl-C blocked, for this thread
-    and for what it starts, the forkserver (which ignores it once it is up: reaper.py)
-    and the pool's threads. Ctrl-C is the build's: its main thread answers it. Else
-    a Ctrl-C pressed as the forkserver imports WeasyPrint (a second) printed the
-    forkserver's traceback under the build's "interrupted". The resource tracker
-    first: starting it unblocks Ctrl-C in the thread that starts it."""
+def _stops_blocked() -> None:
+    """In the thread that starts the layout processes: Ctrl-C and SIGTERM blocked, for
+    this thread and for what it starts, the forkserver (which ignores them once it is
+    up: reaper.py) and the pool's threads. A stop is the build's: its main thread
+    answers it, and kills its layout processes. Else a Ctrl-C pressed as the
+    forkserver imported WeasyPrint (a second) printed the forkserver's traceback under
+    the build's "interrupted"; a SIGTERM to the whole group (a service manager's stop,
+    ``timeout``) ended the forkserver before the build had seen its processes end. The
+    resource tracker first: starting it unblocks both in the thread that starts it."""
     import signal
     from multiprocessing import resource_tracker
 
     with contextlib.suppress(Exception):
         resource_tracker.ensure_running()
-    signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+    signal.pthread_sigmask(signal.SIG_BLOCK, STOPS)
 
 
 class Workers:
@@ -942,7 +949,7 @@ class Workers:
             context.set_forkserver_preload(["policybrief.render.pdf.libraries",
                                              "policybrief.render.pdf",
                                              "policybrief.render.pdf.reaper"])
-            _ctrl_c_blocked()
+            _stops_blocked()
             with self._guard:
                 if self._closed:
                     return

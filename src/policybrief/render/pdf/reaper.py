@@ -9,10 +9,13 @@ system's temporary folder (``pymp-…``; the build's own temporary files are in
 A build that ends removes that folder; one that was killed cannot, and the forkserver
 removes it on its way out.
 
-Ctrl-C is the build's to answer (it stops its layout processes and says "interrupted"):
-the forkserver is started with it blocked (pdf.Workers), and ignores it from here on, as
-does every layout process it forks (they begin with its handlers); else a Ctrl-C as it
-imported WeasyPrint, or as a process began, printed that process's traceback."""
+Ctrl-C and SIGTERM are the build's to answer (it kills its layout processes, waits for
+them, and says "interrupted"): the forkserver is started with them blocked
+(pdf.Workers), and ignores them from here on; every layout process it forks begins
+with Ctrl-C ignored (its handlers), and sets SIGTERM back to its default. Else a Ctrl-C
+as it imported WeasyPrint, or as a process began, printed that process's traceback; a
+SIGTERM to the whole group (a service manager's stop, ``timeout``) ended the
+forkserver, and with it the word the build waits for that a killed process is gone."""
 
 from __future__ import annotations
 
@@ -60,9 +63,10 @@ def _remove(folder: str | None) -> None:
 
 
 # (before the forkserver saves its handlers, which its processes begin with; unblocked
-# once ignored, a Ctrl-C that came meanwhile is dropped)
-signal.signal(signal.SIGINT, signal.SIG_IGN)
-signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
+# once ignored, a stop that came meanwhile is dropped)
+for _stop in (signal.SIGINT, signal.SIGTERM):
+    signal.signal(_stop, signal.SIG_IGN)
+signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT, signal.SIGTERM})
 _PARENT = os.getppid()
 _FOLDER = _listening_folder()
 # the forkserver also ends by itself when the build is gone (its pipe from the build at
