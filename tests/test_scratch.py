@@ -154,6 +154,49 @@ def test_a_stop_signalled_again_and_again_still_cleans_up(real: Path, tmp_path: 
     assert _left(build / scratch.TMP) == []
 
 
+LOST = """
+import os, signal, sys, time, weakref
+from policybrief.commands import cli
+
+def main(argv=None):
+    class Thing:
+        pass
+
+    def callback(ref):
+        os.kill(os.getpid(), signal.SIGINT)
+        for _ in range(100_000):  # (the stop lands here, where Python cannot raise it)
+            pass
+
+    thing = Thing()
+    kept = weakref.ref(thing, callback)
+    del thing
+    try:
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:
+            time.sleep(0.01)
+        return 3  # (the stop was lost)
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+
+cli.main = main
+cli.run()
+"""
+
+
+def test_a_ctrl_c_that_lands_in_a_callback_still_stops_the_command(tmp_path: Path) -> None:
+    """A Ctrl-C whose KeyboardInterrupt is raised where Python cannot raise it (a weak
+    reference's callback, as the import system's own; a __del__) is lost there, with an
+    "Exception ignored" traceback, and the command goes on, deaf to the Ctrl-Cs that
+    follow (they are let go while a stop cleans up): under load, a build stopped as it
+    started hung, the import lock left held. It is raised again where it can be."""
+    env, _, _ = _environment(tmp_path)
+    done = subprocess.run([sys.executable, "-c", LOST], env=env, capture_output=True,
+                          text=True, timeout=60)
+    assert done.returncode == 130, done.stderr
+    assert done.stderr == "interrupted\n"
+
+
 def test_ctrl_c_as_the_layout_processes_start_says_only_interrupted(
         real: Path, tmp_path: Path) -> None:
     """Ctrl-C, to the whole process group as a terminal sends it, the moment the build

@@ -549,19 +549,46 @@ def run() -> None:
     (Ctrl-C pressed again, a second SIGTERM) are let go: the stop under way, its layout
     processes killed and waited for (a few seconds at most), its temporary folders
     removed, is not cut short halfway."""
+    import _thread
     import signal
 
-    stopped: list[int] = []
+    stopped: list[int] = []  # the first stop's signal
+    raised: list[bool] = []  # its KeyboardInterrupt raised, and not lost
 
-    def stop(signum: int, frame: object) -> None:
+    def stop(signum: int, frame: Any) -> None:
         # a service manager, an editor's stop button, `kill`: the way out of Ctrl-C
         # (layout processes stopped, temporary folders removed), not a death that
         # leaves them to the next build
-        if stopped:  # (stopping already: a second KeyboardInterrupt would break off
-            return   # the clean-up, in a finally or an exit handler, and leave its rest)
-        stopped.append(signum)
+        if not stopped:
+            stopped.append(signum)
+        if raised:  # (stopping already: a second KeyboardInterrupt would break off
+            return  # the clean-up, in a finally or an exit handler, and leave its rest)
+        if frame is not None and (frame.f_code in (stop.__code__, lost.__code__) or
+                                  frame.f_code.co_filename.startswith("<frozen importlib")):
+            # (the import system's own locks: raised there, the import lock stayed
+            # held, every other thread's import waited for good, the build with them)
+            again(signum)
+            return
+        raised.append(True)
         raise KeyboardInterrupt
 
+    def lost(unraisable: Any) -> None:
+        # raised where Python cannot raise (a weak reference's callback, a __del__):
+        # printed as "Exception ignored" and lost, the build going on, deaf to the
+        # next Ctrl-C; said nowhere, and raised again at the next line that can
+        if unraisable.exc_type is KeyboardInterrupt and raised:
+            raised.clear()
+            again(stopped[0])
+            return
+        hook(unraisable)
+
+    def again(signum: int) -> None:  # (raised again in 10 ms, from the main thread's code)
+        import threading
+
+        threading.Timer(0.01, _thread.interrupt_main, (signal.Signals(signum),)).start()
+
+    hook = sys.unraisablehook
+    sys.unraisablehook = lost
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
     status = main()
