@@ -87,6 +87,14 @@ def test_a_killed_build_leaves_nothing_outside_and_the_next_build_clears_the_res
     assert _left(build / scratch.TMP) == [] and _left(temp) == []
 
 
+def _laying_out(process: subprocess.Popen[str], build: Path) -> None:
+    """Wait until the build has its folder and its layout processes' in build/.tmp."""
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and len(_left(build / scratch.TMP)) < 3:
+        time.sleep(0.05)
+    assert process.poll() is None, "the build ended before it could be stopped"
+
+
 def test_a_build_stopped_with_sigterm_leaves_what_ctrl_c_leaves(real: Path,
                                                                  tmp_path: Path) -> None:
     """SIGTERM (a service manager, an editor's stop button, `kill`): the way out of
@@ -99,10 +107,7 @@ def test_a_build_stopped_with_sigterm_leaves_what_ctrl_c_leaves(real: Path,
                                env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
                                text=True)
     try:
-        deadline = time.monotonic() + 120
-        while time.monotonic() < deadline and len(_left(build / scratch.TMP)) < 3:
-            time.sleep(0.05)  # the build's folder and its layout processes'
-        assert process.poll() is None, "the build ended before it could be stopped"
+        _laying_out(process, build)
     finally:
         process.send_signal(signal.SIGTERM)
         _, err = process.communicate(timeout=60)
@@ -135,10 +140,7 @@ def test_a_stop_signalled_again_and_again_still_cleans_up(real: Path, tmp_path: 
                 process.send_signal(signum)
 
     try:
-        deadline = time.monotonic() + 120
-        while time.monotonic() < deadline and len(_left(build / scratch.TMP)) < 3:
-            time.sleep(0.05)  # the build's folder and its layout processes'
-        assert process.poll() is None, "the build ended before it could be stopped"
+        _laying_out(process, build)
     finally:
         send(first)
         deadline = time.monotonic() + 60
