@@ -853,7 +853,6 @@ def _orphan_dies() -> None:
     waiting for work would otherwise print its own traceback on the way."""
     import ctypes
     import multiprocessing
-    import signal
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     # (ignored in the forkserver, reaper.py: the pool ends a process with SIGTERM when
@@ -892,7 +891,6 @@ def _stops_blocked() -> None:
     the build's "interrupted"; a SIGTERM to the whole group (a service manager's stop,
     ``timeout``) ended the forkserver before the build had seen its processes end. The
     resource tracker first: starting it unblocks both in the thread that starts it."""
-    import signal
     from multiprocessing import resource_tracker
 
     with contextlib.suppress(Exception):

@@ -28,6 +28,8 @@ import socket
 import threading
 import time
 
+from . import STOPS  # (imported before this module in the forkserver)
+
 
 def _listening_folder() -> str | None:
     """The folder of this forkserver's socket (multiprocessing's ``pymp-…``), if found."""
@@ -64,9 +66,9 @@ def _remove(folder: str | None) -> None:
 
 # (before the forkserver saves its handlers, which its processes begin with; unblocked
 # once ignored, a stop that came meanwhile is dropped)
-for _stop in (signal.SIGINT, signal.SIGTERM):
+for _stop in STOPS:
     signal.signal(_stop, signal.SIG_IGN)
-signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT, signal.SIGTERM})
+signal.pthread_sigmask(signal.SIG_UNBLOCK, STOPS)
 _PARENT = os.getppid()
 _FOLDER = _listening_folder()
 # the forkserver also ends by itself when the build is gone (its pipe from the build at
