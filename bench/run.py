@@ -436,11 +436,15 @@ def overlapped(jobs: Sequence[Callable[[], float]]) -> float:
 
 # The core's PDF step in a fresh process, as a command would run it: the interpreter, the
 # import of WeasyPrint (as the build imports it), the faces, then the same layout as
-# Capture.weasy_job. What a CLI build cannot avoid and the in-process core does not pay.
+# Capture.weasy_job, with the same fixes to WeasyPrint in place as the in-process core
+# has (the pipeline installed them in the bench's process). What a CLI build cannot avoid
+# and the in-process core does not pay.
 _COLD = r"""
 import gc, json, sys
 spec = json.load(open(sys.argv[1], encoding="utf-8"))
 from policybrief.render.pdf import libraries  # WeasyPrint imported as the build does
+from policybrief.render.pdf import weasyprint_fixed
+weasyprint_fixed()
 import weasyprint
 from weasyprint.text.fonts import FontConfiguration
 if spec["gc"]:
