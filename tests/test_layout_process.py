@@ -514,3 +514,53 @@ def test_an_svg_text_with_a_line_separator_is_drawn_letter_by_letter() -> None:
     with pdfplumber.open(io.BytesIO(laid.pdf)) as read:
         text = "".join(c["text"] for c in read.pages[0].chars)
     assert all(word in text for word in ("one", "two", "three", "four", "five", "six"))
+
+
+def _stopped_in_a_figure(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Ctrl-C (a KeyboardInterrupt) the moment WeasyPrint draws a figure's first shape."""
+    import weasyprint.svg as package
+
+    drawn: list[str] = []
+    original = package.SVG.draw_node
+
+    def draw_node(self: Any, node: Any, *args: Any, **kwargs: Any) -> Any:
+        drawn.append(node.tag)
+        if len(drawn) == 1:
+            raise KeyboardInterrupt
+        return original(self, node, *args, **kwargs)
+
+    monkeypatch.setattr(package.SVG, "draw_node", draw_node)
+    return drawn
+
+
+def test_a_stop_while_a_figure_is_drawn_stops_the_layout(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """WeasyPrint draws an SVG inside an ``except BaseException`` that logs "Failed to
+    render SVG image": a Ctrl-C there was lost, and the layout went on. It stops it."""
+    drawn = _stopped_in_a_figure(monkeypatch)
+    with pytest.raises(KeyboardInterrupt):
+        lay(page("", f"<p>Figure:</p>{FIGURE}<p>After.</p>"))
+    assert drawn
+    drawn.clear()  # (a figure drawn after: no stop, drawn as before)
+    drawn.append("svg")
+    laid = lay(page("", f"<p>Figure:</p>{FIGURE}<p>After.</p>"))
+    assert laid.pdf.startswith(b"%PDF") and len(drawn) > 1
+
+
+def test_a_build_stopped_while_it_draws_a_figure_says_interrupted(
+        real: Path, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    """The brief laid out in the build's own process (one free core, or
+    POLICYBRIEF_PDF_WORKERS=1), Ctrl-C as a figure is drawn: the build stops, says
+    "interrupted" (130), and writes nothing; it used to end with "WeasyPrint: Failed to
+    render SVG image" (1), as if the figure were broken."""
+    from policybrief.commands.cli import main
+
+    monkeypatch.setattr(pdf, "WORKERS", 1)
+    drawn = _stopped_in_a_figure(monkeypatch)
+    assert main(["-C", str(real), "build", "--format", "pdf"]) == 130
+    assert drawn
+    err = capsys.readouterr().err
+    assert err.strip().splitlines()[-1] == "interrupted", err
+    assert "SVG" not in err
+    assert not (real / "build" / "brief.pdf").exists()

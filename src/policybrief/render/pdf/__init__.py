@@ -450,6 +450,47 @@ class _Arrays:
         return getattr(self._ffi, name)
 
 
+def _svg_stops_kept() -> None:
+    """WeasyPrint draws an SVG image (a figure, on the page or in Word's PNG) inside an
+    ``except BaseException`` that logs "Failed to render SVG image" and goes on
+    (``images.py``): a Ctrl-C or SIGTERM that lands while a figure is drawn was lost
+    there, and the build, laying out the page in its own process, went on to fail with
+    that error (exit 1) instead of stopping (130, "interrupted"). Here what stops the
+    process (KeyboardInterrupt, SystemExit) is raised again once WeasyPrint's handler is
+    done; every other error is WeasyPrint's to report, as before."""
+    import weasyprint.images as images
+
+    image: Any = getattr(images, "SVGImage", None)
+    original = getattr(image, "draw", None)
+    if image is None or not callable(original) or getattr(original, "_policybrief", False):
+        return  # (done, or another WeasyPrint: left as it is)
+
+    def draw(self: Any, *args: Any, **kwargs: Any) -> Any:
+        svg = getattr(self, "_svg", None)
+        if svg is None:
+            return original(self, *args, **kwargs)
+        drawing, stops = svg.draw, []
+
+        def kept(*a: Any, **k: Any) -> Any:
+            try:
+                return drawing(*a, **k)
+            except (KeyboardInterrupt, SystemExit) as exc:
+                stops.append(exc)
+                raise
+
+        svg.draw = kept  # (this image's own, for this call)
+        try:
+            result = original(self, *args, **kwargs)
+        finally:
+            del svg.draw
+        if stops:
+            raise stops[0]
+        return result
+
+    draw._policybrief = True  # type: ignore[attr-defined]
+    image.draw = draw
+
+
 def _svg_text_in_runs_once() -> None:
     """WeasyPrint draws an SVG ``<text>`` letter by letter (``svg/text.py``): each
     character laid out by Pango on its own and placed after the one before, so that
@@ -522,6 +563,7 @@ def weasyprint_fixed() -> None:
     _stylesheets_once()
     _glyph_arrays_once()
     _svg_text_in_runs_once()
+    _svg_stops_kept()
 
 
 @contextlib.contextmanager
